@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers, imports pointing down only:
+//   C wrappers (CALSA, COpenBLAS, CSndFile)
+//   → ProscoreTensor (tensors, BLAS, kernels)
+//   → ProscoreCheckpoint (safetensors, Hugging Face configs)
+//   → ProscoreModels (Wav2Vec2 family) · ProscoreAudio (audio in)
+//   → proscore (the command)
+let package = Package(
+    name: "proscore",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "proscore", targets: ["proscore"]),
+        .library(name: "ProscoreModels", targets: ["ProscoreModels"]),
+        .library(name: "ProscoreAudio", targets: ["ProscoreAudio"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries, wrapped once
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa",
+                       providers: [.apt(["libasound2-dev"])]),
+
+        // MARK: Libraries
+        .target(name: "ProscoreTensor", dependencies: ["COpenBLAS"],
+                swiftSettings: optimised),
+        .target(name: "ProscoreCheckpoint", dependencies: ["ProscoreTensor"],
+                swiftSettings: optimised),
+        .target(name: "ProscoreModels", dependencies: ["ProscoreTensor", "ProscoreCheckpoint"],
+                swiftSettings: optimised),
+        .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA"]),
+
+        // MARK: The command
+        .executableTarget(name: "proscore", dependencies: [
+            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "ProscoreTensorTests", dependencies: ["ProscoreTensor"]),
+        .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
+        .testTarget(name: "ProscoreModelsTests",
+                    dependencies: ["ProscoreModels", "ProscoreCheckpoint", "ProscoreAudio"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)
+
+/// Numeric kernels are written as plain loops over unsafe buffers; let the optimiser
+/// drop the bounds checks it cannot prove away there (release builds only).
+var optimised: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] }

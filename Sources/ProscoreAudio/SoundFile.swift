@@ -1,0 +1,60 @@
+import CSndFile
+
+/// Errors from reading audio files, with libsndfile's own message.
+public enum AudioFileError: Error, Equatable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case empty(path: String)
+    case readFailed(path: String, reason: String)
+    case badRate(path: String, sampleRate: Int)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason):
+            return "\(path): cannot open as audio (\(reason)). Use WAV, FLAC, OGG/Vorbis or another format libsndfile reads."
+        case let .empty(path):
+            return "\(path): the file holds no audio samples."
+        case let .readFailed(path, reason):
+            return "\(path): reading failed part-way (\(reason)); the file may be truncated."
+        case let .badRate(path, rate):
+            return "\(path): sample rate \(rate) Hz is not usable (need 4 000 – 384 000 Hz)."
+        }
+    }
+}
+
+/// A sound file opened for reading through libsndfile; closes itself.
+public final class SoundFile {
+    public let path: String
+    /// Frames (samples per channel).
+    public let frames: Int
+    public let channels: Int
+    public let sampleRate: Int
+    private let handle: OpaquePointer
+
+    public init(path: String) throws {
+        var info = SF_INFO()
+        guard let h = sf_open(path, Int32(SFM_READ), &info) else {
+            throw AudioFileError.cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))
+        }
+        self.path = path
+        handle = h
+        frames = Int(info.frames)
+        channels = Int(info.channels)
+        sampleRate = Int(info.samplerate)
+        guard (4_000...384_000).contains(sampleRate) else {
+            sf_close(h)
+            throw AudioFileError.badRate(path: path, sampleRate: sampleRate)
+        }
+    }
+
+    deinit { sf_close(handle) }
+
+    /// The whole file as interleaved Float32 in [-1, 1].
+    public func readInterleaved() throws -> [Float] {
+        guard frames > 0 else { throw AudioFileError.empty(path: path) }
+        var samples = [Float](repeating: 0, count: frames * channels)
+        let got = samples.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(frames)) }
+        guard got > 0 else { throw AudioFileError.readFailed(path: path, reason: String(cString: sf_strerror(handle))) }
+        if Int(got) < frames { samples.removeLast((frames - Int(got)) * channels) }
+        return samples
+    }
+}

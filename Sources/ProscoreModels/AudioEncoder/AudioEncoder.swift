@@ -1,0 +1,99 @@
+import ProscoreCheckpoint
+import ProscoreTensor
+
+/// Everything one offline pass produces, time-major.
+public struct AudioEncoderOutput: Sendable {
+    /// Conv feature encoder output, `[frames, convChannels]` (before the projection's norm).
+    public var extractFeatures: Tensor
+    /// The input of the first layer, then each layer's output: `numHiddenLayers + 1`
+    /// tensors of `[frames, hidden]`, as transformers (5.x) `output_hidden_states=True`
+    /// returns them. For pre-norm checkpoints the last one is taken before the encoder's
+    /// final layer norm (`lastHiddenState` is after it).
+    public var hiddenStates: [Tensor]
+    /// The encoder's output, `[frames, hidden]`: the last hidden state, after the final
+    /// layer norm in pre-norm checkpoints. The CTC head reads this.
+    public var lastHiddenState: Tensor
+    /// CTC logits `[frames, vocab]` when the checkpoint has a head.
+    public var logits: Tensor?
+
+    public var frames: Int { extractFeatures.shape[0] }
+}
+
+/// A Wav2Vec2-family encoder (wav2vec2, HuBERT, data2vec-audio), optionally with its
+/// CTC head, computing what transformers' `…Model` / `…ForCTC` compute.
+public struct AudioEncoder: Sendable {
+    public let config: Wav2Vec2Config
+    public let preprocessor: PreprocessorConfig
+    public let featureEncoder: FeatureEncoder
+    public let featureProjection: FeatureProjection
+    public let positionalEmbedding: PositionalConvEmbedding
+    /// Post-norm: applied before the first layer. Pre-norm: applied after the last.
+    public let encoderNorm: LayerNorm
+    public let layers: [TransformerLayer]
+    /// CTC head (`lm_head`): hidden → vocabulary logits.
+    public let ctcHead: Linear?
+
+    /// Samples per frame (320 at 16 kHz: 20 ms).
+    public var samplesPerFrame: Int { featureEncoder.samplesPerFrame }
+    public var sampleRate: Int { preprocessor.samplingRate }
+
+    /// The feature extractor's input normalisation (`do_normalize`) when the checkpoint asks
+    /// for it: zero mean, unit variance over the whole utterance.
+    public func normalizedInput(_ samples: [Float]) -> [Float] {
+        guard preprocessor.doNormalize, !samples.isEmpty else { return samples }
+        let n = Double(samples.count)
+        let mean = samples.reduce(0.0) { $0 + Double($1) } / n
+        let variance = samples.reduce(0.0) { let d = Double($1) - mean; return $0 + d * d } / n
+        let inv = 1 / (variance + 1e-7).squareRoot()
+        return samples.map { Float((Double($0) - mean) * inv) }
+    }
+
+    /// Runs the whole encoder on 16 kHz mono samples in [-1, 1] (raw: normalisation is
+    /// applied here when the preprocessor config asks for it).
+    public func callAsFunction(_ samples: [Float]) -> AudioEncoderOutput {
+        let extract = featureEncoder(normalizedInput(samples))
+        var h = featureProjection(extract)
+        add(positionalEmbedding(h), to: &h)
+        var states: [Tensor] = []
+        states.reserveCapacity(layers.count + 1)
+        if !config.doStableLayerNorm { encoderNorm(&h) }
+        states.append(h)
+        for layer in layers {
+            h = layer(h)
+            states.append(h)
+        }
+        if config.doStableLayerNorm { encoderNorm(&h) }
+        return AudioEncoderOutput(extractFeatures: extract, hiddenStates: states, lastHiddenState: h, logits: ctcHead?(h))
+    }
+
+    /// Number of weights.
+    public var parameterCount: Int {
+        var n = 0
+        for l in featureEncoder.layers {
+            n += l.conv.parameterCount
+            switch l.norm {
+            case .none: break
+            case let .group(g): n += g.weight.count + g.bias.count
+            case let .layer(ln): n += (ln.weight?.count ?? 0) + (ln.bias?.count ?? 0)
+            }
+        }
+        n += featureProjection.norm.map { 2 * $0.weight!.count } ?? 0
+        n += featureProjection.projection.parameterCount
+        for l in positionalEmbedding.layers { n += l.conv.parameterCount }
+        n += 2 * config.hiddenSize
+        for l in layers {
+            n += l.attention.parameterCount + 4 * config.hiddenSize
+            n += l.feedForward.intermediate.parameterCount + l.feedForward.output.parameterCount
+        }
+        n += ctcHead?.parameterCount ?? 0
+        return n
+    }
+}
+
+extension Linear {
+    var parameterCount: Int { weight.count + (bias?.count ?? 0) }
+}
+
+extension MultiHeadAttention {
+    var parameterCount: Int { 4 * hidden * hidden + 4 * hidden }
+}

@@ -1,0 +1,115 @@
+/// `torch.nn.Conv1d` (stride, zero padding, groups) on time-major `[frames, channels]` data.
+///
+/// With time-major rows, the receptive field of output frame `t` is the contiguous run of
+/// `kernel · in` floats starting at row `stride · t`. For `groups == 1` that makes the
+/// convolution a few GEMMs over overlapping strided row views of the input itself — no
+/// im2col copy — as long as each GEMM covers at most `stride` taps (BLAS needs the row
+/// stride to be at least the row length). Grouped or thin convolutions gather patches
+/// (im2col) and run one GEMM per group.
+public struct Conv1d: Sendable {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: Int
+    public let groups: Int
+    /// Weights repacked from PyTorch's `[out, in/groups, kernel]` to `[out, kernel, in/groups]`.
+    let packedWeight: [Float]
+    public let bias: [Float]?
+
+    /// Number of weights, bias included.
+    public var parameterCount: Int { packedWeight.count + (bias?.count ?? 0) }
+
+    /// `weight`: PyTorch layout `[out, in / groups, kernel]`; `bias`: `[out]`.
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
+        precondition(weight.rank == 3, "Conv1d weight must be [out, in/groups, kernel], got \(weight.shape)")
+        let (cout, cinG, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
+        precondition(groups >= 1 && cout % groups == 0, "out channels must divide into groups")
+        precondition(stride >= 1 && padding >= 0)
+        precondition(bias == nil || bias!.shape == [cout], "Conv1d bias must be [out]")
+        inChannels = cinG * groups
+        outChannels = cout
+        kernelSize = k
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+        var packed = [Float](repeating: 0, count: weight.count)
+        for o in 0..<cout {
+            for i in 0..<cinG {
+                for t in 0..<k { packed[(o * k + t) * cinG + i] = weight.scalars[(o * cinG + i) * k + t] }
+            }
+        }
+        packedWeight = packed
+        self.bias = bias?.scalars
+    }
+
+    /// Output frames for `inputFrames` input frames (0 when the input is shorter than the kernel).
+    public func outputFrames(inputFrames: Int) -> Int {
+        let span = inputFrames + 2 * padding - kernelSize
+        return span < 0 ? 0 : span / stride + 1
+    }
+
+    /// `x`: `[frames, in]` → `[outputFrames, out]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 2 && x.shape[1] == inChannels,
+                     "Conv1d expects [frames, \(inChannels)], got \(x.shape)")
+        let frames = x.shape[0]
+        var y = Tensor(zeros: [outputFrames(inputFrames: frames), outChannels])
+        if padding > 0 {
+            var padded = [Float](repeating: 0, count: (frames + 2 * padding) * inChannels)
+            padded.withUnsafeMutableBufferPointer { p in
+                x.withUnsafePointer { (p.baseAddress! + padding * inChannels).update(from: $0, count: x.count) }
+            }
+            y.withUnsafeMutablePointer { apply(padded, paddedFrames: frames + 2 * padding, into: $0) }
+        } else {
+            y.withUnsafeMutablePointer { yp in
+                x.withUnsafePointer { apply($0, paddedFrames: frames, into: yp) }
+            }
+        }
+        return y
+    }
+
+    /// Runs on already padded input of `paddedFrames` rows; writes `[outputFrames, out]` to `y`.
+    public func apply(_ x: UnsafePointer<Float>, paddedFrames: Int, into y: UnsafeMutablePointer<Float>) {
+        let tOut = outputFrames(inputFrames: paddedFrames - 2 * padding)
+        guard tOut > 0 else { return }
+        let cinG = inChannels / groups, coutG = outChannels / groups
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                for t in 0..<tOut { (y + t * outChannels).update(from: b.baseAddress!, count: outChannels) }
+            }
+        }
+        let firstBeta: Float = bias == nil ? 0 : 1
+        packedWeight.withUnsafeBufferPointer { wp in
+            let w = wp.baseAddress!
+            if groups == 1 && (kernelSize <= stride || stride * cinG >= 256) {
+                // Overlapping row views: taps [t0, t0 + n) of every output frame are
+                // `n · in` contiguous floats, rows `stride · in` apart.
+                var t0 = 0
+                while t0 < kernelSize {
+                    let n = min(stride, kernelSize - t0)
+                    BLAS.gemm(.none, .transpose, m: tOut, n: outChannels, k: n * cinG,
+                              a: x + t0 * cinG, lda: stride * cinG,
+                              b: w + t0 * cinG, ldb: kernelSize * cinG,
+                              beta: t0 == 0 ? firstBeta : 1, c: y, ldc: outChannels)
+                    t0 += n
+                }
+                return
+            }
+            let patch = kernelSize * cinG
+            let cols = UnsafeMutablePointer<Float>.allocate(capacity: tOut * patch)
+            defer { cols.deallocate() }
+            for g in 0..<groups {
+                for t in 0..<tOut {
+                    let dst = cols + t * patch
+                    let src = x + (t * stride) * inChannels + g * cinG
+                    for k in 0..<kernelSize { (dst + k * cinG).update(from: src + k * inChannels, count: cinG) }
+                }
+                BLAS.gemm(.none, .transpose, m: tOut, n: coutG, k: patch,
+                          a: cols, lda: patch,
+                          b: w + g * coutG * patch, ldb: patch,
+                          beta: firstBeta, c: y + g * coutG, ldc: outChannels)
+            }
+        }
+    }
+}

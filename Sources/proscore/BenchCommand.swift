@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import ProscoreCheckpoint
+import ProscoreModels
+import ProscoreTensor
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure speed (see tools/bench_peers.py for PyTorch and ONNX Runtime side by side).",
+        subcommands: [EncoderBench.self])
+}
+
+/// Real-time factor of the offline encoder at wav2vec2-base's shape with random weights.
+struct EncoderBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encoder",
+        abstract: "Encode seconds of audio with a random-weight wav2vec2-base-shaped model; report the real-time factor.")
+
+    @Option(help: "Seconds of audio to encode.") var seconds: Double = 10
+    @Option(help: "Thread counts to measure, comma-separated.") var threads: String = "1,2"
+    @Option(help: "Timed runs per thread count (after one warm-up run); the median is reported.") var repeats: Int = 3
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+
+    func validate() throws {
+        guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be between 0.1 and 600.") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
+        guard threadCounts != nil else { throw ValidationError("--threads takes positive integers like 1,2.") }
+    }
+
+    var threadCounts: [Int]? {
+        let t = threads.split(separator: ",").map { Int($0) }
+        return t.isEmpty || t.contains(where: { $0 == nil || $0! < 1 }) ? nil : t.map { $0! }
+    }
+
+    func run() throws {
+        let config = Wav2Vec2Config.base
+        let source = RandomTensorSource(seed: 1) { name in
+            !name.hasPrefix("lm_head") && !name.contains("weight_g") && !name.contains("original0")
+        }
+        let encoder = try AudioEncoderLoader.build(config: config, preprocessor: PreprocessorConfig(), from: source)
+        let n = Int(seconds * 16_000)
+        let audio = (0..<n).map { i -> Float in
+            let t = Float(i) / 16_000
+            return 0.3 * sin(2 * .pi * 150 * t) * (0.6 + 0.4 * sin(2 * .pi * 4 * t)) + 0.01 * sin(Float(i &* 7919 % 1000))
+        }
+        var results: [[String: Any]] = []
+        for t in threadCounts! {
+            Compute.threadCount = t
+            _ = encoder(audio)
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = encoder(audio)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            let median = times.sorted()[times.count / 2]
+            results.append(["threads": t, "median_seconds": median, "rtf": median / seconds, "runs": repeats])
+            if !json {
+                print(String(format: "threads %d: %.3f s for %.1f s of audio, RTF %.4f (median of %d)",
+                             t, median, seconds, median / seconds, repeats))
+            }
+        }
+        if json {
+            let object: [String: Any] = [
+                "model": "wav2vec2-base shape (random weights)", "audio_seconds": seconds,
+                "parameters": encoder.parameterCount, "blas_core": BLAS.coreName, "results": results,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("model: wav2vec2-base shape, \(encoder.parameterCount.formatted()) parameters, OpenBLAS core \(BLAS.coreName)")
+        }
+    }
+}
