@@ -38,22 +38,23 @@ public struct MultiHeadAttention: Sendable {
         let d = headDim
         let projected = qkv(x)  // [t, 3h]: q | k | v
         var context = Tensor(zeros: [t, hidden])
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
-        defer { scores.deallocate() }
         projected.withUnsafePointer { p in
             context.withUnsafeMutablePointer { c in
-                for h in 0..<heads {
-                    let q = p + h * d, k = p + hidden + h * d, v = p + 2 * hidden + h * d
-                    BLAS.gemm(.none, .transpose, m: t, n: t, k: d,
-                              a: q, lda: 3 * hidden, b: k, ldb: 3 * hidden, c: scores, ldc: t)
-                    if let keyMask {
-                        for i in 0..<t { for j in 0..<t where !keyMask[j] { scores[i * t + j] = -.infinity } }
+                // Heads are independent: split them across threads, one scores buffer each.
+                Compute.parallelRanges(heads) { headRange in
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+                    defer { scores.deallocate() }
+                    for h in headRange {
+                        let q = p + h * d, k = p + hidden + h * d, v = p + 2 * hidden + h * d
+                        BLAS.gemm(.none, .transpose, m: t, n: t, k: d,
+                                  a: q, lda: 3 * hidden, b: k, ldb: 3 * hidden, c: scores, ldc: t)
+                        if let keyMask {
+                            for i in 0..<t { for j in 0..<t where !keyMask[j] { scores[i * t + j] = -.infinity } }
+                        }
+                        Softmax.rows(scores, rows: t, columns: t)
+                        BLAS.gemm(.none, .none, m: t, n: d, k: t,
+                                  a: scores, lda: t, b: v, ldb: 3 * hidden, c: c + h * d, ldc: hidden)
                     }
-                    Compute.parallelRanges(t, minimumPerThread: 32) { rows in
-                        Softmax.rows(scores + rows.lowerBound * t, rows: rows.count, columns: t)
-                    }
-                    BLAS.gemm(.none, .none, m: t, n: d, k: t,
-                              a: scores, lda: t, b: v, ldb: 3 * hidden, c: c + h * d, ldc: hidden)
                 }
             }
         }

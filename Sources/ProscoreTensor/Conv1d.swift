@@ -15,6 +15,12 @@ public struct Conv1d: Sendable {
     public let groups: Int
     /// Weights repacked from PyTorch's `[out, in/groups, kernel]` to `[out, kernel, in/groups]`.
     let packedWeight: [Float]
+    /// For thin convolutions (a patch of at most `thinPatchLimit` inputs, e.g. the first
+    /// wav2vec2 conv over raw samples): weights as `[kernel · in, out]`, so that one output
+    /// frame is a short sum of weight rows scaled by input samples. A GEMM with such a
+    /// small inner dimension wastes most of its time on packing.
+    let thinWeight: [Float]?
+    static let thinPatchLimit = 32
     public let bias: [Float]?
 
     /// Number of weights, bias included.
@@ -40,6 +46,13 @@ public struct Conv1d: Sendable {
             }
         }
         packedWeight = packed
+        if groups == 1 && k * cinG <= Self.thinPatchLimit {
+            var thin = [Float](repeating: 0, count: packed.count)
+            for o in 0..<cout { for j in 0..<(k * cinG) { thin[j * cout + o] = packed[o * k * cinG + j] } }
+            thinWeight = thin
+        } else {
+            thinWeight = nil
+        }
         self.bias = bias?.scalars
     }
 
@@ -70,14 +83,28 @@ public struct Conv1d: Sendable {
     }
 
     /// Runs on already padded input of `paddedFrames` rows; writes `[outputFrames, out]` to `y`.
+    /// Output frames are split across `Compute.threadCount` threads.
     public func apply(_ x: UnsafePointer<Float>, paddedFrames: Int, into y: UnsafeMutablePointer<Float>) {
         let tOut = outputFrames(inputFrames: paddedFrames - 2 * padding)
         guard tOut > 0 else { return }
+        let macsPerFrame = outChannels * kernelSize * (inChannels / groups)
+        Compute.parallelRanges(tOut, minimumPerThread: max(8, (1 << 21) / max(1, macsPerFrame))) { frames in
+            apply(x + frames.lowerBound * stride * inChannels, frames: frames.count,
+                  into: y + frames.lowerBound * outChannels)
+        }
+    }
+
+    /// `frames` output frames whose receptive fields start at `x`, on the caller's thread.
+    private func apply(_ x: UnsafePointer<Float>, frames tOut: Int, into y: UnsafeMutablePointer<Float>) {
         let cinG = inChannels / groups, coutG = outChannels / groups
         if let bias {
             bias.withUnsafeBufferPointer { b in
                 for t in 0..<tOut { (y + t * outChannels).update(from: b.baseAddress!, count: outChannels) }
             }
+        }
+        if let thinWeight {
+            applyThin(x, frames: tOut, into: y, weight: thinWeight)
+            return
         }
         let firstBeta: Float = bias == nil ? 0 : 1
         packedWeight.withUnsafeBufferPointer { wp in
@@ -109,6 +136,39 @@ public struct Conv1d: Sendable {
                           a: cols, lda: patch,
                           b: w + g * coutG * patch, ldb: patch,
                           beta: firstBeta, c: y + g * coutG, ldc: outChannels)
+            }
+        }
+    }
+
+    /// Direct kernel for thin convolutions: `y[t] = bias + Σ_j x[stride·t·in + j] · W[j]`
+    /// over the `kernel · in` patch inputs `j`, eight output channels per register.
+    private func applyThin(_ x: UnsafePointer<Float>, frames tOut: Int, into y: UnsafeMutablePointer<Float>,
+                           weight: [Float]) {
+        typealias L = VectorMath.Lanes
+        let patch = kernelSize * inChannels, n = outChannels, w = L.scalarCount
+        let vectorEnd = n - n % w
+        weight.withUnsafeBufferPointer { wb in
+            let wt = wb.baseAddress!
+            let zeros = [Float](repeating: 0, count: n)
+            (bias ?? zeros).withUnsafeBufferPointer { bb in
+                let b = bb.baseAddress!
+                for t in 0..<tOut {
+                    let xs = x + t * stride * inChannels
+                    let out = y + t * n
+                    var o = 0
+                    while o < vectorEnd {
+                        var acc = VectorMath.load(b + o)
+                        for j in 0..<patch { acc += xs[j] * VectorMath.load(wt + j * n + o) }
+                        VectorMath.store(acc, out + o)
+                        o += w
+                    }
+                    while o < n {
+                        var acc = b[o]
+                        for j in 0..<patch { acc += xs[j] * wt[j * n + o] }
+                        out[o] = acc
+                        o += 1
+                    }
+                }
             }
         }
     }

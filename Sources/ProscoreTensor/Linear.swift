@@ -33,7 +33,7 @@ public struct Linear: Sendable {
             }
         }
         weight.withUnsafePointer { w in
-            BLAS.gemm(.none, .transpose, m: rows, n: n, k: inFeatures,
+            Compute.gemm(.none, .transpose, m: rows, n: n, k: inFeatures,
                       a: x, lda: ldx, b: w, ldb: inFeatures,
                       beta: bias == nil ? 0 : 1, c: y, ldc: ldy)
         }

@@ -20,6 +20,7 @@ struct EncoderBench: ParsableCommand {
     @Option(help: "Thread counts to measure, comma-separated.") var threads: String = "1,2"
     @Option(help: "Timed runs per thread count (after one warm-up run); the median is reported.") var repeats: Int = 3
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Also print where the time goes, stage by stage (from the last run).") var profile = false
 
     func validate() throws {
         guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be between 0.1 and 600.") }
@@ -53,6 +54,11 @@ struct EncoderBench: ParsableCommand {
                 _ = encoder(audio)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             }
+            if profile {
+                let clock = StageClock()
+                _ = encoder(audio, clock: clock)
+                printProfile(clock, threads: t)
+            }
             let median = times.sorted()[times.count / 2]
             results.append(["threads": t, "median_seconds": median, "rtf": median / seconds, "runs": repeats])
             if !json {
@@ -70,5 +76,19 @@ struct EncoderBench: ParsableCommand {
         } else {
             print("model: wav2vec2-base shape, \(encoder.parameterCount.formatted()) parameters, OpenBLAS core \(BLAS.coreName)")
         }
+    }
+
+    private func printProfile(_ clock: StageClock, threads: Int) {
+        let total = clock.stages.reduce(0) { $0 + $1.seconds }
+        var lines = ["profile at \(threads) thread(s), \(String(format: "%.3f", total)) s:"]
+        // Fold the repeated transformer layers into one line.
+        let layerTime = clock.stages.filter { $0.name.hasPrefix("transformer layer") }
+        for stage in clock.stages where !stage.name.hasPrefix("transformer layer") {
+            lines.append(String(format: "  %-22@ %8.1f ms  %5.1f%%", stage.name, 1000 * stage.seconds, 100 * stage.seconds / total))
+        }
+        let sum = layerTime.reduce(0) { $0 + $1.seconds }
+        lines.append(String(format: "  %-22@ %8.1f ms  %5.1f%%  (%d layers, %.1f ms each)", "transformer layers",
+                            1000 * sum, 100 * sum / total, layerTime.count, 1000 * sum / Double(max(1, layerTime.count))))
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 }

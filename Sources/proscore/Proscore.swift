@@ -1,4 +1,5 @@
 import ArgumentParser
+import ProscoreTensor
 
 @main
 struct Proscore: AsyncParsableCommand {
@@ -6,4 +7,18 @@ struct Proscore: AsyncParsableCommand {
         commandName: "proscore",
         abstract: "Real-time scoring of spoken English with Wav2Vec2-family encoders.",
         subcommands: [InspectCommand.self, EncodeCommand.self, BenchCommand.self])
+
+    static func main() async {
+        MemoryPolicy.keepLargeBuffersInHeap()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

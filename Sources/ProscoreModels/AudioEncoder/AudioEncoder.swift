@@ -49,21 +49,29 @@ public struct AudioEncoder: Sendable {
     }
 
     /// Runs the whole encoder on 16 kHz mono samples in [-1, 1] (raw: normalisation is
-    /// applied here when the preprocessor config asks for it).
-    public func callAsFunction(_ samples: [Float]) -> AudioEncoderOutput {
-        let extract = featureEncoder(normalizedInput(samples))
-        var h = featureProjection(extract)
-        add(positionalEmbedding(h), to: &h)
+    /// applied here when the preprocessor config asks for it). `clock`, when given,
+    /// receives the time spent in each stage.
+    public func callAsFunction(_ samples: [Float], clock: StageClock? = nil) -> AudioEncoderOutput {
+        let input = clock.measure("input normalisation") { normalizedInput(samples) }
+        var x = Tensor(shape: [input.count, 1], scalars: input)
+        for (i, layer) in featureEncoder.layers.enumerated() {
+            x = clock.measure("conv \(i)") { layer(x) }
+        }
+        let extract = x
+        var h = clock.measure("feature projection") { featureProjection(extract) }
+        clock.measure("positional conv") { add(positionalEmbedding(h), to: &h) }
         var states: [Tensor] = []
         states.reserveCapacity(layers.count + 1)
         if !config.doStableLayerNorm { encoderNorm(&h) }
         states.append(h)
-        for layer in layers {
-            h = layer(h)
+        for (i, layer) in layers.enumerated() {
+            h = clock.measure("transformer layer \(i)") { layer(h) }
             states.append(h)
         }
         if config.doStableLayerNorm { encoderNorm(&h) }
-        return AudioEncoderOutput(extractFeatures: extract, hiddenStates: states, lastHiddenState: h, logits: ctcHead?(h))
+        let last = h
+        let logits = clock.measure("CTC head") { ctcHead?(last) }
+        return AudioEncoderOutput(extractFeatures: extract, hiddenStates: states, lastHiddenState: last, logits: logits)
     }
 
     /// Number of weights.

@@ -1,0 +1,39 @@
+# Proscore: the two commands of the README are `make demo` and `make test`.
+SWIFT        ?= swift
+APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev
+DEMO_MODEL   ?= Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc
+DEMO_AUDIO   ?= recordings/anna-morning.flac
+PROSCORE      = .build/release/proscore
+
+.PHONY: setup build demo test bench fixtures recordings
+
+## setup: install the Debian libraries Proscore links (needs root; skips what is there)
+setup:
+	@command -v $(SWIFT) >/dev/null || { echo "A Swift 6 toolchain must be on PATH (swift.org/install)."; exit 1; }
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); }
+
+## build: release build
+build: setup
+	$(SWIFT) build -c release
+
+## demo: set up, build, and run the encoder on a recording from recordings/
+demo: build
+	$(PROSCORE) inspect $(DEMO_MODEL)
+	$(PROSCORE) encode $(DEMO_MODEL) $(DEMO_AUDIO) --layers all --out /tmp/proscore-demo-features.safetensors
+
+## test: the full test suite (what .ci/run runs)
+test: setup
+	$(SWIFT) test
+
+## bench: Proscore against PyTorch and ONNX Runtime (needs tools/requirements.txt installed)
+bench: build
+	python3 tools/bench_peers.py --proscore $(PROSCORE)
+
+## fixtures: regenerate the transformers reference fixtures (needs tools/requirements.txt)
+fixtures:
+	python3 tools/make_fixtures.py
+
+## recordings: regenerate the synthetic demo recordings (espeak-ng, sox)
+recordings:
+	tools/make_recordings.sh
