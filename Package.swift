@@ -45,6 +45,9 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "ProscoreTensorTests", dependencies: ["ProscoreTensor"]),
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
+        .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
+        .testTarget(name: "ProscoreCLITests",
+                    dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreModelsTests",
                     dependencies: ["ProscoreModels", "ProscoreCheckpoint", "ProscoreAudio"],
                     resources: [.copy("Fixtures")]),

@@ -140,57 +140,56 @@ def export_onnx(model, path: Path, seed: int) -> str:
     return how
 
 
-def bench_torch(model, audio: np.ndarray, threads: list[int], repeats: int, quiet: bool) -> dict:
+def bench_torch(model, audio: np.ndarray, n: int, repeats: int, quiet: bool) -> dict:
     import torch
 
     x = torch.from_numpy(audio)[None]
-    out = {}
     prev = torch.get_num_threads()
-    for n in threads:
-        torch.set_num_threads(n)
-        with torch.inference_mode():
-            r = time_runs(lambda: model(x), repeats)
-        out[n] = r
-        info(f"  PyTorch      threads={n}: median {r['median_seconds']:.3f} s", quiet)
+    torch.set_num_threads(n)
+    with torch.inference_mode():
+        r = time_runs(lambda: model(x), repeats)
     torch.set_num_threads(prev)
-    return out
+    info(f"  PyTorch      threads={n}: median {r['median_seconds']:.3f} s", quiet)
+    return r
 
 
-def bench_onnx(model, audio: np.ndarray, threads: list[int], repeats: int, seed: int, quiet: bool):
+def prepare_onnx(model, audio: np.ndarray, threads: list[int], seed: int, tmp: Path, quiet: bool):
+    """Exports the model once and opens one session per thread count."""
     import onnxruntime as ort
     import torch
 
-    tmp = Path(tempfile.mkdtemp(prefix="proscore-bench-onnx-"))
-    try:
-        path = tmp / "wav2vec2-base.onnx"
-        t0 = time.perf_counter()
-        how = export_onnx(model, path, seed)
-        info(f"  exported ONNX in {time.perf_counter() - t0:.1f} s ({how})", quiet)
-        x = audio[None]
-        with torch.inference_mode():
-            ref = model(torch.from_numpy(x)).last_hidden_state.numpy()
-        out, max_diff = {}, None
-        for n in threads:
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = n
-            so.inter_op_num_threads = 1
-            so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-            name = sess.get_inputs()[0].name
-            if max_diff is None:
-                got = sess.run(None, {name: x})[0]
-                max_diff = float(np.abs(got - ref).max())
-                info(f"  ONNX vs PyTorch max abs diff on the benchmark audio: {max_diff:.2e}", quiet)
-                if not max_diff < 1e-2:
-                    warn(f"ONNX Runtime output differs from PyTorch by {max_diff}")
-            r = time_runs(lambda: sess.run(None, {name: x}), repeats)
-            out[n] = r
-            info(f"  ONNX Runtime threads={n}: median {r['median_seconds']:.3f} s", quiet)
-            del sess
-        return out, how, max_diff
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    path = tmp / "wav2vec2-base.onnx"
+    t0 = time.perf_counter()
+    how = export_onnx(model, path, seed)
+    info(f"  exported ONNX in {time.perf_counter() - t0:.1f} s ({how})", quiet)
+    x = audio[None]
+    with torch.inference_mode():
+        ref = model(torch.from_numpy(x)).last_hidden_state.numpy()
+    sessions, max_diff = {}, None
+    for n in threads:
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = n
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        if max_diff is None:
+            got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+            max_diff = float(np.abs(got - ref).max())
+            info(f"  ONNX vs PyTorch max abs diff on the benchmark audio: {max_diff:.2e}", quiet)
+            if not max_diff < 1e-2:
+                warn(f"ONNX Runtime output differs from PyTorch by {max_diff}")
+        sessions[n] = sess
+    return sessions, how, max_diff
+
+
+def bench_onnx(sessions, audio: np.ndarray, n: int, repeats: int, quiet: bool) -> dict:
+    sess = sessions[n]
+    name = sess.get_inputs()[0].name
+    x = audio[None]
+    r = time_runs(lambda: sess.run(None, {name: x}), repeats)
+    info(f"  ONNX Runtime threads={n}: median {r['median_seconds']:.3f} s", quiet)
+    return r
 
 
 def run_proscore(binary: Path, seconds: float, threads: list[int], repeats: int, timeout: float):
@@ -223,7 +222,8 @@ def run_proscore(binary: Path, seconds: float, threads: list[int], repeats: int,
     for r in doc["results"]:
         try:
             res[int(r["threads"])] = {"median_seconds": float(r["median_seconds"]),
-                                      "rtf": float(r["rtf"]), "runs": int(r.get("runs", repeats))}
+                                      "rtf": float(r["rtf"]), "runs": int(r.get("runs", repeats)),
+                                      "all_seconds": [float(v) for v in r.get("all_seconds", [r["median_seconds"]])]}
         except (KeyError, TypeError, ValueError):
             return None, f"malformed Proscore result entry: {r!r}"
     if doc.get("audio_seconds") is not None and abs(float(doc["audio_seconds"]) - seconds) > 1e-6:
@@ -242,10 +242,13 @@ def fmt(v, spec=".3f"):
 
 
 def render_table(rows: list[dict]) -> str:
-    headers = ["threads", "Proscore RTF", "PyTorch RTF", "ONNX Runtime RTF", "PyTorch÷Proscore", "ONNX÷Proscore"]
+    headers = ["threads", "Proscore RTF", "PyTorch RTF", "ONNX Runtime RTF", "PyTorch÷Proscore", "ONNX÷Proscore",
+               "best: Proscore / PyTorch / ONNX"]
     cells = [[str(r["threads"]), fmt(r["proscore_rtf"], ".4f"), fmt(r["pytorch_rtf"], ".4f"),
               fmt(r["onnxruntime_rtf"], ".4f"), fmt(r["pytorch_over_proscore"], ".2f"),
-              fmt(r["onnx_over_proscore"], ".2f")] for r in rows]
+              fmt(r["onnx_over_proscore"], ".2f"),
+              " / ".join(fmt(r[k], ".4f") or "-" for k in ("proscore_best_rtf", "pytorch_best_rtf", "onnxruntime_best_rtf"))]
+             for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     line = lambda vals: " | ".join(v.rjust(w) for v, w in zip(vals, widths))  # noqa: E731
     sep = "-+-".join("-" * w for w in widths)
@@ -266,7 +269,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Compare Proscore's encoder speed with PyTorch and ONNX Runtime.")
     ap.add_argument("--seconds", type=float, default=10.0, help="audio length in seconds (default 10)")
     ap.add_argument("--threads", type=parse_threads, default=[1, 2], help="thread counts, e.g. 1,2,4 (default 1,2)")
-    ap.add_argument("--repeats", type=int, default=5, help="timed runs after one warm-up (default 5)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per round after one warm-up (default 3)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of all engines in turn (default 3)")
     ap.add_argument("--seed", type=int, default=0, help="seed for weights and audio (default 0)")
     ap.add_argument("--proscore", type=Path, default=DEFAULT_PROSCORE, help=f"Proscore binary (default {DEFAULT_PROSCORE})")
     ap.add_argument("--proscore-timeout", type=float, default=1800.0, help="seconds before giving up on Proscore")
@@ -291,45 +295,54 @@ def main(argv=None) -> int:
             warn("onnxruntime is not installed; skipping ONNX Runtime")
             args.skip_onnx = True
 
-    # Proscore first, while Python is idle, so nothing competes for the cores.
-    proscore, proscore_info = None, None
-    if not args.skip_proscore:
-        info(f"running Proscore ({args.proscore}) ...", quiet)
-        proscore, proscore_info = run_proscore(args.proscore.expanduser(), args.seconds, args.threads,
-                                               args.repeats, args.proscore_timeout)
-        if proscore is None:
-            warn(f"{proscore_info}; leaving the Proscore column empty")
-            proscore_info = {"error": proscore_info}
-        else:
-            for n, r in sorted(proscore.items()):
-                info(f"  Proscore     threads={n}: median {r['median_seconds']:.3f} s", quiet)
-
+    # The machines this runs on are shared and noisy: run the engines in turns, round after
+    # round, so that a slow spell hits all of them, and report the median over all runs.
     audio = make_audio(args.seconds, args.seed)
-    pt = onnx = None
+    model = sessions = None
     onnx_how = onnx_diff = attn = None
+    tmp = Path(tempfile.mkdtemp(prefix="proscore-bench-onnx-"))
     if not (args.skip_pytorch and args.skip_onnx):
         info("building the PyTorch model (wav2vec2-base shape, random weights) ...", quiet)
         model = build_torch_model(args.seed)
         attn = getattr(model.config, "_attn_implementation", None)
-        if not args.skip_pytorch:
-            pt = bench_torch(model, audio, args.threads, args.repeats, quiet)
         if not args.skip_onnx:
-            onnx, onnx_how, onnx_diff = bench_onnx(model, audio, args.threads, args.repeats, args.seed, quiet)
+            sessions, onnx_how, onnx_diff = prepare_onnx(model, audio, args.threads, args.seed, tmp, quiet)
 
-    def rtf(d, n):
-        if d is None or n not in d:
-            return None
-        return d[n]["rtf"] if "rtf" in d[n] else d[n]["median_seconds"] / args.seconds
+    times = {engine: {n: [] for n in args.threads} for engine in ("proscore", "pytorch", "onnx")}
+    proscore_info = None
+    try:
+        for round_index in range(args.rounds):
+            info(f"round {round_index + 1} of {args.rounds}", quiet)
+            for n in args.threads:
+                if not args.skip_proscore and not (proscore_info or {}).get("error"):
+                    res, proscore_info = run_proscore(args.proscore.expanduser(), args.seconds, [n],
+                                                      args.repeats, args.proscore_timeout)
+                    if res is None:
+                        warn(f"{proscore_info}; leaving the Proscore column empty")
+                        proscore_info = {"error": proscore_info}
+                    else:
+                        times["proscore"][n] += res[n]["all_seconds"]
+                        info(f"  Proscore     threads={n}: median {res[n]['median_seconds']:.3f} s", quiet)
+                if model is not None and not args.skip_pytorch:
+                    times["pytorch"][n] += bench_torch(model, audio, n, args.repeats, quiet)["all_seconds"]
+                if sessions is not None:
+                    times["onnx"][n] += bench_onnx(sessions, audio, n, args.repeats, quiet)["all_seconds"]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def rtf(engine, n, pick=statistics.median):
+        t = times[engine][n]
+        return pick(t) / args.seconds if t else None
 
     rows = []
     for n in args.threads:
-        p, t, o = rtf(proscore, n), rtf(pt, n), rtf(onnx, n)
+        p, t, o = rtf("proscore", n), rtf("pytorch", n), rtf("onnx", n)
         rows.append(dict(
             threads=n,
             proscore_rtf=p, pytorch_rtf=t, onnxruntime_rtf=o,
-            proscore_median_seconds=proscore[n]["median_seconds"] if proscore and n in proscore else None,
-            pytorch_median_seconds=pt[n]["median_seconds"] if pt else None,
-            onnxruntime_median_seconds=onnx[n]["median_seconds"] if onnx else None,
+            proscore_best_rtf=rtf("proscore", n, min), pytorch_best_rtf=rtf("pytorch", n, min),
+            onnxruntime_best_rtf=rtf("onnx", n, min),
+            runs=len(times["proscore"][n]) or len(times["pytorch"][n]),
             pytorch_over_proscore=(t / p) if (t and p) else None,
             onnx_over_proscore=(o / p) if (o and p) else None,
         ))
@@ -338,6 +351,7 @@ def main(argv=None) -> int:
         model=MODEL_LABEL,
         audio_seconds=args.seconds,
         repeats=args.repeats,
+        rounds=args.rounds,
         cpu=cpu_model(),
         logical_cpus=os.cpu_count(),
         python=platform.python_version(),
@@ -354,7 +368,8 @@ def main(argv=None) -> int:
         print(json.dumps(report, indent=2))
     else:
         print()
-        print(f"{MODEL_LABEL}, {args.seconds:g} s of audio, median of {args.repeats} runs after 1 warm-up; "
+        print(f"{MODEL_LABEL}, {args.seconds:g} s of audio, median of {args.rounds} rounds × {args.repeats} runs "
+              "(engines in turns, each warmed up); "
               "RTF = compute seconds / audio seconds; ratio > 1: Proscore is faster")
         print(render_table(rows))
         print(f"CPU: {report['cpu']} ({report['logical_cpus']} logical CPUs)")

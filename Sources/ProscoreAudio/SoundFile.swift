@@ -1,7 +1,9 @@
 import CSndFile
+import Foundation
 
 /// Errors from reading audio files, with libsndfile's own message.
-public enum AudioFileError: Error, Equatable, CustomStringConvertible {
+public enum AudioFileError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    case missing(path: String)
     case cannotOpen(path: String, reason: String)
     case empty(path: String)
     case readFailed(path: String, reason: String)
@@ -9,6 +11,8 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case let .missing(path):
+            return "\(path): no such file."
         case let .cannotOpen(path, reason):
             return "\(path): cannot open as audio (\(reason)). Use WAV, FLAC, OGG/Vorbis or another format libsndfile reads."
         case let .empty(path):
@@ -19,6 +23,8 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible {
             return "\(path): sample rate \(rate) Hz is not usable (need 4 000 – 384 000 Hz)."
         }
     }
+
+    public var errorDescription: String? { description }
 }
 
 /// A sound file opened for reading through libsndfile; closes itself.
@@ -31,6 +37,7 @@ public final class SoundFile {
     private let handle: OpaquePointer
 
     public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw AudioFileError.missing(path: path) }
         var info = SF_INFO()
         guard let h = sf_open(path, Int32(SFM_READ), &info) else {
             throw AudioFileError.cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))
@@ -56,5 +63,37 @@ public final class SoundFile {
         guard got > 0 else { throw AudioFileError.readFailed(path: path, reason: String(cString: sf_strerror(handle))) }
         if Int(got) < frames { samples.removeLast((frames - Int(got)) * channels) }
         return samples
+    }
+}
+
+/// Writes audio files through libsndfile.
+public enum SoundFileWriter {
+    public enum Format: Sendable {
+        case wav16, wavFloat, flac
+        var sndfileFormat: Int32 {
+            switch self {
+            case .wav16: return Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16)
+            case .wavFloat: return Int32(SF_FORMAT_WAV | SF_FORMAT_FLOAT)
+            case .flac: return Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16)
+            }
+        }
+    }
+
+    /// Writes interleaved Float32 samples in [-1, 1].
+    public static func write(_ interleaved: [Float], channels: Int, sampleRate: Int, format: Format,
+                             to path: String) throws {
+        var info = SF_INFO()
+        info.channels = Int32(channels)
+        info.samplerate = Int32(sampleRate)
+        info.format = format.sndfileFormat
+        guard let handle = sf_open(path, Int32(SFM_WRITE), &info) else {
+            throw AudioFileError.cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))
+        }
+        defer { sf_close(handle) }
+        let frames = interleaved.count / max(1, channels)
+        let written = interleaved.withUnsafeBufferPointer { sf_writef_float(handle, $0.baseAddress, sf_count_t(frames)) }
+        guard written == frames else {
+            throw AudioFileError.readFailed(path: path, reason: "wrote \(written) of \(frames) frames: \(String(cString: sf_strerror(handle)))")
+        }
     }
 }

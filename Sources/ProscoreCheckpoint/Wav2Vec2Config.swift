@@ -44,6 +44,8 @@ public struct Wav2Vec2Config: Sendable, Equatable, Codable {
     public var padTokenId: Int
     public var architectures: [String]
     public var addAdapter: Bool
+    /// HuBERT only: batch norm instead of weight norm in the positional conv (unsupported).
+    public var convPosBatchNorm: Bool
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
@@ -56,7 +58,7 @@ public struct Wav2Vec2Config: Sendable, Equatable, Codable {
         case convPosKernelSize = "conv_pos_kernel_size"
         case doStableLayerNorm = "do_stable_layer_norm", featProjLayerNorm = "feat_proj_layer_norm"
         case vocabSize = "vocab_size", padTokenId = "pad_token_id", architectures
-        case addAdapter = "add_adapter"
+        case addAdapter = "add_adapter", convPosBatchNorm = "conv_pos_batch_norm"
     }
 
     /// wav2vec2-base's shape (what `Wav2Vec2Config()` gives in transformers).
@@ -68,14 +70,14 @@ public struct Wav2Vec2Config: Sendable, Equatable, Codable {
         convKernel: [10, 3, 3, 3, 3, 2, 2], convBias: false,
         numConvPosEmbeddings: 128, numConvPosEmbeddingGroups: 16, convPosKernelSize: 19,
         doStableLayerNorm: false, featProjLayerNorm: true, vocabSize: 32, padTokenId: 0,
-        architectures: [], addAdapter: false)
+        architectures: [], addAdapter: false, convPosBatchNorm: false)
 
     public init(modelType: AudioEncoderFamily, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
                 intermediateSize: Int, hiddenAct: String, layerNormEps: Float, featExtractNorm: String,
                 featExtractActivation: String, convDim: [Int], convStride: [Int], convKernel: [Int], convBias: Bool,
                 numConvPosEmbeddings: Int, numConvPosEmbeddingGroups: Int, convPosKernelSize: Int,
                 doStableLayerNorm: Bool, featProjLayerNorm: Bool, vocabSize: Int, padTokenId: Int,
-                architectures: [String], addAdapter: Bool) {
+                architectures: [String], addAdapter: Bool, convPosBatchNorm: Bool) {
         self.modelType = modelType; self.hiddenSize = hiddenSize; self.numHiddenLayers = numHiddenLayers
         self.numAttentionHeads = numAttentionHeads; self.intermediateSize = intermediateSize
         self.hiddenAct = hiddenAct; self.layerNormEps = layerNormEps; self.featExtractNorm = featExtractNorm
@@ -85,6 +87,7 @@ public struct Wav2Vec2Config: Sendable, Equatable, Codable {
         self.doStableLayerNorm = doStableLayerNorm; self.featProjLayerNorm = featProjLayerNorm
         self.vocabSize = vocabSize; self.padTokenId = padTokenId; self.architectures = architectures
         self.addAdapter = addAdapter
+        self.convPosBatchNorm = convPosBatchNorm
     }
 
     public init(from decoder: Decoder) throws {
@@ -114,6 +117,7 @@ public struct Wav2Vec2Config: Sendable, Equatable, Codable {
         padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId) ?? d.padTokenId
         architectures = try c.decodeIfPresent([String].self, forKey: .architectures) ?? []
         addAdapter = try c.decodeIfPresent(Bool.self, forKey: .addAdapter) ?? false
+        convPosBatchNorm = try c.decodeIfPresent(Bool.self, forKey: .convPosBatchNorm) ?? false
     }
 
     /// Samples per output frame: the product of the conv strides (320 for the standard stack).
@@ -146,6 +150,7 @@ public struct Wav2Vec2Config: Sendable, Equatable, Codable {
             p.append("\(name) '\(act)' is not supported (gelu or relu)")
         }
         if addAdapter { p.append("add_adapter = true (an adapter after the encoder) is not supported") }
+        if convPosBatchNorm { p.append("conv_pos_batch_norm = true (batch-normed positional conv) is not supported") }
         return p
     }
 }

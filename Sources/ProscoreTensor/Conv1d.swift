@@ -123,15 +123,23 @@ public struct Conv1d: Sendable {
                 }
                 return
             }
+            // im2col per group: gather the group's channels for the rows these frames read
+            // into a contiguous `[rows, in/groups]` block, where each frame's patch is one
+            // run of `kernel · in/groups` floats, then one GEMM per group.
             let patch = kernelSize * cinG
+            let rowsRead = (tOut - 1) * stride + kernelSize
+            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: rowsRead * cinG)
             let cols = UnsafeMutablePointer<Float>.allocate(capacity: tOut * patch)
-            defer { cols.deallocate() }
+            defer { gathered.deallocate(); cols.deallocate() }
             for g in 0..<groups {
-                for t in 0..<tOut {
-                    let dst = cols + t * patch
-                    let src = x + (t * stride) * inChannels + g * cinG
-                    for k in 0..<kernelSize { (dst + k * cinG).update(from: src + k * inChannels, count: cinG) }
+                let source: UnsafePointer<Float>
+                if groups == 1 {
+                    source = x
+                } else {
+                    for r in 0..<rowsRead { (gathered + r * cinG).update(from: x + r * inChannels + g * cinG, count: cinG) }
+                    source = UnsafePointer(gathered)
                 }
+                for t in 0..<tOut { (cols + t * patch).update(from: source + t * stride * cinG, count: patch) }
                 BLAS.gemm(.none, .transpose, m: tOut, n: coutG, k: patch,
                           a: cols, lda: patch,
                           b: w + g * coutG * patch, ldb: patch,

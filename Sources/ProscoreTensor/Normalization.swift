@@ -49,44 +49,63 @@ public enum Normalization {
                                  groups: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                  epsilon: Float) {
         precondition(groups > 0 && columns % groups == 0, "channels must divide into groups")
+        guard rows > 0 else { return }
         let perGroup = columns / groups
-        let n = Double(rows * perGroup)
 
-        // Two passes in Double: the time axis can be tens of thousands of frames long.
-        var sums = [Double](repeating: 0, count: columns)
-        sums.withUnsafeMutableBufferPointer { s in
-            for r in 0..<rows {
-                let row = x + r * columns
-                for c in 0..<columns { s[c] += Double(row[c]) }
-            }
-        }
-        var means = [Double](repeating: 0, count: groups)
-        for g in 0..<groups {
-            means[g] = sums[(g * perGroup)..<((g + 1) * perGroup)].reduce(0, +) / n
-        }
-        var channelMean = [Double](repeating: 0, count: columns)
-        for c in 0..<columns { channelMean[c] = means[c / perGroup] }
-
-        var squares = [Double](repeating: 0, count: columns)
-        squares.withUnsafeMutableBufferPointer { s in
-            channelMean.withUnsafeBufferPointer { m in
-                for r in 0..<rows {
-                    let row = x + r * columns
-                    for c in 0..<columns {
-                        let d = Double(row[c]) - m[c]
-                        s[c] += d * d
+        // Per-channel Σ(x − s) and Σ(x − s)² with s = the first row (so that a large mean does
+        // not cancel away the variance): Float within blocks of rows, Double across blocks.
+        // The time axis can be 30 000 frames long; blocks run in parallel.
+        let blockRows = 256
+        let blocks = (rows + blockRows - 1) / blockRows
+        var partials = [Double](repeating: 0, count: blocks * 2 * columns)
+        partials.withUnsafeMutableBufferPointer { partial in
+            let out = partial.baseAddress!
+            Compute.parallelRanges(blocks, minimumPerThread: 4) { blockRange in
+                let sum = UnsafeMutablePointer<Float>.allocate(capacity: 2 * columns)
+                defer { sum.deallocate() }
+                let square = sum + columns
+                for block in blockRange {
+                    sum.initialize(repeating: 0, count: 2 * columns)
+                    for r in (block * blockRows)..<min(rows, (block + 1) * blockRows) {
+                        let row = x + r * columns
+                        for c in 0..<columns {
+                            let v = row[c] - x[c]
+                            sum[c] += v
+                            square[c] += v * v
+                        }
                     }
+                    let slot = out + block * 2 * columns
+                    for c in 0..<(2 * columns) { slot[c] = Double(sum[c]) }
                 }
             }
         }
         var scale = [Float](repeating: 0, count: columns)
         var shift = [Float](repeating: 0, count: columns)
+        let n = Double(rows * perGroup)
         for g in 0..<groups {
-            let variance = squares[(g * perGroup)..<((g + 1) * perGroup)].reduce(0, +) / n
+            // Channels of a group share statistics; their shifts differ, so combine about the
+            // group's first channel shift.
+            var sum = 0.0, square = 0.0
+            let s0 = Double(x[g * perGroup])
+            for c in (g * perGroup)..<((g + 1) * perGroup) {
+                var cs = 0.0, cq = 0.0
+                for b in 0..<blocks {
+                    cs += partials[b * 2 * columns + c]
+                    cq += partials[b * 2 * columns + columns + c]
+                }
+                // Re-centre channel c's moments from shift x[c] to shift s0.
+                let d = Double(x[c]) - s0
+                let count = Double(rows)
+                sum += cs + count * d
+                square += cq + 2 * d * cs + count * d * d
+            }
+            let meanShifted = sum / n
+            let variance = max(0, square / n - meanShifted * meanShifted)
+            let mean = meanShifted + s0
             let rstd = 1 / (variance + Double(epsilon)).squareRoot()
             for c in (g * perGroup)..<((g + 1) * perGroup) {
                 scale[c] = Float(rstd) * gamma[c]
-                shift[c] = beta[c] - Float(means[g] * rstd) * gamma[c]
+                shift[c] = beta[c] - Float(mean * rstd) * gamma[c]
             }
         }
         scale.withUnsafeBufferPointer { sc in

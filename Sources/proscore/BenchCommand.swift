@@ -59,8 +59,10 @@ struct EncoderBench: ParsableCommand {
                 _ = encoder(audio, clock: clock)
                 printProfile(clock, threads: t)
             }
-            let median = times.sorted()[times.count / 2]
-            results.append(["threads": t, "median_seconds": median, "rtf": median / seconds, "runs": repeats])
+            let sorted = times.sorted()
+            let median = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+            results.append(["threads": t, "median_seconds": median, "min_seconds": times.min()!, "rtf": median / seconds,
+                            "runs": repeats, "all_seconds": times])
             if !json {
                 print(String(format: "threads %d: %.3f s for %.1f s of audio, RTF %.4f (median of %d)",
                              t, median, seconds, median / seconds, repeats))
@@ -80,15 +82,17 @@ struct EncoderBench: ParsableCommand {
 
     private func printProfile(_ clock: StageClock, threads: Int) {
         let total = clock.stages.reduce(0) { $0 + $1.seconds }
-        var lines = ["profile at \(threads) thread(s), \(String(format: "%.3f", total)) s:"]
+        var lines = ["profile at \(threads) thread(s), \(String(format: "%.3f", total)) s (one run):"]
         // Fold the repeated transformer layers into one line.
         let layerTime = clock.stages.filter { $0.name.hasPrefix("transformer layer") }
         for stage in clock.stages where !stage.name.hasPrefix("transformer layer") {
-            lines.append(String(format: "  %-22@ %8.1f ms  %5.1f%%", stage.name, 1000 * stage.seconds, 100 * stage.seconds / total))
+            lines.append(stage.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                         + String(format: " %8.1f ms  %5.1f%%", 1000 * stage.seconds, 100 * stage.seconds / total))
         }
         let sum = layerTime.reduce(0) { $0 + $1.seconds }
-        lines.append(String(format: "  %-22@ %8.1f ms  %5.1f%%  (%d layers, %.1f ms each)", "transformer layers",
-                            1000 * sum, 100 * sum / total, layerTime.count, 1000 * sum / Double(max(1, layerTime.count))))
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        lines.append("transformer layers".padding(toLength: 22, withPad: " ", startingAt: 0)
+                     + String(format: " %8.1f ms  %5.1f%%  (%d layers, %.1f ms each)",
+                              1000 * sum, 100 * sum / total, layerTime.count, 1000 * sum / Double(max(1, layerTime.count))))
+        print(lines.joined(separator: "\n  "))
     }
 }

@@ -32,7 +32,7 @@ struct InspectCommand: ParsableCommand {
             print("positions    \(pos.layers.count) conv layer(s), kernel \(pos.layers[0].conv.kernelSize), \(c.numConvPosEmbeddingGroups) groups, ±\(pos.contextFrames) frames")
             print("CTC head     \(e.ctcHead.map { "\($0.outFeatures) tokens" } ?? "none")")
             print("input        \(e.sampleRate) Hz, do_normalize \(e.preprocessor.doNormalize)")
-            print("hidden states \(c.numHiddenLayers + 1) (embedding output + each layer)")
+            print("outputs      \(c.numHiddenLayers + 1) hidden states (input of layer 1, then each layer's output)")
             print("parameters   \(e.parameterCount.formatted())")
             if !loaded.unusedTensors.isEmpty {
                 print("unused       \(loaded.unusedTensors.count) tensor(s) not used for inference: \(loaded.unusedTensors.prefix(8).joined(separator: ", "))\(loaded.unusedTensors.count > 8 ? ", …" : "")")
