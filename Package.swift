@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only:
-//   C wrappers (CALSA, COpenBLAS, CSndFile)
+//   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr)
 //   → ProscoreTensor (tensors, BLAS, kernels)
 //   → ProscoreCheckpoint (safetensors, Hugging Face configs)
 //   → ProscoreModels (Wav2Vec2 family) · ProscoreAudio (audio in)
@@ -26,6 +26,8 @@ let package = Package(
                        providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa",
                        providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
+                       providers: [.apt(["libsoxr-dev"])]),
 
         // MARK: Libraries
         .target(name: "ProscoreTensor", dependencies: ["COpenBLAS"],
@@ -34,7 +36,8 @@ let package = Package(
                 swiftSettings: optimised),
         .target(name: "ProscoreModels", dependencies: ["ProscoreTensor", "ProscoreCheckpoint"],
                 swiftSettings: optimised),
-        .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA"]),
+        .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA", "CSoxr"],
+                swiftSettings: optimised),
 
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [

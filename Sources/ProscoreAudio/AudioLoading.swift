@@ -6,7 +6,7 @@ public enum AudioLoading {
     public static func load16kMono(path: String) throws -> [Float] {
         let file = try SoundFile(path: path)
         let mono = downmix(try file.readInterleaved(), channels: file.channels)
-        return LinearResampler.resample(mono, from: file.sampleRate, to: pipelineSampleRate)
+        return try Resampler(inputRate: file.sampleRate, outputRate: pipelineSampleRate).convert(mono)
     }
 
     /// Averages interleaved channels.
@@ -24,21 +24,3 @@ public enum AudioLoading {
     }
 }
 
-/// Linear-interpolation rate conversion. Good enough for offline `encode` of speech; it
-/// does not band-limit, so content above the new Nyquist frequency aliases.
-public enum LinearResampler {
-    public static func resample(_ x: [Float], from inRate: Int, to outRate: Int) -> [Float] {
-        guard inRate != outRate, !x.isEmpty else { return x }
-        let outCount = Int((Double(x.count) * Double(outRate) / Double(inRate)).rounded(.down))
-        let step = Double(inRate) / Double(outRate)
-        var y = [Float](repeating: 0, count: outCount)
-        for i in 0..<outCount {
-            let pos = Double(i) * step
-            let j = Int(pos)
-            let frac = Float(pos - Double(j))
-            let a = x[j], b = j + 1 < x.count ? x[j + 1] : x[j]
-            y[i] = a + (b - a) * frac
-        }
-        return y
-    }
-}

@@ -51,9 +51,25 @@ public final class SoundFile {
             sf_close(h)
             throw AudioFileError.badRate(path: path, sampleRate: sampleRate)
         }
+        guard (1...256).contains(channels) else {
+            sf_close(h)
+            throw AudioFileError.cannotOpen(path: path, reason: "\(channels) channels; at most 256 can be mixed down")
+        }
     }
 
     deinit { sf_close(handle) }
+
+    /// Moves the read position to `frame`.
+    public func seek(toFrame frame: Int) throws {
+        if sf_seek(handle, sf_count_t(frame), SEEK_SET) < 0 {
+            throw AudioFileError.readFailed(path: path, reason: "cannot seek to frame \(frame): \(String(cString: sf_strerror(handle)))")
+        }
+    }
+
+    /// Reads up to `frames` interleaved frames into `buffer`; returns frames read (0 at the end).
+    public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) -> Int {
+        Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
+    }
 
     /// The whole file as interleaved Float32 in [-1, 1].
     public func readInterleaved() throws -> [Float] {
@@ -95,5 +111,48 @@ public enum SoundFileWriter {
         guard written == frames else {
             throw AudioFileError.readFailed(path: path, reason: "wrote \(written) of \(frames) frames: \(String(cString: sf_strerror(handle)))")
         }
+    }
+}
+
+/// An audio file written incrementally (FLAC by default), so a capture that stops
+/// unexpectedly keeps everything written so far.
+public final class AudioFileSink {
+    public let path: String
+    public private(set) var framesWritten = 0
+    private var handle: OpaquePointer?
+    private var framesSinceSync = 0
+
+    public init(path: String, sampleRate: Int = 16_000, format: SoundFileWriter.Format = .flac) throws {
+        var info = SF_INFO()
+        info.channels = 1
+        info.samplerate = Int32(sampleRate)
+        info.format = format.sndfileFormat
+        guard let h = sf_open(path, Int32(SFM_WRITE), &info) else {
+            throw AudioFileError.cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))
+        }
+        self.path = path
+        handle = h
+    }
+
+    deinit { close() }
+
+    /// Appends mono samples; flushes to disk about once a second of audio.
+    public func append(_ samples: UnsafeBufferPointer<Float>) throws {
+        guard let handle, let base = samples.baseAddress, !samples.isEmpty else { return }
+        let n = sf_writef_float(handle, base, sf_count_t(samples.count))
+        guard n == samples.count else {
+            throw AudioFileError.readFailed(path: path, reason: "write failed: \(String(cString: sf_strerror(handle)))")
+        }
+        framesWritten += samples.count
+        framesSinceSync += samples.count
+        if framesSinceSync >= 16_000 {
+            sf_write_sync(handle)
+            framesSinceSync = 0
+        }
+    }
+
+    public func close() {
+        if let handle { sf_close(handle) }
+        handle = nil
     }
 }

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import ProscoreAudio
+
+extension ReplaySpeed: ExpressibleByArgument {
+    /// `1`, `4`, `0.5` (× real time) or `max`.
+    public init?(argument: String) {
+        if argument == "max" { self = .asFastAsConsumed; return }
+        guard let factor = Double(argument), factor > 0, factor <= 1000 else { return nil }
+        self = .paced(factor: factor)
+    }
+}
+
+/// Where audio comes from: a live ALSA device or a recording replayed as a stream.
+struct AudioSourceOptions: ParsableArguments {
+    @Option(help: "ALSA capture device (default, hw:X,Y, plughw:X,Y or a PCM from the ALSA configuration).")
+    var device: String?
+    @Option(help: "Replay this recording as a stream instead of capturing (any format libsndfile reads).")
+    var file: String?
+    @Option(help: "Replay speed: 1 = real time, 4 = four times faster, max = as fast as it is consumed.")
+    var speed: ReplaySpeed = .paced(factor: 1)
+    @Option(help: "Start the replay this many seconds into the recording.") var offset: Double = 0
+    @Option(help: "Replay or capture at most this many seconds.") var duration: Double?
+    @Option(help: "Capture period in milliseconds.") var periodMs: Double = 20
+    @Option(help: "ALSA buffer in milliseconds.") var bufferMs: Double = 160
+    @Option(help: "Capture rate to ask the device for, in Hz (converted to 16 kHz).") var rate: Int = 16_000
+    @Option(help: "File with extra ALSA configuration defining PCMs.") var alsaConfig: String?
+    @Option(help: "Ring buffer between capture and processing, in seconds.") var ringSeconds: Double = 10
+
+    func validate() throws {
+        if device != nil && file != nil { throw ValidationError("Give --device or --file, not both.") }
+        if offset < 0 { throw ValidationError("--offset must not be negative.") }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive.") }
+        if !(1...1000).contains(periodMs) || !(2...10_000).contains(bufferMs) || bufferMs < 2 * periodMs {
+            throw ValidationError("--period-ms must be 1–1000 and --buffer-ms at least twice it (2–10000).")
+        }
+        if !(4_000...384_000).contains(rate) { throw ValidationError("--rate must be between 4000 and 384000 Hz.") }
+        if !(0.5...600).contains(ringSeconds) { throw ValidationError("--ring-seconds must be between 0.5 and 600.") }
+        if let alsaConfig, !FileManager.default.fileExists(atPath: alsaConfig) {
+            throw ValidationError("--alsa-config \(alsaConfig): no such file.")
+        }
+    }
+
+    /// The configured source (not started).
+    func makeSource() throws -> AudioSource {
+        if let file {
+            return try RecordingSource(path: file, speed: speed, offsetSeconds: offset, durationSeconds: duration)
+        }
+        var settings = AlsaCaptureSettings(device: device ?? "default")
+        settings.sampleRate = rate
+        settings.periodFrames = max(16, Int(periodMs / 1000 * Double(rate)))
+        settings.bufferFrames = max(2 * settings.periodFrames, Int(bufferMs / 1000 * Double(rate)))
+        if let alsaConfig { settings.configurationText = try String(contentsOfFile: alsaConfig, encoding: .utf8) }
+        let capture = AlsaCaptureSource(settings: settings)
+        if let duration { capture.frameLimit = Int(duration * Double(rate)) }
+        return capture
+    }
+}
