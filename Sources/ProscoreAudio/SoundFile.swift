@@ -121,7 +121,9 @@ public final class AudioFileSink {
     public private(set) var framesWritten = 0
     private var handle: OpaquePointer?
     private var framesSinceSync = 0
+    private var pcm: [Int16] = []
 
+    /// A 16-bit FLAC (or WAV) file of mono audio.
     public init(path: String, sampleRate: Int = 16_000, format: SoundFileWriter.Format = .flac) throws {
         var info = SF_INFO()
         info.channels = 1
@@ -137,9 +139,17 @@ public final class AudioFileSink {
     deinit { close() }
 
     /// Appends mono samples; flushes to disk about once a second of audio.
+    ///
+    /// Samples are scaled by 32 768 and rounded here, the inverse of libsndfile's reading
+    /// (which divides by 32 768; its own float writer scales by 32 767), so 16-bit audio
+    /// captured from a device is saved bit for bit.
     public func append(_ samples: UnsafeBufferPointer<Float>) throws {
-        guard let handle, let base = samples.baseAddress, !samples.isEmpty else { return }
-        let n = sf_writef_float(handle, base, sf_count_t(samples.count))
+        guard let handle, !samples.isEmpty else { return }
+        if pcm.count < samples.count { pcm = [Int16](repeating: 0, count: samples.count) }
+        for i in 0..<samples.count {
+            pcm[i] = Int16(max(-32_768, min(32_767, (samples[i] * 32_768).rounded())))
+        }
+        let n = pcm.withUnsafeBufferPointer { sf_writef_short(handle, $0.baseAddress, sf_count_t(samples.count)) }
         guard n == samples.count else {
             throw AudioFileError.readFailed(path: path, reason: "write failed: \(String(cString: sf_strerror(handle)))")
         }
