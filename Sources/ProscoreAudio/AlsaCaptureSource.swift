@@ -60,6 +60,11 @@ public final class AlsaCaptureSource: AudioSource, @unchecked Sendable {
         let format = try pcm.configure(formats: settings.formats, channels: settings.channels,
                                        sampleRate: settings.sampleRate, periodFrames: settings.periodFrames,
                                        bufferFrames: settings.bufferFrames)
+        try start(into: ring, pcm: pcm, format: format)
+    }
+
+    /// Runs the capture loop on an opened, configured PCM.
+    func start(into ring: AudioRingBuffer, pcm: CapturePCM, format: AlsaStreamFormat) throws {
         streamFormat = format
         let resampler = try Resampler(inputRate: format.sampleRate, maximumInputFrames: format.periodFrames)
         let t = Thread { [self] in
@@ -87,7 +92,7 @@ public final class AlsaCaptureSource: AudioSource, @unchecked Sendable {
         done.signal()
     }
 
-    private func capture(pcm: AlsaPCM, format: AlsaStreamFormat, resampler: Resampler, ring: AudioRingBuffer) {
+    private func capture(pcm: CapturePCM, format: AlsaStreamFormat, resampler: Resampler, ring: AudioRingBuffer) {
         let frames = format.periodFrames
         let raw = UnsafeMutableRawPointer.allocate(byteCount: frames * format.channels * format.format.bytesPerSample,
                                                    alignment: 16)

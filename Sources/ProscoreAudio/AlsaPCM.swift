@@ -48,9 +48,17 @@ public struct AlsaStreamFormat: Sendable, Equatable {
     public var bufferFrames: Int
 }
 
+/// The two calls the capture loop makes on a PCM; tests script errors through a fake.
+protocol CapturePCM: AnyObject, Sendable {
+    /// Frames read, or a negative errno (`-EPIPE` overrun, `-ENODEV` device gone, …).
+    func read(into buffer: UnsafeMutableRawPointer, frames: Int) -> Int
+    /// Recovers after an overrun or suspend; negative if it cannot.
+    func recover(_ code: Int) -> Int32
+}
+
 /// An ALSA capture PCM; owns the handle and closes it. Used by one thread at a time (it is
 /// opened on the caller's and handed to the capture thread).
-final class AlsaPCM: @unchecked Sendable {
+final class AlsaPCM: CapturePCM, @unchecked Sendable {
     let device: String
     private let handle: OpaquePointer
 
