@@ -76,12 +76,14 @@ ARCH = dict(
 # ---------------------------------------------------------------- synthetic voices
 ESPEAK_TRAIN_VOICES = ["en", "en-us", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp",
                        "en-gb-x-gbcwmd", "en-us-nyc"]
+# espeak-ng variant names are file names under espeak-ng-data/voices/!v (case-sensitive;
+# an unknown name silently falls back to the plain voice).
 ESPEAK_TRAIN_VARIANTS = ["", "", "", "m1", "m2", "m3", "m5", "m6", "m7", "f1", "f2", "f3",
-                         "klatt", "klatt2", "klatt4", "Alicia", "Andrea", "Auntie", "Belinda",
-                         "Benjamin", "Boris", "Caleb", "David", "Ed", "Edward", "Gene",
-                         "Henrique", "Hugo", "Jacky", "John", "Lee", "Linda", "Max",
-                         "Michael", "Mike", "Paul", "Pedro", "Quincy", "Rob", "Robert",
-                         "Steph", "Storm", "shelby", "travis", "victor", "norbert",
+                         "klatt", "klatt2", "klatt4", "Alicia", "Andrea", "aunty", "belinda",
+                         "benjamin", "boris", "caleb", "david", "ed", "edward", "Gene",
+                         "Henrique", "Hugo", "Jacky", "john", "Lee", "linda", "max",
+                         "Michael", "Mike", "paul", "pedro", "quincy", "rob", "robert",
+                         "steph", "Storm", "shelby", "travis", "victor", "norbert",
                          "grandma", "grandpa", "whisper"]
 # Held out entirely (never in training): espeak-ng voice en-029 with variants f4/Annie,
 # and flite's slt voice.
@@ -569,9 +571,9 @@ def main():
     ap.add_argument("--heldout-seed", type=int, default=762)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="auto", help="auto|cpu|cuda")
-    ap.add_argument("--max-steps", type=int, default=2400)
-    ap.add_argument("--warmup-steps", type=int, default=200)
-    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--max-steps", type=int, default=2600)
+    ap.add_argument("--warmup-steps", type=int, default=250)
+    ap.add_argument("--lr", type=float, default=1.2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--batch-seconds", type=float, default=64.0, help="padded audio per batch (s)")
     ap.add_argument("--max-utt-seconds", type=float, default=16.0)

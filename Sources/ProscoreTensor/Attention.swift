@@ -31,28 +31,40 @@ public struct MultiHeadAttention: Sendable {
     }
 
     /// `x`: `[frames, hidden]` → `[frames, hidden]`. `keyMask`, when given, marks with
-    /// `false` the frames that no query may attend to (padding).
-    public func callAsFunction(_ x: Tensor, keyMask: [Bool]? = nil) -> Tensor {
+    /// `false` the frames that no query may attend to (padding). `leftContext`, when given,
+    /// holds earlier frames `[n, hidden]` that the queries also attend to (as keys and values)
+    /// without producing outputs of their own: cached states in streaming.
+    public func callAsFunction(_ x: Tensor, keyMask: [Bool]? = nil, leftContext: Tensor? = nil) -> Tensor {
         precondition(x.rank == 2 && x.shape[1] == hidden)
-        let t = x.shape[0]
+        let queries = x.shape[0]
+        let left = leftContext?.shape[0] ?? 0
+        let t = left + queries
+        precondition(keyMask == nil || keyMask!.count == t, "key mask must cover context and frames")
         let d = headDim
-        let projected = qkv(x)  // [t, 3h]: q | k | v
-        var context = Tensor(zeros: [t, hidden])
+        let input: Tensor
+        if let leftContext {
+            precondition(leftContext.rank == 2 && leftContext.shape[1] == hidden)
+            input = Tensor(shape: [t, hidden], scalars: leftContext.scalars + x.scalars)
+        } else {
+            input = x
+        }
+        let projected = qkv(input)  // [t, 3h]: q | k | v
+        var context = Tensor(zeros: [queries, hidden])
         projected.withUnsafePointer { p in
             context.withUnsafeMutablePointer { c in
                 // Heads are independent: split them across threads, one scores buffer each.
                 Compute.parallelRanges(heads) { headRange in
-                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: queries * t)
                     defer { scores.deallocate() }
                     for h in headRange {
-                        let q = p + h * d, k = p + hidden + h * d, v = p + 2 * hidden + h * d
-                        BLAS.gemm(.none, .transpose, m: t, n: t, k: d,
+                        let q = p + left * 3 * hidden + h * d, k = p + hidden + h * d, v = p + 2 * hidden + h * d
+                        BLAS.gemm(.none, .transpose, m: queries, n: t, k: d,
                                   a: q, lda: 3 * hidden, b: k, ldb: 3 * hidden, c: scores, ldc: t)
                         if let keyMask {
-                            for i in 0..<t { for j in 0..<t where !keyMask[j] { scores[i * t + j] = -.infinity } }
+                            for i in 0..<queries { for j in 0..<t where !keyMask[j] { scores[i * t + j] = -.infinity } }
                         }
-                        Softmax.rows(scores, rows: t, columns: t)
-                        BLAS.gemm(.none, .none, m: t, n: d, k: t,
+                        Softmax.rows(scores, rows: queries, columns: t)
+                        BLAS.gemm(.none, .none, m: queries, n: d, k: t,
                                   a: scores, lda: t, b: v, ldb: 3 * hidden, c: c + h * d, ldc: hidden)
                     }
                 }

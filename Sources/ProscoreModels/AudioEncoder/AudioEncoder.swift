@@ -58,20 +58,42 @@ public struct AudioEncoder: Sendable {
             x = clock.measure("conv \(i)") { layer(x) }
         }
         let extract = x
-        var h = clock.measure("feature projection") { featureProjection(extract) }
-        clock.measure("positional conv") { add(positionalEmbedding(h), to: &h) }
+        let projected = clock.measure("feature projection") { featureProjection(extract) }
+        let (states, last) = transformer(projected, clock: clock)
+        let logits = clock.measure("CTC head") { ctcHead?(last) }
+        return AudioEncoderOutput(extractFeatures: extract, hiddenStates: states, lastHiddenState: last, logits: logits)
+    }
+
+    /// Positional conv and transformer layers over projected features `[frames, hidden]`.
+    ///
+    /// With `leftProjected` and `leftStates` (streaming with cached states), earlier frames'
+    /// projected features feed the positional conv, and their cached hidden states (one
+    /// tensor per hidden-state index) serve as attention context in each layer; only the
+    /// new frames are computed. Returns the new frames' hidden states and final output.
+    public func transformer(_ projected: Tensor, leftProjected: Tensor? = nil, leftStates: [Tensor]? = nil,
+                            clock: StageClock? = nil) -> (hiddenStates: [Tensor], last: Tensor) {
+        var h = projected
+        clock.measure("positional conv") {
+            if let leftProjected {
+                let n = leftProjected.shape[0]
+                let window = Tensor(shape: [n + h.shape[0], h.shape[1]], scalars: leftProjected.scalars + h.scalars)
+                let position = positionalEmbedding(window)
+                add(position.rows(n..<position.shape[0]), to: &h)
+            } else {
+                add(positionalEmbedding(h), to: &h)
+            }
+        }
         var states: [Tensor] = []
         states.reserveCapacity(layers.count + 1)
         if !config.doStableLayerNorm { encoderNorm(&h) }
         states.append(h)
         for (i, layer) in layers.enumerated() {
-            h = clock.measure("transformer layer \(i)") { layer(h) }
+            let input = h
+            h = clock.measure("transformer layer \(i)") { layer(input, leftContext: leftStates?[i]) }
             states.append(h)
         }
         if config.doStableLayerNorm { encoderNorm(&h) }
-        let last = h
-        let logits = clock.measure("CTC head") { ctcHead?(last) }
-        return AudioEncoderOutput(extractFeatures: extract, hiddenStates: states, lastHiddenState: last, logits: logits)
+        return (states, h)
     }
 
     /// Number of weights.

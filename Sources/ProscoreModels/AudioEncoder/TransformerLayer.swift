@@ -22,19 +22,24 @@ public struct TransformerLayer: Sendable {
     public let finalNorm: LayerNorm
     public let preNorm: Bool
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// `x`: `[frames, hidden]` → the layer's output for those frames. `leftContext`: the
+    /// layer's inputs for earlier frames that attention may also look at (streaming with
+    /// cached states); no outputs are computed for them.
+    public func callAsFunction(_ x: Tensor, leftContext: Tensor? = nil) -> Tensor {
         if preNorm {
             var normed = x
             attentionNorm(&normed)
+            var normedLeft = leftContext
+            if normedLeft != nil { attentionNorm(&normedLeft!) }
             var h = x
-            add(attention(normed), to: &h)
+            add(attention(normed, leftContext: normedLeft), to: &h)
             var f = h
             finalNorm(&f)
             add(feedForward(f), to: &h)
             return h
         } else {
             var h = x
-            add(attention(x), to: &h)
+            add(attention(x, leftContext: leftContext), to: &h)
             attentionNorm(&h)
             add(feedForward(h), to: &h)
             finalNorm(&h)
