@@ -31,45 +31,58 @@ public struct MultiHeadAttention: Sendable {
     }
 
     /// `x`: `[frames, hidden]` → `[frames, hidden]`. `keyMask`, when given, marks with
-    /// `false` the frames that no query may attend to (padding). `leftContext`, when given,
-    /// holds earlier frames `[n, hidden]` that the queries also attend to (as keys and values)
-    /// without producing outputs of their own: cached states in streaming.
-    public func callAsFunction(_ x: Tensor, keyMask: [Bool]? = nil, leftContext: Tensor? = nil) -> Tensor {
+    /// `false` the frames that no query may attend to (padding).
+    public func callAsFunction(_ x: Tensor, keyMask: [Bool]? = nil) -> Tensor {
+        attend(x, cachedKeysValues: nil, keyMask: keyMask).output
+    }
+
+    /// Attention for the frames `x` when earlier frames' keys and values are cached
+    /// (streaming): `cachedKeysValues` is `[n, 2·hidden]` (keys | values) of those frames.
+    /// Returns the output for `x` and the keys and values of `x`, `[frames, 2·hidden]`, for
+    /// the caller to cache.
+    public func attend(_ x: Tensor, cachedKeysValues: Tensor?, keyMask: [Bool]? = nil)
+        -> (output: Tensor, keysValues: Tensor)
+    {
         precondition(x.rank == 2 && x.shape[1] == hidden)
         let queries = x.shape[0]
-        let left = leftContext?.shape[0] ?? 0
-        let t = left + queries
-        precondition(keyMask == nil || keyMask!.count == t, "key mask must cover context and frames")
+        let cached = cachedKeysValues?.shape[0] ?? 0
+        let t = cached + queries
+        precondition(keyMask == nil || keyMask!.count == t, "key mask must cover cached and new frames")
         let d = headDim
-        let input: Tensor
-        if let leftContext {
-            precondition(leftContext.rank == 2 && leftContext.shape[1] == hidden)
-            input = Tensor(shape: [t, hidden], scalars: leftContext.scalars + x.scalars)
-        } else {
-            input = x
+        let projected = qkv(x)  // [queries, 3h]: q | k | v
+        // Keys and values of cached frames, then of the new ones: [t, 2h].
+        var keysValues = Tensor(zeros: [t, 2 * hidden])
+        keysValues.withUnsafeMutablePointer { kv in
+            if let cachedKeysValues {
+                precondition(cachedKeysValues.shape == [cached, 2 * hidden], "cached keys and values must be [n, 2·hidden]")
+                cachedKeysValues.withUnsafePointer { kv.update(from: $0, count: cached * 2 * hidden) }
+            }
+            projected.withUnsafePointer { p in
+                for r in 0..<queries { (kv + (cached + r) * 2 * hidden).update(from: p + r * 3 * hidden + hidden, count: 2 * hidden) }
+            }
         }
-        let projected = qkv(input)  // [t, 3h]: q | k | v
         var context = Tensor(zeros: [queries, hidden])
         projected.withUnsafePointer { p in
-            context.withUnsafeMutablePointer { c in
-                // Heads are independent: split them across threads, one scores buffer each.
-                Compute.parallelRanges(heads) { headRange in
-                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: queries * t)
-                    defer { scores.deallocate() }
-                    for h in headRange {
-                        let q = p + left * 3 * hidden + h * d, k = p + hidden + h * d, v = p + 2 * hidden + h * d
-                        BLAS.gemm(.none, .transpose, m: queries, n: t, k: d,
-                                  a: q, lda: 3 * hidden, b: k, ldb: 3 * hidden, c: scores, ldc: t)
-                        if let keyMask {
-                            for i in 0..<queries { for j in 0..<t where !keyMask[j] { scores[i * t + j] = -.infinity } }
+            keysValues.withUnsafePointer { kv in
+                context.withUnsafeMutablePointer { c in
+                    // Heads are independent: split them across threads, one scores buffer each.
+                    Compute.parallelRanges(heads) { headRange in
+                        let scores = UnsafeMutablePointer<Float>.allocate(capacity: queries * t)
+                        defer { scores.deallocate() }
+                        for h in headRange {
+                            BLAS.gemm(.none, .transpose, m: queries, n: t, k: d,
+                                      a: p + h * d, lda: 3 * hidden, b: kv + h * d, ldb: 2 * hidden, c: scores, ldc: t)
+                            if let keyMask {
+                                for i in 0..<queries { for j in 0..<t where !keyMask[j] { scores[i * t + j] = -.infinity } }
+                            }
+                            Softmax.rows(scores, rows: queries, columns: t)
+                            BLAS.gemm(.none, .none, m: queries, n: d, k: t,
+                                      a: scores, lda: t, b: kv + hidden + h * d, ldb: 2 * hidden, c: c + h * d, ldc: hidden)
                         }
-                        Softmax.rows(scores, rows: queries, columns: t)
-                        BLAS.gemm(.none, .none, m: queries, n: d, k: t,
-                                  a: scores, lda: t, b: v, ldb: 3 * hidden, c: c + h * d, ldc: hidden)
                     }
                 }
             }
         }
-        return output(context)
+        return (output(context), keysValues.rows(cached..<t))
     }
 }

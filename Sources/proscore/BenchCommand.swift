@@ -7,7 +7,7 @@ import ProscoreTensor
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure speed (see tools/bench_peers.py for PyTorch and ONNX Runtime side by side).",
-        subcommands: [EncoderBench.self])
+        subcommands: [EncoderBench.self, StreamingBench.self])
 }
 
 /// Real-time factor of the offline encoder at wav2vec2-base's shape with random weights.
@@ -34,16 +34,8 @@ struct EncoderBench: ParsableCommand {
     }
 
     func run() throws {
-        let config = Wav2Vec2Config.base
-        let source = RandomTensorSource(seed: 1) { name in
-            !name.hasPrefix("lm_head") && !name.contains("weight_g") && !name.contains("original0")
-        }
-        let encoder = try AudioEncoderLoader.build(config: config, preprocessor: PreprocessorConfig(), from: source)
-        let n = Int(seconds * 16_000)
-        let audio = (0..<n).map { i -> Float in
-            let t = Float(i) / 16_000
-            return 0.3 * sin(2 * .pi * 150 * t) * (0.6 + 0.4 * sin(2 * .pi * 4 * t)) + 0.01 * sin(Float(i &* 7919 % 1000))
-        }
+        let encoder = try BenchModel.wav2vec2Base()
+        let audio = BenchModel.audio(seconds: seconds)
         var results: [[String: Any]] = []
         for t in threadCounts! {
             Compute.threadCount = t
@@ -94,5 +86,58 @@ struct EncoderBench: ParsableCommand {
                      + String(format: " %8.1f ms  %5.1f%%  (%d layers, %.1f ms each)",
                               1000 * sum, 100 * sum / total, layerTime.count, 1000 * sum / Double(max(1, layerTime.count))))
         print(lines.joined(separator: "\n  "))
+    }
+}
+
+/// The benchmark's model and audio: wav2vec2-base's shape with seeded random weights.
+enum BenchModel {
+    static func wav2vec2Base() throws -> AudioEncoder {
+        let source = RandomTensorSource(seed: 1) { name in
+            !name.hasPrefix("lm_head") && !name.contains("weight_g") && !name.contains("original0")
+        }
+        return try AudioEncoderLoader.build(config: .base, preprocessor: PreprocessorConfig(), from: source)
+    }
+
+    static func audio(seconds: Double) -> [Float] {
+        (0..<Int(seconds * 16_000)).map { i -> Float in
+            let t = Float(i) / 16_000
+            return 0.3 * sin(2 * .pi * 150 * t) * (0.6 + 0.4 * sin(2 * .pi * 4 * t)) + 0.01 * sin(Float(i &* 7919 % 1000))
+        }
+    }
+}
+
+/// Streaming speed and latency at wav2vec2-base's shape under a preset.
+struct StreamingBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "streaming",
+        abstract: "Stream seconds of audio through a random-weight wav2vec2-base-shaped model under a preset; report RTF and latencies.")
+
+    @Option(help: "Preset file.") var preset: String = "configs/balanced.json"
+    @Option(help: "Seconds of audio.") var seconds: Double = 10
+    @Option(help: "Runs; the one with the median RTF is reported.") var repeats: Int = 3
+    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        compute.apply()
+        let p = try StreamingPreset.load(path: preset)
+        let encoder = try BenchModel.wav2vec2Base()
+        let audio = BenchModel.audio(seconds: seconds)
+        _ = encoder(audio)  // warm up
+        let reports = (0..<max(1, repeats)).map { _ in
+            StreamingMeasurement.run(encoder: encoder, settings: p.settings, samples: audio)
+        }.sorted { $0.realTimeFactor < $1.realTimeFactor }
+        let r = reports[reports.count / 2]
+        let m = StreamingPreset.Measured(reports: [r], model: "wav2vec2-base shape (random weights)", audio: ["\(seconds) s synthetic"], threads: compute.threads)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(m), as: UTF8.self))
+        } else {
+            print("preset \(p.name) (\(p.settings.summary)) at \(compute.threads) thread(s), wav2vec2-base shape, \(seconds) s:")
+            print(String(format: "  streaming RTF %.3f (offline %.3f); step compute p50 %.0f ms, p95 %.0f ms; emit latency p50 %.0f ms, p95 %.0f ms (lookahead %d ms)",
+                         r.realTimeFactor, r.offlineRealTimeFactor, r.stepComputeMs.p50, r.stepComputeMs.p95,
+                         r.emitLatencyMs.p50, r.emitLatencyMs.p95, p.streaming.lookaheadMs))
+        }
     }
 }

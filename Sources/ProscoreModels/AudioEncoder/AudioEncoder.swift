@@ -65,35 +65,44 @@ public struct AudioEncoder: Sendable {
     }
 
     /// Positional conv and transformer layers over projected features `[frames, hidden]`.
-    ///
-    /// With `leftProjected` and `leftStates` (streaming with cached states), earlier frames'
-    /// projected features feed the positional conv, and their cached hidden states (one
-    /// tensor per hidden-state index) serve as attention context in each layer; only the
-    /// new frames are computed. Returns the new frames' hidden states and final output.
-    public func transformer(_ projected: Tensor, leftProjected: Tensor? = nil, leftStates: [Tensor]? = nil,
-                            clock: StageClock? = nil) -> (hiddenStates: [Tensor], last: Tensor) {
+    public func transformer(_ projected: Tensor, clock: StageClock? = nil) -> (hiddenStates: [Tensor], last: Tensor) {
+        let r = transformer(projected, leftProjected: nil, cachedKeysValues: nil, clock: clock)
+        return (r.hiddenStates, r.last)
+    }
+
+    /// The same over new frames only, when earlier frames are cached (streaming): their
+    /// projected features feed the positional conv (`leftProjected`) and each layer's
+    /// attention keys and values (`cachedKeysValues`, one `[n, 2·hidden]` tensor per layer)
+    /// serve as context. Returns the new frames' hidden states, final output, and per-layer
+    /// keys and values.
+    public func transformer(_ projected: Tensor, leftProjected: Tensor?, cachedKeysValues: [Tensor]?,
+                            clock: StageClock? = nil) -> (hiddenStates: [Tensor], last: Tensor, keysValues: [Tensor]) {
         var h = projected
         clock.measure("positional conv") {
             if let leftProjected {
                 let n = leftProjected.shape[0]
                 let window = Tensor(shape: [n + h.shape[0], h.shape[1]], scalars: leftProjected.scalars + h.scalars)
-                let position = positionalEmbedding(window)
-                add(position.rows(n..<position.shape[0]), to: &h)
+                add(positionalEmbedding(window, rows: n..<window.shape[0]), to: &h)
             } else {
                 add(positionalEmbedding(h), to: &h)
             }
         }
         var states: [Tensor] = []
+        var keysValues: [Tensor] = []
         states.reserveCapacity(layers.count + 1)
         if !config.doStableLayerNorm { encoderNorm(&h) }
         states.append(h)
         for (i, layer) in layers.enumerated() {
             let input = h
-            h = clock.measure("transformer layer \(i)") { layer(input, leftContext: leftStates?[i]) }
+            let (output, kv) = clock.measure("transformer layer \(i)") {
+                layer.forward(input, cachedKeysValues: cachedKeysValues?[i])
+            }
+            h = output
             states.append(h)
+            keysValues.append(kv)
         }
         if config.doStableLayerNorm { encoderNorm(&h) }
-        return (states, h)
+        return (states, h, keysValues)
     }
 
     /// Number of weights.

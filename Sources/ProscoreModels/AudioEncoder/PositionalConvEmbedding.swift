@@ -30,4 +30,29 @@ public struct PositionalConvEmbedding: Sendable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         layers.reduce(x) { $1($0) }
     }
+
+    /// Position embeddings of rows `rows` only, the window `x` zero-padded at its edges as
+    /// in the full computation (streaming computes just the new frames).
+    public func callAsFunction(_ x: Tensor, rows: Range<Int>) -> Tensor {
+        guard layers.count == 1, let layer = layers.first, layer.norm == nil else {
+            return self(x).rows(rows)  // stacked convs (data2vec-audio): whole window
+        }
+        let conv = layer.conv
+        let (frames, c) = (x.shape[0], x.shape[1])
+        // Padded input rows [a, b + kernel − 1) produce outputs [a, b).
+        let paddedRows = rows.count + conv.kernelSize - 1
+        var padded = [Float](repeating: 0, count: paddedRows * c)
+        for r in 0..<paddedRows {
+            let source = rows.lowerBound + r - conv.padding
+            if source >= 0 && source < frames {
+                for j in 0..<c { padded[r * c + j] = x.scalars[source * c + j] }
+            }
+        }
+        var y = Tensor(zeros: [rows.count, conv.outChannels])
+        padded.withUnsafeBufferPointer { p in
+            y.withUnsafeMutablePointer { conv.apply(p.baseAddress!, paddedFrames: paddedRows, into: $0) }
+        }
+        Activation.gelu.apply(&y)
+        return y
+    }
 }

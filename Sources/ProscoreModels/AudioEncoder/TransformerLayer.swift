@@ -22,28 +22,31 @@ public struct TransformerLayer: Sendable {
     public let finalNorm: LayerNorm
     public let preNorm: Bool
 
-    /// `x`: `[frames, hidden]` → the layer's output for those frames. `leftContext`: the
-    /// layer's inputs for earlier frames that attention may also look at (streaming with
-    /// cached states); no outputs are computed for them.
-    public func callAsFunction(_ x: Tensor, leftContext: Tensor? = nil) -> Tensor {
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        forward(x, cachedKeysValues: nil).output
+    }
+
+    /// The layer's output for frames `x`, attending also to earlier frames whose attention
+    /// keys and values are cached (`[n, 2·hidden]`); returns `x`'s keys and values too.
+    public func forward(_ x: Tensor, cachedKeysValues: Tensor?) -> (output: Tensor, keysValues: Tensor) {
         if preNorm {
             var normed = x
             attentionNorm(&normed)
-            var normedLeft = leftContext
-            if normedLeft != nil { attentionNorm(&normedLeft!) }
+            let (a, keysValues) = attention.attend(normed, cachedKeysValues: cachedKeysValues)
             var h = x
-            add(attention(normed, leftContext: normedLeft), to: &h)
+            add(a, to: &h)
             var f = h
             finalNorm(&f)
             add(feedForward(f), to: &h)
-            return h
+            return (h, keysValues)
         } else {
+            let (a, keysValues) = attention.attend(x, cachedKeysValues: cachedKeysValues)
             var h = x
-            add(attention(x, leftContext: leftContext), to: &h)
+            add(a, to: &h)
             attentionNorm(&h)
             add(feedForward(h), to: &h)
             finalNorm(&h)
-            return h
+            return (h, keysValues)
         }
     }
 }

@@ -33,16 +33,23 @@ public final class StreamingEncoder {
     private var projectedStart = 0
     /// Frames emitted so far.
     public private(set) var emittedFrames = 0
-    /// Reuse mode: hidden states (per index) of the last emitted frames.
-    private var cachedStates: [[Float]]
+    /// Reuse mode: each layer's attention keys and values (`[n, 2·hidden]` rows) of the
+    /// last emitted frames.
+    private var cachedKeysValues: [[Float]]
     private var finished = false
+    /// Samples not yet run through the conv stack, and all samples received.
+    private var pendingSamples: [Float] = []
+    private var receivedSamples = 0
+    /// The conv stack runs on at least this many samples at a time (160 ms), unless a step
+    /// is due sooner: tiny pieces would spend their time packing conv weights.
+    public static let convBatchSamples = 2_560
 
     public init(encoder: AudioEncoder, settings: StreamingSettings) {
         precondition(settings.problem == nil, settings.problem ?? "")
         self.encoder = encoder
         self.settings = settings
         convStream = StreamingFeatureEncoder(encoder: encoder)
-        cachedStates = Array(repeating: [], count: encoder.layers.count + 1)
+        cachedKeysValues = Array(repeating: [], count: encoder.layers.count)
     }
 
     /// Whether the conv stack streams exactly (no whole-utterance statistics).
@@ -54,8 +61,11 @@ public final class StreamingEncoder {
     /// Feeds 16 kHz samples; returns the chunks they complete (often none).
     public func feed(_ samples: [Float]) -> [StreamingChunk] {
         precondition(!finished, "feed after finish")
-        let features = convStream.feed(samples)
-        if features.shape[0] > 0 { projected += encoder.featureProjection(features).scalars }
+        pendingSamples += samples
+        receivedSamples += samples.count
+        let nextStepLastFrame = emittedFrames + settings.chunkFrames + settings.lookaheadFrames - 1
+        let nextStepNeeds = nextStepLastFrame * encoder.samplesPerFrame + encoder.config.receptiveFieldSamples
+        if pendingSamples.count >= Self.convBatchSamples || receivedSamples >= nextStepNeeds { runConvStack() }
         var chunks: [StreamingChunk] = []
         while availableFrames >= emittedFrames + settings.chunkFrames + settings.lookaheadFrames {
             chunks.append(step(chunk: settings.chunkFrames))
@@ -66,11 +76,19 @@ public final class StreamingEncoder {
     /// Ends the stream: emits every remaining frame with whatever right context exists.
     public func finish() -> [StreamingChunk] {
         finished = true
+        runConvStack()
         var chunks: [StreamingChunk] = []
         while availableFrames > emittedFrames {
             chunks.append(step(chunk: min(settings.chunkFrames, availableFrames - emittedFrames)))
         }
         return chunks
+    }
+
+    private func runConvStack() {
+        guard !pendingSamples.isEmpty else { return }
+        let features = convStream.feed(pendingSamples)
+        pendingSamples.removeAll(keepingCapacity: true)
+        if features.shape[0] > 0 { projected += encoder.featureProjection(features).scalars }
     }
 
     private func step(chunk: Int) -> StreamingChunk {
@@ -83,25 +101,28 @@ public final class StreamingEncoder {
                    scalars: Array(projected[((from - projectedStart) * h)..<((to - projectedStart) * h)]))
         }
         let states: [Tensor], last: Tensor, offset: Int
+        var keysValues: [Tensor] = []
         if settings.reuseLeftContext && emittedFrames > windowStart {
             let left = emittedFrames - windowStart
-            let cached = cachedStates.map { Tensor(shape: [$0.count / h, h], scalars: $0) }
+            let cached = cachedKeysValues.map { Tensor(shape: [$0.count / (2 * h), 2 * h], scalars: $0) }
             precondition(cached[0].shape[0] == left, "cache out of step with the window")
-            (states, last) = encoder.transformer(rows(emittedFrames, end), leftProjected: rows(windowStart, emittedFrames),
-                                                 leftStates: cached)
+            (states, last, keysValues) = encoder.transformer(rows(emittedFrames, end), leftProjected: rows(windowStart, emittedFrames),
+                                                             cachedKeysValues: cached)
             offset = 0
         } else {
-            (states, last) = encoder.transformer(rows(windowStart, end))
+            (states, last, keysValues) = encoder.transformer(rows(windowStart, end), leftProjected: nil, cachedKeysValues: nil)
             offset = emittedFrames - windowStart
         }
         let emitted = offset..<(offset + chunk)
         let chunkStates = states.map { $0.rows(emitted) }
         let chunkLast = last.rows(emitted)
         if settings.reuseLeftContext {
-            for i in cachedStates.indices {
-                cachedStates[i] += chunkStates[i].scalars
-                let excess = cachedStates[i].count - settings.leftContextFrames * h
-                if excess > 0 { cachedStates[i].removeFirst(excess) }
+            // Cache the emitted frames' keys and values (not the lookahead's: those frames
+            // are computed again, with more right context, in the next step).
+            for i in cachedKeysValues.indices {
+                cachedKeysValues[i] += keysValues[i].rows(emitted).scalars
+                let excess = cachedKeysValues[i].count - settings.leftContextFrames * 2 * h
+                if excess > 0 { cachedKeysValues[i].removeFirst(excess) }
             }
         }
         let first = emittedFrames

@@ -1,0 +1,121 @@
+import Foundation
+
+/// A named streaming setting in a JSON file under configs/, with the numbers measured
+/// for it. Keys are snake_case; `measured` is informational and may be absent.
+///
+/// ```json
+/// { "name": "balanced", "description": "…",
+///   "streaming": { "chunk_ms": 640, "left_context_ms": 1280, "lookahead_ms": 160, "reuse_left_context": true },
+///   "measured": { … } }
+/// ```
+public struct StreamingPreset: Codable, Sendable, Equatable {
+    public struct Window: Codable, Sendable, Equatable {
+        public var chunkMs: Int
+        public var leftContextMs: Int
+        public var lookaheadMs: Int
+        public var reuseLeftContext: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case chunkMs = "chunk_ms", leftContextMs = "left_context_ms", lookaheadMs = "lookahead_ms"
+            case reuseLeftContext = "reuse_left_context"
+        }
+    }
+
+    /// What `tune` or `bench streaming` measured for this setting.
+    public struct Measured: Codable, Sendable, Equatable {
+        public var model: String
+        public var audio: [String]
+        public var threads: Int
+        public var algorithmicLatencyMs: Double
+        public var stepComputeMsP50: Double
+        public var stepComputeMsP95: Double
+        public var emitLatencyMsP50: Double
+        public var emitLatencyMsP95: Double
+        public var realTimeFactor: Double
+        public var offlineRealTimeFactor: Double
+        /// Mean cosine similarity to offline, per hidden-state index.
+        public var layerMeanCosine: [Double]
+        public var layerMaxAbsDifference: [Double]
+        /// Share of recordings whose greedy transcript equals the offline one (nil: no CTC head).
+        public var transcriptAgreement: Double?
+        public var date: String
+
+        enum CodingKeys: String, CodingKey {
+            case model, audio, threads, date
+            case algorithmicLatencyMs = "algorithmic_latency_ms"
+            case stepComputeMsP50 = "step_compute_ms_p50", stepComputeMsP95 = "step_compute_ms_p95"
+            case emitLatencyMsP50 = "emit_latency_ms_p50", emitLatencyMsP95 = "emit_latency_ms_p95"
+            case realTimeFactor = "rtf", offlineRealTimeFactor = "offline_rtf"
+            case layerMeanCosine = "layer_mean_cosine", layerMaxAbsDifference = "layer_max_abs_difference"
+            case transcriptAgreement = "transcript_agreement"
+        }
+    }
+
+    public var name: String
+    public var description: String
+    public var streaming: Window
+    public var measured: Measured?
+
+    public init(name: String, description: String, settings: StreamingSettings, measured: Measured? = nil) {
+        let f = StreamingSettings.frameMilliseconds
+        self.name = name
+        self.description = description
+        streaming = Window(chunkMs: settings.chunkFrames * f, leftContextMs: settings.leftContextFrames * f,
+                           lookaheadMs: settings.lookaheadFrames * f, reuseLeftContext: settings.reuseLeftContext)
+        self.measured = measured
+    }
+
+    public var settings: StreamingSettings {
+        StreamingSettings(chunkMs: streaming.chunkMs, leftContextMs: streaming.leftContextMs,
+                          lookaheadMs: streaming.lookaheadMs, reuseLeftContext: streaming.reuseLeftContext)
+    }
+
+    /// Reads a preset file; errors name the file and what is wrong.
+    public static func load(path: String) throws -> StreamingPreset {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PresetError(path: path, detail: "no such file (presets live in configs/, e.g. configs/balanced.json)")
+        }
+        let preset: StreamingPreset
+        do {
+            preset = try JSONDecoder().decode(StreamingPreset.self, from: data)
+        } catch {
+            throw PresetError(path: path, detail: "not a streaming preset: \(error)")
+        }
+        if let problem = preset.settings.problem { throw PresetError(path: path, detail: problem) }
+        return preset
+    }
+
+    public func write(path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try (encoder.encode(self) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
+
+public struct PresetError: Error, CustomStringConvertible, LocalizedError {
+    public let path: String
+    public let detail: String
+    public var description: String { "\(path): \(detail)" }
+    public var errorDescription: String? { description }
+}
+
+extension StreamingPreset.Measured {
+    /// The measurement of several recordings under one setting, summarised.
+    public init(reports: [StreamingReport], model: String, audio: [String], threads: Int) {
+        func mean(_ f: (StreamingReport) -> Double) -> Double { reports.map(f).reduce(0, +) / Double(max(1, reports.count)) }
+        func worst(_ f: (StreamingReport) -> Double) -> Double { reports.map(f).max() ?? 0 }
+        let layers = reports.first?.fidelity.layers.count ?? 0
+        let agreements = reports.compactMap { $0.fidelity.transcriptsAgree }
+        let formatter = ISO8601DateFormatter()
+        self.init(
+            model: model, audio: audio, threads: threads,
+            algorithmicLatencyMs: reports.first?.algorithmicLatencyMs ?? 0,
+            stepComputeMsP50: mean { $0.stepComputeMs.p50 }, stepComputeMsP95: worst { $0.stepComputeMs.p95 },
+            emitLatencyMsP50: mean { $0.emitLatencyMs.p50 }, emitLatencyMsP95: worst { $0.emitLatencyMs.p95 },
+            realTimeFactor: mean { $0.realTimeFactor }, offlineRealTimeFactor: mean { $0.offlineRealTimeFactor },
+            layerMeanCosine: (0..<layers).map { i in mean { $0.fidelity.layers[i].meanCosine } },
+            layerMaxAbsDifference: (0..<layers).map { i in worst { Double($0.fidelity.layers[i].maxAbsDifference) } },
+            transcriptAgreement: agreements.isEmpty ? nil : Double(agreements.filter { $0 }.count) / Double(agreements.count),
+            date: formatter.string(from: Date()))
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import ProscoreAudio
+import ProscoreModels
+
+/// Comma-separated integers, e.g. `320,640,1000`.
+struct IntegerList: ExpressibleByArgument {
+    let values: [Int]
+    init?(argument: String) {
+        let v = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !v.isEmpty, v.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+        values = v.map { $0! }
+    }
+}
+
+enum ReuseChoice: String, ExpressibleByArgument, CaseIterable {
+    case off, on, both
+    var options: [Bool] { self == .both ? [false, true] : [self == .on] }
+}
+
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Sweep streaming settings on recordings: latency, speed and fidelity to the offline encoder.",
+        discussion: """
+            Every setting streams each recording in 20 ms pieces as if it arrived in real time. \
+            The chosen setting (best last-layer fidelity whose p95 emit latency fits --max-latency-ms \
+            and that keeps up with real time) is written as a preset with --write.
+            """)
+
+    @Argument(help: "Recordings to measure on.") var audio: [String]
+    @Option(help: "Checkpoint directory.") var model: String
+    @Option(help: "Chunk sizes in ms.") var chunkMs = IntegerList(argument: "320,640,1000")!
+    @Option(help: "Left context sizes in ms.") var leftMs = IntegerList(argument: "640,1280,2560")!
+    @Option(help: "Lookahead sizes in ms.") var lookaheadMs = IntegerList(argument: "0,160,320")!
+    @Option(help: "Reuse cached left-context states: off, on or both.") var reuse: ReuseChoice = .both
+    @Option(help: "Latency budget for the choice: p95 emit latency in ms.") var maxLatencyMs: Double = 1_000
+    @Option(help: "Write the chosen setting as a preset to this file (e.g. configs/tuned.json).") var write: String?
+    @Option(help: "Name of the written preset.") var name: String = "tuned"
+    @Flag(help: "Print one JSON line per setting instead of the table.") var json = false
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard !audio.isEmpty else { throw ValidationError("Give at least one recording.") }
+        guard chunkMs.values.allSatisfy({ $0 >= 20 }) else { throw ValidationError("--chunk-ms values must be at least 20.") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let loaded = try AudioEncoderLoader.load(path: model)
+        let encoder = loaded.encoder
+        let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
+        let recordings = try audio.map { try AudioLoading.load16kMono(path: $0) }
+        var candidates: [(settings: StreamingSettings, measured: StreamingPreset.Measured)] = []
+        if !json {
+            print("setting                                       algo   step p50/p95   emit p50/p95     RTF  offline  cos L0  cos mid  cos last  maxdiff last  same text")
+        }
+        for chunk in chunkMs.values {
+            for left in leftMs.values {
+                for look in lookaheadMs.values {
+                    for r in reuse.options {
+                        let settings = StreamingSettings(chunkMs: chunk, leftContextMs: left, lookaheadMs: look, reuseLeftContext: r)
+                        let reports = recordings.map {
+                            StreamingMeasurement.run(encoder: encoder, settings: settings, samples: $0, vocabulary: vocabulary)
+                        }
+                        let m = StreamingPreset.Measured(reports: reports, model: model, audio: audio, threads: compute.threads)
+                        candidates.append((settings, m))
+                        print(json ? try line(settings, m) : row(settings, m))
+                    }
+                }
+            }
+        }
+        let fitting = candidates.filter { $0.measured.emitLatencyMsP95 <= maxLatencyMs && $0.measured.realTimeFactor < 1 }
+        guard let best = fitting.max(by: { a, b in
+            let (x, y) = (a.measured.layerMeanCosine.last ?? 0, b.measured.layerMeanCosine.last ?? 0)
+            return x != y ? x < y : a.measured.emitLatencyMsP95 > b.measured.emitLatencyMsP95
+        }) else {
+            throw ValidationError("No setting kept p95 emit latency within \(Int(maxLatencyMs)) ms at real-time speed; raise --max-latency-ms or add --threads.")
+        }
+        FileHandle.standardError.write(Data("chosen: \(best.settings.summary)\n".utf8))
+        if let write {
+            let preset = StreamingPreset(name: name, description: "Chosen by proscore tune (best fidelity within \(Int(maxLatencyMs)) ms p95 emit latency).",
+                                         settings: best.settings, measured: best.measured)
+            try preset.write(path: write)
+            FileHandle.standardError.write(Data("wrote \(write)\n".utf8))
+        }
+    }
+
+    private func row(_ s: StreamingSettings, _ m: StreamingPreset.Measured) -> String {
+        let cos = m.layerMeanCosine
+        let agreement = m.transcriptAgreement.map { String(format: "%.0f%%", 100 * $0) } ?? "-"
+        return s.summary.padding(toLength: 44, withPad: " ", startingAt: 0) + String(
+            format: " %5.0f  %6.1f/%6.1f  %6.1f/%6.1f  %6.3f  %6.3f  %6.4f  %7.4f  %8.4f  %12.2e  %9@",
+            m.algorithmicLatencyMs, m.stepComputeMsP50, m.stepComputeMsP95, m.emitLatencyMsP50, m.emitLatencyMsP95,
+            m.realTimeFactor, m.offlineRealTimeFactor, cos.first ?? 0, cos.isEmpty ? 0 : cos[cos.count / 2], cos.last ?? 0,
+            m.layerMaxAbsDifference.last ?? 0, agreement as NSString)
+    }
+
+    private func line(_ s: StreamingSettings, _ m: StreamingPreset.Measured) throws -> String {
+        let preset = StreamingPreset(name: s.summary, description: "", settings: s, measured: m)
+        return String(decoding: try JSONEncoder().encode(preset), as: UTF8.self)
+    }
+}
