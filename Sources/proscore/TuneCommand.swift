@@ -53,7 +53,7 @@ struct TuneCommand: ParsableCommand {
         let recordings = try audio.map { try AudioLoading.load16kMono(path: $0) }
         var candidates: [(settings: StreamingSettings, measured: StreamingPreset.Measured)] = []
         if !json {
-            print("setting                                       algo   step p50/p95   emit p50/p95     RTF  offline  cos L0  cos mid  cos last  maxdiff last  same text")
+            print("setting                                               algo   step p50/p95   emit p50/p95     RTF  offline  cos L0  cos mid  cos last  maxdiff last  same text")
         }
         for chunk in chunkMs.values {
             for left in leftMs.values {
@@ -89,7 +89,7 @@ struct TuneCommand: ParsableCommand {
     private func row(_ s: StreamingSettings, _ m: StreamingPreset.Measured) -> String {
         let cos = m.layerMeanCosine
         let agreement = m.transcriptAgreement.map { String(format: "%.0f%%", 100 * $0) } ?? "-"
-        return s.summary.padding(toLength: 44, withPad: " ", startingAt: 0) + String(
+        return s.summary.padding(toLength: 52, withPad: " ", startingAt: 0) + String(
             format: " %5.0f  %6.1f/%6.1f  %6.1f/%6.1f  %6.3f  %6.3f  %6.4f  %7.4f  %8.4f  %12.2e  %9@",
             m.algorithmicLatencyMs, m.stepComputeMsP50, m.stepComputeMsP95, m.emitLatencyMsP50, m.emitLatencyMsP95,
             m.realTimeFactor, m.offlineRealTimeFactor, cos.first ?? 0, cos.isEmpty ? 0 : cos[cos.count / 2], cos.last ?? 0,
