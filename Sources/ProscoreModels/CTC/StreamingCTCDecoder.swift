@@ -1,0 +1,165 @@
+import Foundation
+import ProscoreTensor
+
+/// A recognised word with its timing (seconds from the start of the stream) and a
+/// confidence: the mean, over the frames its characters won, of the winning posterior.
+public struct TranscribedWord: Sendable, Equatable, Codable {
+    public var text: String
+    public var startSeconds: Double
+    public var endSeconds: Double
+    public var confidence: Double
+
+    enum CodingKeys: String, CodingKey {
+        case text, confidence
+        case startSeconds = "start_s", endSeconds = "end_s"
+    }
+}
+
+/// When trailing silence closes an utterance.
+public struct EndpointSettings: Sendable, Equatable {
+    /// Silence (blank frames with low energy) that ends an utterance, in milliseconds.
+    public var trailingSilenceMs: Int = 600
+    /// Frames quieter than this (dBFS RMS) count as silent.
+    public var silenceThresholdDb: Float = -45
+
+    public init(trailingSilenceMs: Int = 600, silenceThresholdDb: Float = -45) {
+        self.trailingSilenceMs = trailingSilenceMs
+        self.silenceThresholdDb = silenceThresholdDb
+    }
+}
+
+/// An utterance closed by trailing silence: its words and span in seconds.
+public struct Utterance: Sendable, Equatable, Codable {
+    public var words: [TranscribedWord]
+    public var startSeconds: Double { words.first?.startSeconds ?? 0 }
+    public var endSeconds: Double { words.last?.endSeconds ?? 0 }
+    public var text: String { words.map(\.text).joined(separator: " ") }
+}
+
+/// What one call to the decoder changed.
+public struct TranscriptUpdate: Sendable, Equatable {
+    /// Words that became final with this update.
+    public var finalWords: [TranscribedWord] = []
+    /// The word being spoken, not yet final ("" when none).
+    public var partialWord = ""
+    /// Set when trailing silence (or the end of the stream) closed an utterance.
+    public var endedUtterance: Utterance?
+}
+
+/// Greedy CTC decoding of logits as they stream in: a partial word updated every chunk,
+/// final words with start and end times and confidence, and utterance endpoints from
+/// trailing silence (a run of blank frames whose audio energy is also low).
+public final class StreamingCTCDecoder {
+    public let vocabulary: CTCVocabulary
+    public let frameSeconds: Double
+    public let endpoint: EndpointSettings
+
+    private var previousToken = -1
+    /// The word in progress: characters and the frames (with their posteriors) they won.
+    private var wordText = ""
+    private var wordFirstFrame = -1
+    private var wordLastFrame = -1
+    private var wordPosteriors: [Double] = []
+    private var utteranceWords: [TranscribedWord] = []
+    private var silentRun = 0
+    private var nextFrame = 0
+
+    public init(vocabulary: CTCVocabulary, frameSeconds: Double = 0.02, endpoint: EndpointSettings = EndpointSettings()) {
+        self.vocabulary = vocabulary
+        self.frameSeconds = frameSeconds
+        self.endpoint = endpoint
+    }
+
+    /// All final words since the last endpoint.
+    public var currentUtterance: [TranscribedWord] { utteranceWords }
+
+    /// Feeds the logits of consecutive frames `[frames, vocab]`; `frameEnergyDb`, one value
+    /// per frame, lets silence close utterances (without it, blanks alone decide).
+    public func feed(logits: Tensor, frameEnergyDb: [Float]? = nil) -> TranscriptUpdate {
+        let (frames, v) = (logits.shape[0], logits.shape[1])
+        var update = TranscriptUpdate()
+        let endpointFrames = max(1, Int((Double(endpoint.trailingSilenceMs) / 1000 / frameSeconds).rounded()))
+        for t in 0..<frames {
+            let frame = nextFrame + t
+            // Arg-max and its softmax posterior.
+            var best = 0
+            var bestValue = -Float.infinity
+            for j in 0..<v where logits.scalars[t * v + j] > bestValue {
+                bestValue = logits.scalars[t * v + j]
+                best = j
+            }
+            var denominator = 0.0
+            for j in 0..<v { denominator += Double(exp(logits.scalars[t * v + j] - bestValue)) }
+            let posterior = 1 / denominator
+
+            let isDelimiter = best == vocabulary.wordDelimiter
+            let isBlank = best == vocabulary.blank || best >= vocabulary.tokens.count
+            if isDelimiter {
+                closeWord(into: &update)
+            } else if !isBlank {
+                let token = vocabulary.tokens[best]
+                let special = token.hasPrefix("<") && token.hasSuffix(">")
+                if !special {
+                    if best != previousToken { wordText += token }
+                    if wordFirstFrame < 0 { wordFirstFrame = frame }
+                    wordLastFrame = frame
+                    wordPosteriors.append(posterior)
+                }
+            }
+            previousToken = best
+
+            let quiet = frameEnergyDb.map { t < $0.count && $0[t] < endpoint.silenceThresholdDb } ?? true
+            silentRun = (isBlank || isDelimiter) && quiet ? silentRun + 1 : 0
+            if silentRun == endpointFrames {
+                closeWord(into: &update)
+                if !utteranceWords.isEmpty {
+                    update.endedUtterance = Utterance(words: utteranceWords)
+                    utteranceWords = []
+                }
+            }
+        }
+        nextFrame += frames
+        update.partialWord = wordText
+        return update
+    }
+
+    /// Ends the stream: the word in progress becomes final and the utterance ends.
+    public func finish() -> TranscriptUpdate {
+        var update = TranscriptUpdate()
+        closeWord(into: &update)
+        if !utteranceWords.isEmpty {
+            update.endedUtterance = Utterance(words: utteranceWords)
+            utteranceWords = []
+        }
+        return update
+    }
+
+    private func closeWord(into update: inout TranscriptUpdate) {
+        guard !wordText.isEmpty else { return }
+        let word = TranscribedWord(
+            text: wordText, startSeconds: Double(wordFirstFrame) * frameSeconds,
+            endSeconds: Double(wordLastFrame + 1) * frameSeconds,
+            confidence: wordPosteriors.reduce(0, +) / Double(max(1, wordPosteriors.count)))
+        update.finalWords.append(word)
+        utteranceWords.append(word)
+        wordText = ""
+        wordFirstFrame = -1
+        wordLastFrame = -1
+        wordPosteriors = []
+    }
+}
+
+/// Per-frame loudness for endpointing: RMS in dBFS of each frame's 320-sample hop.
+public enum FrameEnergy {
+    public static func decibels(_ samples: [Float], frames: Int, firstFrame: Int = 0, hop: Int = 320,
+                                sampleOffset: Int = 0) -> [Float] {
+        (0..<frames).map { f in
+            let start = (firstFrame + f) * hop - sampleOffset
+            let lo = max(0, start), hi = min(samples.count, start + hop)
+            guard hi > lo else { return -120 }
+            var sum: Float = 0
+            for i in lo..<hi { sum += samples[i] * samples[i] }
+            return 10 * log10(max(1e-12, sum / Float(hi - lo)))
+        }
+    }
+}
