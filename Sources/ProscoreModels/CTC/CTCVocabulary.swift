@@ -13,7 +13,7 @@ public struct CTCVocabulary: Sendable, Equatable {
     public init(tokens: [String], blank: Int = 0, wordDelimiter: Int? = nil) {
         self.tokens = tokens
         self.blank = blank
-        self.wordDelimiter = wordDelimiter ?? tokens.firstIndex(of: "|")
+        self.wordDelimiter = wordDelimiter ?? tokens.firstIndex(of: "|") ?? tokens.firstIndex(of: " ")
     }
 
     /// Reads `vocab.json` (token → id).
