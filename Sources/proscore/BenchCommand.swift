@@ -116,11 +116,12 @@ struct StreamingBench: ParsableCommand {
     @Option(help: "Seconds of audio.") var seconds: Double = 10
     @Option(help: "Runs; the one with the median RTF is reported.") var repeats: Int = 3
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Record the measurement in the preset file's `measured` section.") var record = false
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         compute.apply()
-        let p = try StreamingPreset.load(path: preset)
+        var p = try StreamingPreset.load(path: preset)
         let encoder = try BenchModel.wav2vec2Base()
         let audio = BenchModel.audio(seconds: seconds)
         _ = encoder(audio)  // warm up
@@ -129,6 +130,10 @@ struct StreamingBench: ParsableCommand {
         }.sorted { $0.realTimeFactor < $1.realTimeFactor }
         let r = reports[reports.count / 2]
         let m = StreamingPreset.Measured(reports: [r], model: "wav2vec2-base shape (random weights)", audio: ["\(seconds) s synthetic"], threads: compute.threads)
+        if record {
+            p.measured = m
+            try p.write(path: preset)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
