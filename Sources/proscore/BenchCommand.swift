@@ -117,6 +117,7 @@ struct StreamingBench: ParsableCommand {
     @Option(help: "Runs; the one with the median RTF is reported.") var repeats: Int = 3
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Record the measurement in the preset file's `measured` section.") var record = false
+    @Flag(help: "Print the time per stage, summed over a run.") var profile = false
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -130,6 +131,16 @@ struct StreamingBench: ParsableCommand {
         }.sorted { $0.realTimeFactor < $1.realTimeFactor }
         let r = reports[reports.count / 2]
         let m = StreamingPreset.Measured(reports: [r], model: "wav2vec2-base shape (random weights)", audio: ["\(seconds) s synthetic"], threads: compute.threads)
+        if profile {
+            let clock = StageClock()
+            _ = StreamingMeasurement.run(encoder: encoder, settings: p.settings, samples: audio, clock: clock)
+            let total = clock.stages.reduce(0) { $0 + $1.seconds }
+            let layers = clock.stages.filter { $0.name.hasPrefix("transformer layer") }.reduce(0) { $0 + $1.seconds }
+            for stage in clock.stages where !stage.name.hasPrefix("transformer layer") {
+                print(stage.name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: " %8.1f ms", 1000 * stage.seconds))
+            }
+            print("transformer layers".padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: " %8.1f ms  (total %.1f ms)", 1000 * layers, 1000 * total))
+        }
         if record {
             p.measured = m
             try p.write(path: preset)

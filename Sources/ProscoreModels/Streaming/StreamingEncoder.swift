@@ -37,6 +37,8 @@ public final class StreamingEncoder {
     /// last emitted frames.
     private var cachedKeysValues: [[Float]]
     private var finished = false
+    /// When set, receives the time spent in each stage of every step (profiles).
+    public var clock: StageClock?
     /// Samples not yet run through the conv stack, and all samples received.
     private var pendingSamples: [Float] = []
     private var receivedSamples = 0
@@ -86,9 +88,9 @@ public final class StreamingEncoder {
 
     private func runConvStack() {
         guard !pendingSamples.isEmpty else { return }
-        let features = convStream.feed(pendingSamples)
+        let features = clock.measure("conv stack") { convStream.feed(pendingSamples) }
         pendingSamples.removeAll(keepingCapacity: true)
-        if features.shape[0] > 0 { projected += encoder.featureProjection(features).scalars }
+        if features.shape[0] > 0 { projected += clock.measure("feature projection") { encoder.featureProjection(features).scalars } }
     }
 
     private func step(chunk: Int) -> StreamingChunk {
@@ -107,10 +109,10 @@ public final class StreamingEncoder {
             let cached = cachedKeysValues.map { Tensor(shape: [$0.count / (2 * h), 2 * h], scalars: $0) }
             precondition(cached[0].shape[0] == left, "cache out of step with the window")
             (states, last, keysValues) = encoder.transformer(rows(emittedFrames, end), leftProjected: rows(windowStart, emittedFrames),
-                                                             cachedKeysValues: cached)
+                                                             cachedKeysValues: cached, clock: clock)
             offset = 0
         } else {
-            (states, last, keysValues) = encoder.transformer(rows(windowStart, end), leftProjected: nil, cachedKeysValues: nil)
+            (states, last, keysValues) = encoder.transformer(rows(windowStart, end), leftProjected: nil, cachedKeysValues: nil, clock: clock)
             offset = emittedFrames - windowStart
         }
         let emitted = offset..<(offset + chunk)

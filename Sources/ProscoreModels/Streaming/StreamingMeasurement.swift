@@ -43,8 +43,9 @@ public enum StreamingMeasurement {
     /// emitted when the call that produced it returns. So emit latency includes the wait
     /// for lookahead audio, queueing behind earlier work, and compute.
     public static func run(encoder: AudioEncoder, settings: StreamingSettings, samples: [Float],
-                           vocabulary: CTCVocabulary? = nil) -> StreamingReport {
+                           vocabulary: CTCVocabulary? = nil, clock: StageClock? = nil) -> StreamingReport {
         let stream = StreamingEncoder(encoder: encoder, settings: settings)
+        stream.clock = clock
         let hop = Double(encoder.samplesPerFrame), rate = Double(encoder.sampleRate)
         let field = Double(encoder.config.receptiveFieldSamples)
         var chunks: [StreamingChunk] = []
