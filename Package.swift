@@ -5,7 +5,7 @@ import PackageDescription
 //   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr)
 //   → ProscoreTensor (tensors, BLAS, kernels)
 //   → ProscoreCheckpoint (safetensors, Hugging Face configs)
-//   → ProscoreModels (Wav2Vec2 family) · ProscoreAudio (audio in)
+//   → ProscoreModels (Wav2Vec2 family, BERT) · ProscoreAudio (audio in) · ProscoreScoring (fluency)
 //   → proscore (the command)
 let package = Package(
     name: "proscore",
@@ -36,6 +36,7 @@ let package = Package(
                 swiftSettings: optimised),
         .target(name: "ProscoreModels", dependencies: ["ProscoreTensor", "ProscoreCheckpoint"],
                 swiftSettings: optimised),
+        .target(name: "ProscoreScoring", swiftSettings: optimised),
         .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA", "CSoxr"],
                 swiftSettings: optimised),
 
@@ -49,6 +50,7 @@ let package = Package(
         .testTarget(name: "ProscoreTensorTests", dependencies: ["ProscoreTensor"]),
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
+        .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring"]),
         .testTarget(name: "ProscoreCLITests",
                     dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreModelsTests",
