@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import ProscoreScoring
+
+struct Seeded {
+    var state: UInt64
+    mutating func next() -> Double {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Double(state >> 11) / Double(1 << 53)
+    }
+    mutating func normal() -> Double { (-2 * log(max(1e-12, next()))).squareRoot() * cos(2 * .pi * next()) }
+}
+
+@Suite("training and evaluation")
+struct TrainingTests {
+    @Test("ridge regression recovers a planted linear relation")
+    func planted() {
+        var r = Seeded(state: 7)
+        let trueWeights = [1.5, -2.0, 0.0, 0.7, 3.0]
+        var x: [[Double]] = [], y: [[Double]] = []
+        for _ in 0..<400 {
+            let row = (0..<5).map { _ in r.normal() * 2 + 1 }
+            x.append(row)
+            let clean = zip(row, trueWeights).reduce(4.0) { $0 + $1.0 * $1.1 }
+            y.append([clean + 0.05 * r.normal(), 2 * clean])
+        }
+        let model = RidgeRegression.fit(features: x, targets: y, lambda: 1e-6)
+        // Back in raw units: w_raw = w / scale.
+        for j in 0..<5 { #expect(abs(model.weights[j][0] / model.featureScale[j] - trueWeights[j]) < 0.02) }
+        let probe = [0.5, 1, -1, 2, 0.25]
+        let expected = zip(probe, trueWeights).reduce(4.0) { $0 + $1.0 * $1.1 }
+        #expect(abs(model.predict(probe)[0] - expected) < 0.05)
+        #expect(abs(model.predict(probe)[1] - 2 * expected) < 0.1)
+    }
+
+    @Test("ridge shrinks towards the mean as lambda grows")
+    func shrinkage() {
+        let x = (0..<50).map { [Double($0)] }, y = (0..<50).map { [Double($0) * 2] }
+        let loose = RidgeRegression.fit(features: x, targets: y, lambda: 0.001)
+        let tight = RidgeRegression.fit(features: x, targets: y, lambda: 1e6)
+        #expect(abs(loose.predict([100])[0] - 200) < 1)
+        #expect(abs(tight.predict([100])[0] - 49) < 1)
+    }
+
+    @Test("Pearson, Spearman and RMSE known answers")
+    func statistics() {
+        let x = [1.0, 2, 3, 4, 5], y = [2.0, 4, 6, 8, 10]
+        #expect(abs(Statistics.pearson(x, y) - 1) < 1e-12)
+        #expect(abs(Statistics.pearson(x, y.reversed()) + 1) < 1e-12)
+        #expect(abs(Statistics.spearman(x, [1, 4, 9, 16, 25]) - 1) < 1e-12)
+        #expect(abs(Statistics.spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-9)
+        #expect(abs(Statistics.rmse([1, 2], [2, 4]) - (2.5).squareRoot()) < 1e-12)
+        #expect(Statistics.pearson([1, 1, 1], [1, 2, 3]) == 0)
+    }
+
+    @Test("speaker folds never split a speaker and use every fold")
+    func folds() {
+        let speakers = (0..<120).map { "spk\($0 / 4)" }
+        let folds = SpeakerFolds.assign(speakers: speakers, folds: 5)
+        for i in speakers.indices where speakers[i] == speakers[(i / 4) * 4] { #expect(folds[i] == folds[(i / 4) * 4]) }
+        #expect(Set(folds) == Set(0..<5))
+        #expect(folds == SpeakerFolds.assign(speakers: speakers, folds: 5))
+    }
+}
