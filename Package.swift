@@ -5,7 +5,8 @@ import PackageDescription
 //   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr)
 //   → ProscoreTensor (tensors, BLAS, kernels)
 //   → ProscoreCheckpoint (safetensors, Hugging Face configs)
-//   → ProscoreModels (Wav2Vec2 family, BERT) · ProscoreAudio (audio in) · ProscoreScoring (fluency)
+//   → ProscoreModels (Wav2Vec2 family, BERT) · ProscoreAudio (audio in) · ProscoreScoring (fluency, training maths)
+//   → ProscoreFeatures (feature data sets)
 //   → proscore (the command)
 let package = Package(
     name: "proscore",
@@ -37,12 +38,14 @@ let package = Package(
         .target(name: "ProscoreModels", dependencies: ["ProscoreTensor", "ProscoreCheckpoint"],
                 swiftSettings: optimised),
         .target(name: "ProscoreScoring", swiftSettings: optimised),
+        .target(name: "ProscoreFeatures",
+                dependencies: ["ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring"]),
         .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA", "CSoxr"],
                 swiftSettings: optimised),
 
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [
-            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor",
+            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -51,6 +54,8 @@ let package = Package(
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
         .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring"]),
+        .testTarget(name: "ProscoreFeaturesTests",
+                    dependencies: ["ProscoreFeatures", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreCLITests",
                     dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreModelsTests",

@@ -1,0 +1,101 @@
+import Foundation
+
+/// One utterance to extract features from.
+public struct ManifestEntry: Sendable, Equatable, Codable {
+    public var id: String
+    /// Audio file path (absolute, or relative to the manifest's folder).
+    public var audio: String
+    public var speaker: String?
+    /// The reference or prompt text, if any.
+    public var text: String?
+    /// Human ratings by name (speechocean762: accuracy, completeness, fluency, prosodic, total).
+    public var labels: [String: Double]
+
+    public init(id: String, audio: String, speaker: String? = nil, text: String? = nil, labels: [String: Double] = [:]) {
+        self.id = id; self.audio = audio; self.speaker = speaker; self.text = text; self.labels = labels
+    }
+
+    enum CodingKeys: String, CodingKey { case id, audio, speaker, text, labels }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        audio = try c.decode(String.self, forKey: .audio)
+        speaker = try c.decodeIfPresent(String.self, forKey: .speaker)
+        text = try c.decodeIfPresent(String.self, forKey: .text)
+        labels = try c.decodeIfPresent([String: Double].self, forKey: .labels) ?? [:]
+    }
+}
+
+public struct ManifestError: Error, CustomStringConvertible, LocalizedError {
+    public let path: String
+    public let detail: String
+    public var description: String { "\(path): \(detail)" }
+    public var errorDescription: String? { description }
+}
+
+/// Utterance lists: a JSON-lines manifest, or a speechocean762 (Kaldi-style) data folder.
+///
+/// Manifest format, one JSON object per line:
+/// `{"id": "utt1", "audio": "wav/utt1.flac", "speaker": "s1", "text": "WE CALL IT BEAR", "labels": {"total": 8}}`
+/// Only `id` and `audio` are required; relative audio paths are relative to the manifest.
+public enum Manifest {
+    public static func load(path: String) throws -> [ManifestEntry] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ManifestError(path: path, detail: "no such file or folder")
+        }
+        if isDirectory.boolValue { return try speechocean762(folder: path) }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ManifestError(path: path, detail: "cannot be read as UTF-8 text")
+        }
+        let base = (path as NSString).deletingLastPathComponent
+        var entries: [ManifestEntry] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard var e = try? JSONDecoder().decode(ManifestEntry.self, from: Data(line.utf8)) else {
+                throw ManifestError(path: path, detail: "line \(n + 1) is not a manifest entry (needs at least \"id\" and \"audio\"; labels an object of numbers)")
+            }
+            if !e.audio.hasPrefix("/") { e.audio = (base as NSString).appendingPathComponent(e.audio) }
+            entries.append(e)
+        }
+        return entries
+    }
+
+    /// speechocean762's layout: `wav.scp`, `text`, `utt2spk`, `scores.csv` in a folder (the
+    /// folder itself, or its `train`/`test` subfolder).
+    public static func speechocean762(folder: String) throws -> [ManifestEntry] {
+        var dir = folder
+        if !FileManager.default.fileExists(atPath: dir + "/wav.scp"), FileManager.default.fileExists(atPath: dir + "/train/wav.scp") {
+            dir += "/train"
+        }
+        func table(_ name: String) throws -> [String: String] {
+            guard let text = try? String(contentsOfFile: dir + "/" + name, encoding: .utf8) else {
+                throw ManifestError(path: dir + "/" + name, detail: "missing: a speechocean762 folder has wav.scp, text, utt2spk and scores.csv")
+            }
+            var map: [String: String] = [:]
+            for line in text.split(whereSeparator: \.isNewline) {
+                let parts = line.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
+                if parts.count == 2 { map[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+            }
+            return map
+        }
+        let wav = try table("wav.scp"), text = try table("text"), speakers = try table("utt2spk")
+        var labels: [String: [String: Double]] = [:]
+        if let csv = try? String(contentsOfFile: dir + "/scores.csv", encoding: .utf8) {
+            let lines = csv.split(whereSeparator: \.isNewline)
+            let header = lines.first?.split(separator: ",").map(String.init) ?? []
+            for line in lines.dropFirst() {
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard let id = fields.first else { continue }
+                var row: [String: Double] = [:]
+                for (name, value) in zip(header, fields).dropFirst() { if let v = Double(value) { row[name] = v } }
+                labels[id] = row
+            }
+        }
+        return wav.keys.sorted().map { id in
+            let audio = wav[id]!
+            return ManifestEntry(id: id, audio: audio.hasPrefix("/") ? audio : dir + "/" + audio,
+                                 speaker: speakers[id], text: text[id], labels: labels[id] ?? [:])
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import ProscoreAudio
+import ProscoreCheckpoint
+import ProscoreModels
+import Testing
+@testable import ProscoreFeatures
+
+let repositoryRoot: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url
+}()
+let encoderFixture = repositoryRoot.appendingPathComponent("Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc").path
+let speechocean = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/speechocean762").path
+
+func folder() -> String {
+    let dir = NSTemporaryDirectory() + "proscore-features-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+func tone(_ path: String, seconds: Double, frequency: Double) throws {
+    let samples = (0..<Int(seconds * 16_000)).map { Float(0.3 * sin(2 * .pi * frequency * Double($0) / 16_000)) }
+    try SoundFileWriter.write(samples, channels: 1, sampleRate: 16_000, format: .wav16, to: path)
+}
+
+@Suite("feature data sets")
+struct ExtractionTests {
+    @Test("a JSON-lines manifest resolves relative audio paths and reports a bad line by number")
+    func manifest() throws {
+        let dir = folder()
+        try """
+            {"id": "a", "audio": "a.wav", "speaker": "s1", "text": "HELLO", "labels": {"total": 7}}
+            {"id": "b", "audio": "/abs/b.wav"}
+            """.write(toFile: dir + "/m.jsonl", atomically: true, encoding: .utf8)
+        let entries = try Manifest.load(path: dir + "/m.jsonl")
+        #expect(entries.map(\.audio) == [dir + "/a.wav", "/abs/b.wav"])
+        #expect(entries[0].labels == ["total": 7])
+        try "{\"id\": \"a\"}\n".write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Manifest.load(path: dir + "/bad.jsonl")
+        } throws: { "\($0)".contains("line 1") }
+    }
+
+    @Test("the speechocean762 layout is read directly", .enabled(if: FileManager.default.fileExists(atPath: speechocean + "/train/wav.scp")))
+    func speechocean762() throws {
+        let entries = try Manifest.load(path: speechocean)
+        #expect(entries.count == 2500)
+        #expect(Set(entries.compactMap(\.speaker)).count == 125)
+        let first = try #require(entries.first { $0.id == "000010011" })
+        #expect(first.text == "WE CALL IT BEAR")
+        #expect(first.labels["total"] == 8 && first.labels["fluency"] == 9)
+        #expect(FileManager.default.fileExists(atPath: first.audio))
+    }
+
+    @Test("extraction writes pooled features and an index, skips a bad file, and resumes")
+    func extract() throws {
+        let dir = folder()
+        for (i, f) in [220.0, 330, 440].enumerated() { try tone(dir + "/u\(i).wav", seconds: 1 + Double(i) * 0.25, frequency: f) }
+        _ = FileManager.default.createFile(atPath: dir + "/broken.wav", contents: Data("not audio".utf8))
+        let entries = (0..<3).map { ManifestEntry(id: "u\($0)", audio: dir + "/u\($0).wav", speaker: "s\($0 % 2)", labels: ["total": Double($0)]) }
+            + [ManifestEntry(id: "broken", audio: dir + "/broken.wav")]
+        let loaded = try AudioEncoderLoader.load(path: encoderFixture)
+        var options = ExtractionOptions()
+        options.layers = [0, 3]
+        options.sequential = true
+        let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: try CTCVocabulary(path: encoderFixture + "/vocab.json"),
+                                         text: nil, options: options)
+        let out = dir + "/features-out"
+        let first = try extractor.run(entries, into: out)
+        #expect(first.written == 3 && first.skipped == 0)
+        #expect(first.failures.map(\.id) == ["broken"])
+        let index = FeatureExtractor.readIndex(out + "/index.jsonl")
+        #expect(index.map(\.id) == ["u0", "u1", "u2"])
+        #expect(index[1].labels == ["total": 1] && index[1].transcript != nil)
+        let file = try SafeTensorsFile(path: out + "/" + index[2].file)
+        #expect(try file.tensor("pooled").shape == [2, 32])
+        #expect(try file.tensor("hidden_states").shape == [2, index[2].frames, 32])
+        // Pooled = mean of the sequential frames.
+        let seq = try file.tensor("hidden_states"), pooled = try file.tensor("pooled")
+        let mean0 = (0..<index[2].frames).reduce(Float(0)) { $0 + seq.scalars[$1 * 32] } / Float(index[2].frames)
+        #expect(abs(mean0 - pooled.scalars[0]) < 1e-4)
+
+        let again = try extractor.run(entries, into: out)
+        #expect(again.written == 0 && again.skipped == 3 && again.failures.count == 1)
+        #expect(FeatureExtractor.readIndex(out + "/index.jsonl").count == 3)
+    }
+}
