@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
         .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring"]),
         .testTarget(name: "ProscoreFeaturesTests",
-                    dependencies: ["ProscoreFeatures", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint"]),
+                    dependencies: ["ProscoreFeatures", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring"]),
         .testTarget(name: "ProscoreCLITests",
                     dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreModelsTests",

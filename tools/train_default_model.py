@@ -571,7 +571,7 @@ def main():
     ap.add_argument("--heldout-seed", type=int, default=762)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="auto", help="auto|cpu|cuda")
-    ap.add_argument("--max-steps", type=int, default=3800)
+    ap.add_argument("--max-steps", type=int, default=2200)
     ap.add_argument("--warmup-steps", type=int, default=300)
     ap.add_argument("--lr", type=float, default=1.0e-3)
     ap.add_argument("--weight-decay", type=float, default=0.01)
@@ -863,6 +863,24 @@ def evaluate(out_dir: Path, real_ho: Pool, synth_ev: Pool, ho: dict, torch, thre
     return res
 
 
+def training_history(log_path: Path) -> list[dict]:
+    """Invocations of the training run that produced the latest checkpoint, from train.log."""
+    if not log_path.exists():
+        return []
+    runs = []
+    for line in log_path.read_text().splitlines():
+        if "] start: " in line:
+            runs.append({"time": line[1:9], "command": line.split("] start: ", 1)[1].split(" | ")[0],
+                         "from_step": 0, "to_step": None})
+        elif runs and "resumed from" in line and " at step " in line:
+            runs[-1]["from_step"] = int(line.split(" at step ")[1].split()[0])
+        elif runs and "checkpoint saved: step " in line:
+            runs[-1]["to_step"] = int(line.split("checkpoint saved: step ")[1].split()[0])
+    runs = [r for r in runs if r["to_step"] is not None and r["to_step"] > r["from_step"]]
+    fresh = [i for i, r in enumerate(runs) if r["from_step"] == 0]
+    return runs[fresh[-1]:] if fresh else runs
+
+
 def write_model_card(out_dir: Path, res: dict, args):
     d = res["data"]
     rows = "\n".join(f"| {k} | {v['utterances']} | {100 * v['cer']:.1f}% | {100 * v['wer']:.1f}% |"
@@ -872,6 +890,17 @@ def write_model_card(out_dir: Path, res: dict, args):
     verdict = ("meets" if cer <= 0.15 else "does NOT meet")
     size_mb = (out_dir / "model.safetensors").stat().st_size / 1e6
     ho = json.loads(HELDOUT_FILE.read_text())
+    hist = training_history(Path(args.work_dir).expanduser() / "train.log")
+    hist_md = ""
+    if len(hist) > 1:
+        hist_md = ("- The run was interrupted and resumed from its checkpoints (batches of step k do not "
+                   "depend on where a run resumed; the thread count and, where given, `--max-steps`, "
+                   "i.e. the LR schedule, differ between legs):\n" +
+                   "\n".join(f"  - steps {r['from_step']}–{r['to_step']}: `python {r['command']}`" for r in hist) + "\n")
+    cmd = res["command"]
+    if "--export-only" in cmd and hist:
+        cmd = f"python {hist[-1]['command']}` (exported and evaluated afterwards with `{cmd}`)"
+        cmd = cmd.replace("` (exported", "` (exported")
     card = f"""# proscore-small-ctc
 
 Proscore's default speech recogniser: a small `Wav2Vec2ForCTC` (character CTC), trained
@@ -884,7 +913,7 @@ large pre-trained checkpoint such as wav2vec2-base-960h (same vocabulary, same d
 - Script: `tools/train_default_model.py` (transformers + torch, CPU). The script alone
   rebuilds this directory: it selects held-out speakers, caches the corpus, synthesises
   speech, trains, exports and evaluates.
-- Command: `{res['command']}`
+- Command: `{cmd}`
 - Seeds: training `--seed {res['seed']}` (batches and augmentation of step k come from
   RNGs seeded with (seed, k); resumable from checkpoints in `--work-dir`), held-out speaker
   choice `--heldout-seed {res['heldout_seed']}`.
@@ -894,7 +923,7 @@ large pre-trained checkpoint such as wav2vec2-base-960h (same vocabulary, same d
   (betas 0.9/0.98, weight decay {args.weight_decay}), peak lr {args.lr}, {args.warmup_steps}
   warm-up steps then cosine decay towards step {args.max_steps}; ~{args.batch_seconds:.0f} s of
   padded audio per batch, half real and half synthetic; CTC loss (mean), gradient clip 5.
-
+{hist_md}
 ## Architecture
 
 `Wav2Vec2ForCTC`, model_type `wav2vec2`: conv feature encoder with layer norm

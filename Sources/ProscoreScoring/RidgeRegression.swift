@@ -8,6 +8,13 @@ public struct RidgeRegression: Sendable, Equatable, Codable {
     public var weights: [[Double]]
     public var intercept: [Double]
 
+    public init(featureMean: [Double], featureScale: [Double], weights: [[Double]], intercept: [Double]) {
+        self.featureMean = featureMean
+        self.featureScale = featureScale
+        self.weights = weights
+        self.intercept = intercept
+    }
+
     /// Fits `targets` (`[n][k]`) from `features` (`[n][d]`).
     public static func fit(features: [[Double]], targets: [[Double]], lambda: Double) -> RidgeRegression {
         let n = features.count

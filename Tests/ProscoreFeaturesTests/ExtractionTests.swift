@@ -2,6 +2,7 @@ import Foundation
 import ProscoreAudio
 import ProscoreCheckpoint
 import ProscoreModels
+import ProscoreScoring
 import Testing
 @testable import ProscoreFeatures
 
@@ -84,5 +85,55 @@ struct ExtractionTests {
         let again = try extractor.run(entries, into: out)
         #expect(again.written == 0 && again.skipped == 3 && again.failures.count == 1)
         #expect(FeatureExtractor.readIndex(out + "/index.jsonl").count == 3)
+    }
+}
+
+@Suite("train, probe and evaluate on an extracted folder", .serialized)
+struct HeadCommandTests {
+    /// 12 speakers × 3 tones each; the label follows the tone's frequency.
+    func extracted() throws -> String {
+        let dir = folder()
+        var entries: [ManifestEntry] = []
+        for s in 0..<12 {
+            for u in 0..<3 {
+                let f = 150 + Double((s * 3 + u) % 9) * 60
+                let path = dir + "/s\(s)u\(u).wav"
+                try tone(path, seconds: 0.8, frequency: f)
+                entries.append(ManifestEntry(id: "s\(s)u\(u)", audio: path, speaker: "s\(s)",
+                                             labels: ["total": (f - 150) / 60, "fluency": 5]))
+            }
+        }
+        let loaded = try AudioEncoderLoader.load(path: encoderFixture)
+        _ = try FeatureExtractor(encoder: loaded.encoder, vocabulary: nil, text: nil, options: ExtractionOptions())
+            .run(entries, into: dir + "/features")
+        return dir + "/features"
+    }
+
+    @Test("a trained head round-trips through its files and predicts the same scores")
+    func headFiles() throws {
+        let features = try extracted()
+        let (examples, layers) = try FeatureDataset.load(folder: features)
+        #expect(examples.count == 36 && layers == [0, 1, 2, 3])
+        let head = HeadTraining.train(examples, layers: layers, targets: ["total", "fluency"])
+        let path = folder() + "/head.json"
+        try HeadFile.write(head, encoder: encoderFixture, training: ["examples": "36"], to: path)
+        let (back, encoder) = try HeadFile.read(path: path)
+        #expect(encoder == encoderFixture)
+        #expect(back.targets == head.targets && back.layers == head.layers)
+        for e in examples.prefix(5) {
+            let a = head.predict(pooled: e.pooled), b = back.predict(pooled: e.pooled)
+            #expect(abs(a["total"]! - b["total"]!) < 1e-3)
+        }
+        // Tones carry their frequency: held-out speakers are predicted well above chance.
+        let agreement = HeadTraining.evaluate(examples, layers: layers, targets: ["total"], folds: 4)
+        #expect(agreement["total"]!.pearson > 0.5)
+    }
+
+    @Test("a head file that is missing or broken is a clear error")
+    func badHead() throws {
+        #expect(throws: ManifestError.self) { _ = try HeadFile.read(path: "/nonexistent/head.json") }
+        let path = folder() + "/broken.json"
+        try "{}".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ManifestError.self) { _ = try HeadFile.read(path: path) }
     }
 }

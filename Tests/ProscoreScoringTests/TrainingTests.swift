@@ -62,3 +62,33 @@ struct TrainingTests {
         #expect(folds == SpeakerFolds.assign(speakers: speakers, folds: 5))
     }
 }
+
+@Suite("proficiency heads")
+struct HeadTests {
+    /// Layer 1 carries the planted relation; layer 0 is noise; 40 speakers × 10 utterances.
+    func examples() -> [TrainingExample] {
+        var r = Seeded(state: 11)
+        return (0..<400).map { i in
+            let skill = r.normal()
+            let informative = (0..<8).map { j in Float(skill * (j % 2 == 0 ? 1 : -0.5) + 0.3 * r.normal()) }
+            let noise = (0..<8).map { _ in Float(r.normal()) }
+            return TrainingExample(speaker: "s\(i / 10)", pooled: [noise, informative],
+                                   labels: ["total": 6 + 1.5 * skill, "fluency": 7 - skill])
+        }
+    }
+
+    @Test("probing finds the informative layer; the trained head weights it and predicts held-out speakers")
+    func plantedLayer() {
+        let data = examples()
+        let probe = HeadTraining.probe(data, targets: ["total", "fluency"])
+        #expect(probe[1][0] > 0.9 && abs(probe[0][0]) < 0.3)
+        #expect(probe[1][1] < -0.9 || probe[1][1] > 0.9)  // fluency is planted with the opposite sign
+        let head = HeadTraining.train(data, layers: [0, 1], targets: ["total", "fluency"])
+        #expect(head.layerWeights[1] > 0.99)
+        let agreement = HeadTraining.evaluate(data, layers: [0, 1], targets: ["total", "fluency"])
+        #expect(agreement["total"]!.pearson > 0.9 && agreement["fluency"]!.pearson > 0.9)
+        #expect(agreement["total"]!.rmse < 0.8)
+        let p = head.predict(pooled: data[0].pooled)
+        #expect(p["total"]! >= 0 && p["total"]! <= 10)
+    }
+}

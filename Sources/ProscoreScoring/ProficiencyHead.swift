@@ -1,0 +1,50 @@
+/// A SUPERB-style proficiency head: a softmax-weighted mix of encoder layers (each
+/// mean-pooled over time), optionally joined with other features (text, fluency), mapped
+/// linearly to scores on the 0–10 scale.
+public struct ProficiencyHead: Sendable, Equatable, Codable {
+    /// Hidden-state indices the head reads, and their mixing weights (summing to 1).
+    public var layers: [Int]
+    public var layerWeights: [Double]
+    /// Score names, e.g. accuracy, fluency, prosodic, total.
+    public var targets: [String]
+    /// Names of the extra features appended after the layer mix, in order.
+    public var extraFeatures: [String]
+    public var regression: RidgeRegression
+    public var lambda: Double
+
+    public init(layers: [Int], layerWeights: [Double], targets: [String], extraFeatures: [String],
+                regression: RidgeRegression, lambda: Double) {
+        self.layers = layers
+        self.layerWeights = layerWeights
+        self.targets = targets
+        self.extraFeatures = extraFeatures
+        self.regression = regression
+        self.lambda = lambda
+    }
+
+    /// Scores from per-layer pooled features (`[layers][dim]`, in `layers` order) and extras.
+    public func predict(pooled: [[Float]], extras: [Double] = []) -> [String: Double] {
+        let row = Self.features(pooled: pooled, weights: layerWeights, extras: extras)
+        let values = regression.predict(row)
+        return Dictionary(uniqueKeysWithValues: zip(targets, values.map { min(10, max(0, $0)) }))
+    }
+
+    /// The layer mix followed by the extras.
+    public static func features(pooled: [[Float]], weights: [Double], extras: [Double]) -> [Double] {
+        var mix = [Double](repeating: 0, count: pooled.first?.count ?? 0)
+        for (layer, w) in zip(pooled, weights) { for j in mix.indices { mix[j] += w * Double(layer[j]) } }
+        return mix + extras
+    }
+
+    /// Softmax of per-layer probe correlations at `temperature` (lower: sharper).
+    public static func layerWeights(fromProbeCorrelations r: [Double], temperature: Double = 0.05) -> [Double] {
+        let m = r.max() ?? 0
+        let e = r.map { exp(($0 - m) / temperature) }
+        let s = e.reduce(0, +)
+        return e.map { $0 / s }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

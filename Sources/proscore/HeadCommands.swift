@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import ProscoreFeatures
+import ProscoreScoring
+
+/// Targets shared by train, probe and evaluate.
+struct TargetOptions: ParsableArguments {
+    @Option(help: "Scores to fit, comma-separated (speechocean762 names).") var targets = "accuracy,fluency,prosodic,total"
+    @Option(help: "Cross-validation folds (by speaker).") var folds = 5
+    @Flag(help: "Join BERT's pooled text features (if extracted) to the layer mix.") var withText = false
+    var names: [String] { targets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+
+    func validate() throws {
+        guard (2...20).contains(folds) else { throw ValidationError("--folds must be between 2 and 20.") }
+        guard !names.isEmpty else { throw ValidationError("--targets needs at least one score name.") }
+    }
+
+    func load(_ folder: String) throws -> (examples: [TrainingExample], layers: [Int]) {
+        let data = try FeatureDataset.load(folder: folder, includeText: withText)
+        let missing = names.filter { name in !data.examples.contains { $0.labels[name] != nil } }
+        guard missing.isEmpty else { throw ValidationError("No utterance in \(folder) has labels for: \(missing.joined(separator: ", ")).") }
+        return (data.examples.filter { e in names.allSatisfy { e.labels[$0] != nil } }, data.layers)
+    }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Fit a proficiency head on an extracted feature folder (ridge regression, layer weights from per-layer probes).")
+    @Argument(help: "Folder written by proscore extract.") var features: String
+    @Option(help: "Output head (…json; a .safetensors is written beside it).") var out: String
+    @Option(help: "Encoder the features came from (recorded in the head).") var encoder: String = "unknown"
+    @OptionGroup var targets: TargetOptions
+
+    func run() throws {
+        let (examples, layers) = try targets.load(features)
+        let head = HeadTraining.train(examples, layers: layers, targets: targets.names, folds: targets.folds)
+        try HeadFile.write(head, encoder: encoder, training: [
+            "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
+        ], to: out)
+        let top = head.layerWeights.enumerated().sorted { $0.element > $1.element }.prefix(3)
+        print("\(out): \(examples.count) utterances, λ \(head.lambda), heaviest layers " +
+              top.map { "\(layers[$0.offset]) (\(String(format: "%.2f", $0.element)))" }.joined(separator: ", "))
+    }
+}
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe", abstract: "Cross-validated Pearson of a ridge probe on each layer alone, per score (folds by speaker).")
+    @Argument(help: "Folder written by proscore extract.") var features: String
+    @OptionGroup var targets: TargetOptions
+
+    func run() throws {
+        let (examples, layers) = try targets.load(features)
+        let r = HeadTraining.probe(examples, targets: targets.names, folds: targets.folds)
+        print("layer  " + targets.names.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined())
+        for (i, row) in r.enumerated() {
+            print(String(format: "%5d  ", layers[i]) + row.map { String(format: "%-10.3f", $0) }.joined())
+        }
+    }
+}
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Pearson, Spearman and RMSE of the whole training procedure, cross-validated by speaker.")
+    @Argument(help: "Folder written by proscore extract.") var features: String
+    @OptionGroup var targets: TargetOptions
+    @Flag(help: "One JSON object.") var json = false
+
+    func run() throws {
+        let (examples, layers) = try targets.load(features)
+        let result = HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: targets.folds)
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys]
+            print(String(decoding: try e.encode(result), as: UTF8.self))
+            return
+        }
+        print("\(examples.count) utterances, \(Set(examples.map(\.speaker)).count) speakers, \(targets.folds) folds by speaker")
+        print("score       Pearson  Spearman  RMSE")
+        for name in targets.names {
+            let a = result[name]!
+            print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %7.3f  %8.3f  %5.3f", a.pearson, a.spearman, a.rmse))
+        }
+    }
+}
