@@ -897,10 +897,9 @@ def write_model_card(out_dir: Path, res: dict, args):
                    "depend on where a run resumed; the thread count and, where given, `--max-steps`, "
                    "i.e. the LR schedule, differ between legs):\n" +
                    "\n".join(f"  - steps {r['from_step']}–{r['to_step']}: `python {r['command']}`" for r in hist) + "\n")
-    cmd = res["command"]
-    if "--export-only" in cmd and hist:
-        cmd = f"python {hist[-1]['command']}` (exported and evaluated afterwards with `{cmd}`)"
-        cmd = cmd.replace("` (exported", "` (exported")
+    cmd = f"`{res['command']}`"
+    if "--export-only" in res["command"] and hist:
+        cmd = f"`python {hist[-1]['command']}` (exported and evaluated afterwards with `{res['command']}`)"
     card = f"""# proscore-small-ctc
 
 Proscore's default speech recogniser: a small `Wav2Vec2ForCTC` (character CTC), trained
@@ -913,7 +912,7 @@ large pre-trained checkpoint such as wav2vec2-base-960h (same vocabulary, same d
 - Script: `tools/train_default_model.py` (transformers + torch, CPU). The script alone
   rebuilds this directory: it selects held-out speakers, caches the corpus, synthesises
   speech, trains, exports and evaluates.
-- Command: `{cmd}`
+- Command: {cmd}
 - Seeds: training `--seed {res['seed']}` (batches and augmentation of step k come from
   RNGs seeded with (seed, k); resumable from checkpoints in `--work-dir`), held-out speaker
   choice `--heldout-seed {res['heldout_seed']}`.

@@ -93,3 +93,19 @@ struct FluencyTests {
         #expect(a.classify(blankPosterior: [0.9, 0.9, 0.1, 0.1], energyDb: [-60, -20, -60, -20]) == [false, true, true, true])
     }
 }
+
+@Suite("read-aloud reference alignment")
+struct ReferenceAlignmentTests {
+    @Test("completeness, omissions, insertions and substitutions")
+    func alignment() {
+        let a = ReferenceAlignment(reference: ["Every", "morning", "I", "read", "the", "news."],
+                                   hypothesis: ["EVERY", "UM", "MORNING", "I", "RED", "NEWS"])
+        #expect(abs(a.completeness - 4.0 / 6) < 1e-12)
+        #expect(a.omissions == [4])
+        #expect(a.insertions == [1])
+        #expect(a.substitutions.map(\.reference) == [3])
+        #expect(ReferenceAlignment(reference: ["A", "B"], hypothesis: []).completeness == 0)
+        #expect(ReferenceAlignment(reference: [], hypothesis: ["A"]).insertions == [0])
+        #expect(ReferenceAlignment(reference: ["WE", "CALL", "IT", "BEAR"], hypothesis: ["WE", "CALL", "IT", "BEAR"]).completeness == 1)
+    }
+}
