@@ -2,6 +2,7 @@ import Foundation
 import ProscoreAudio
 import ProscoreCheckpoint
 import ProscoreModels
+import ProscoreScoring
 import ProscoreTensor
 
 /// What `extract` writes for each utterance.
@@ -40,6 +41,10 @@ public final class FeatureExtractor {
     public let vocabulary: CTCVocabulary?
     public let text: (model: BertModel, tokenizer: WordPieceTokenizer)?
     public let options: ExtractionOptions
+    private let fluency = FluencyAnalyzer(syllableCounter: SyllableCounter())
+    /// Names of the values in each utterance's `fluency` tensor.
+    public static let fluencyFeatureNames = ["duration_s", "syllables", "speech_rate", "articulation_rate",
+                                             "phonation_time_ratio", "mean_length_of_run", "silent_pauses_per_minute", "mean_pause_s"]
 
     public init(encoder: AudioEncoder, vocabulary: CTCVocabulary?, text: (BertModel, WordPieceTokenizer)?, options: ExtractionOptions) {
         self.encoder = encoder
@@ -101,12 +106,38 @@ public final class FeatureExtractor {
             tensors.append(("text_tokens", bert.lastHiddenState))
             tensors.append(("text_pooled", Self.meanOverFrames(bert.lastHiddenState)))
         }
+        let measures = fluencyMeasures(samples: samples, logits: output.logits, frames: frames,
+                                       words: (entry.text ?? transcript ?? "").split(separator: " ").map(String.init))
+        tensors.append(("fluency", Tensor(shape: [measures.count], scalars: measures.map(Float.init))))
         let file = "features/\(entry.id).safetensors"
         try SafeTensorsWriter.write(tensors, to: folder + "/" + file, storage: options.float16 ? .f16 : .f32,
                                     metadata: ["id": entry.id, "layers": keep.map(String.init).joined(separator: ",")])
         return IndexEntry(id: entry.id, speaker: entry.speaker, text: entry.text,
                           durationSeconds: Double(samples.count) / 16_000, frames: frames, file: file,
                           labels: entry.labels, transcript: transcript)
+    }
+
+    /// Utterance-level fluency features (`fluencyFeatureNames`): speech activity from the
+    /// blank posterior (when the encoder has a CTC head) and frame energy relative to the
+    /// utterance's loudest frames; syllables from the reference text, else the transcript.
+    func fluencyMeasures(samples: [Float], logits: Tensor?, frames: Int, words: [String]) -> [Double] {
+        let energy = FrameEnergy.decibels(samples, frames: frames)
+        let loud = energy.sorted().suffix(max(1, frames / 10)).first ?? -120
+        var blank = [Float](repeating: 1, count: frames)
+        if let logits, let vocabulary {
+            let v = logits.shape[1]
+            for t in 0..<frames {
+                let row = Array(logits.scalars[(t * v)..<((t + 1) * v)])
+                let m = row.max()!
+                let sum = row.reduce(0) { $0 + Foundation.exp($1 - m) }
+                blank[t] = Foundation.exp(row[vocabulary.blank] - m) / sum
+            }
+        }
+        let activity = SpeechActivity(silenceThresholdDb: max(-55, loud - 30))
+        let speech = activity.classify(blankPosterior: blank, energyDb: energy)
+        let m = fluency.measure(speech: speech, words: words.map { TimedWord(text: $0, startSeconds: 0, endSeconds: 0) })
+        return [Double(samples.count) / 16_000, Double(m.syllables), m.speechRate, m.articulationRate,
+                m.phonationTimeRatio, m.meanLengthOfRun, m.silentPausesPerMinute, m.meanPauseSeconds]
     }
 
     static func meanOverFrames(_ x: Tensor) -> Tensor {

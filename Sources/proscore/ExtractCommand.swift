@@ -41,12 +41,18 @@ struct ExtractCommand: ParsableCommand {
         options.float16 = float16
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
         let start = Date()
+        let terminal = isatty(2) != 0
         let result = try extractor.run(entries, into: out) { done, total, id in
-            let width = 30, filled = width * done / max(1, total)
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total) \(id)      ".utf8))
+            // A bar redrawn in place on a terminal; a line every 10% in a log.
+            if terminal {
+                let width = 30, filled = width * done / max(1, total)
+                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total) \(id)      ".utf8))
+                if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+            } else if done == total || done % max(1, total / 10) == 0 {
+                FileHandle.standardError.write(Data("\(done)/\(total)\n".utf8))
+            }
         }
-        FileHandle.standardError.write(Data("\n".utf8))
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
         print(String(format: "%@: %d written, %d already there, %d failed, in %.1f s",
                      out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)))

@@ -8,6 +8,7 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Scores to fit, comma-separated (speechocean762 names).") var targets = "accuracy,fluency,prosodic,total"
     @Option(help: "Cross-validation folds (by speaker).") var folds = 5
     @Flag(help: "Join BERT's pooled text features (if extracted) to the layer mix.") var withText = false
+    @Flag(help: "Join the utterance's fluency features (speech rate, pauses, …) to the layer mix.") var withFluency = false
     var names: [String] { targets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
@@ -16,7 +17,7 @@ struct TargetOptions: ParsableArguments {
     }
 
     func load(_ folder: String) throws -> (examples: [TrainingExample], layers: [Int]) {
-        let data = try FeatureDataset.load(folder: folder, includeText: withText)
+        let data = try FeatureDataset.load(folder: folder, includeText: withText, includeFluency: withFluency)
         let missing = names.filter { name in !data.examples.contains { $0.labels[name] != nil } }
         guard missing.isEmpty else { throw ValidationError("No utterance in \(folder) has labels for: \(missing.joined(separator: ", ")).") }
         return (data.examples.filter { e in names.allSatisfy { e.labels[$0] != nil } }, data.layers)
@@ -33,7 +34,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let (examples, layers) = try targets.load(features)
-        let head = HeadTraining.train(examples, layers: layers, targets: targets.names, folds: targets.folds)
+        let extras = (targets.withFluency ? FeatureExtractor.fluencyFeatureNames : []) + (targets.withText ? ["text_pooled"] : [])
+        let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: targets.folds)
         try HeadFile.write(head, encoder: encoder, training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
         ], to: out)
