@@ -6,7 +6,7 @@ import PackageDescription
 //   → ProscoreTensor (tensors, BLAS, kernels)
 //   → ProscoreCheckpoint (safetensors, Hugging Face configs)
 //   → ProscoreModels (Wav2Vec2 family, BERT) · ProscoreAudio (audio in) · ProscoreScoring (fluency, training maths)
-//   → ProscoreFeatures (feature data sets)
+//   → ProscoreFeatures (feature data sets) · ProscorePipeline (source → … → estimates)
 //   → proscore (the command)
 let package = Package(
     name: "proscore",
@@ -43,9 +43,13 @@ let package = Package(
         .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA", "CSoxr"],
                 swiftSettings: optimised),
 
+        // MARK: The pipeline
+        .target(name: "ProscorePipeline",
+                dependencies: ["ProscoreAudio", "ProscoreModels", "ProscoreScoring", "ProscoreTensor"]),
+
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [
-            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring",
+            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,0 +1,36 @@
+import ProscoreModels
+import ProscoreScoring
+
+/// What the pipeline emits after every chunk (a "hop"): rolling measures, transcript so
+/// far, and how the machinery is keeping up.
+public struct Estimate: Sendable, Codable {
+    /// Seconds of audio processed when this estimate was made.
+    public var audioSeconds: Double
+    /// Fluency measures over the rolling window and over the whole session.
+    public var window: FluencyMeasures
+    public var session: FluencyMeasures
+    /// Scores from the proficiency head, 0–10, when one is loaded (fluency-feature heads).
+    public var scores: [String: Double]?
+    /// Words final so far in the current utterance and the word being spoken.
+    public var partialTranscript: String
+    /// From the arrival of the chunk's last sample to this estimate, in milliseconds.
+    public var emitLatencyMs: Double
+    /// Compute seconds per second of audio so far.
+    public var realTimeFactor: Double
+    /// Samples the ring buffer dropped so far.
+    public var droppedSamples: Int
+
+    enum CodingKeys: String, CodingKey {
+        case window, session, scores
+        case audioSeconds = "audio_s", partialTranscript = "partial", emitLatencyMs = "emit_latency_ms"
+        case realTimeFactor = "rtf", droppedSamples = "dropped_samples"
+    }
+}
+
+/// Everything the pipeline produces, in order, for its observers.
+public enum PipelineEvent: Sendable {
+    case estimate(Estimate)
+    case words([TranscribedWord])
+    case utterance(Utterance)
+    case textScores(TextScores)
+}

@@ -1,0 +1,136 @@
+import Dispatch
+import Foundation
+import ProscoreAudio
+import ProscoreModels
+import ProscoreScoring
+import ProscoreTensor
+
+/// What the pipeline needs besides its source: the encoder and how to run it.
+public struct PipelineConfiguration {
+    public var encoder: AudioEncoder
+    public var vocabulary: CTCVocabulary
+    public var streaming: StreamingSettings
+    public var endpoint = EndpointSettings()
+    public var windowSeconds = 30.0
+    public var pauseThresholdSeconds = 0.25
+    public var ringSeconds = 10.0
+
+    public init(encoder: AudioEncoder, vocabulary: CTCVocabulary, streaming: StreamingSettings) {
+        self.encoder = encoder
+        self.vocabulary = vocabulary
+        self.streaming = streaming
+    }
+}
+
+/// source → ring buffer → streaming encoder → CTC decoder → fluency measures (and the
+/// scheduled text pass) → events. The source runs on its own thread; everything else runs
+/// on the thread that calls `run`, except text scoring, which has its own queue.
+public final class SessionPipeline {
+    public let configuration: PipelineConfiguration
+    private let textScoring: ScheduledTextScoring?
+    private let fluency: FluencyAnalyzer
+
+    public init(configuration: PipelineConfiguration, textScorer: TextScoring? = nil,
+                syllableCounter: SyllableCounter = SyllableCounter()) {
+        self.configuration = configuration
+        fluency = FluencyAnalyzer(syllableCounter: syllableCounter, pauseThresholdSeconds: configuration.pauseThresholdSeconds)
+        textScoring = textScorer.map { ScheduledTextScoring(scorer: $0) }
+    }
+
+    /// Runs until the source ends (or is stopped); calls `observe` with every event.
+    /// Returns the final words of the whole session.
+    @discardableResult
+    public func run(source: AudioSource, observe: (PipelineEvent) -> Void) throws -> [TranscribedWord] {
+        let c = configuration
+        let ring = AudioRingBuffer(seconds: c.ringSeconds)
+        let stream = StreamingEncoder(encoder: c.encoder, settings: c.streaming)
+        let decoder = StreamingCTCDecoder(vocabulary: c.vocabulary, endpoint: c.endpoint)
+        let samplesPerFrame = c.encoder.samplesPerFrame
+        var audio: [Float] = []          // recent audio for frame energies (16 kHz mono)
+        var audioOffset = 0              // stream index of audio[0]
+        var totalSamples = 0
+        var speech: [Bool] = []
+        var words: [TranscribedWord] = []
+        var compute = 0.0
+        let started = DispatchTime.now().uptimeNanoseconds
+        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+
+        func handle(_ chunks: [StreamingChunk], arrival: (StreamingChunk) -> Double) {
+            for chunk in chunks {
+                guard let logits = chunk.logits else { continue }
+                let energy = FrameEnergy.decibels(audio, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
+                                                  hop: samplesPerFrame, sampleOffset: audioOffset)
+                let update = decoder.feed(logits: logits, frameEnergyDb: energy)
+                speech += SpeechActivity().classify(blankPosterior: Self.blankPosterior(logits, blank: c.vocabulary.blank),
+                                                    energyDb: energy)
+                if !update.finalWords.isEmpty {
+                    words += update.finalWords
+                    observe(.words(update.finalWords))
+                    textScoring?.add(update.finalWords)
+                }
+                if let u = update.endedUtterance {
+                    observe(.utterance(u))
+                    textScoring?.utteranceEnded()
+                }
+                let timed = words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
+                let (window, session) = fluency.rolling(speech: speech, words: timed, windowSeconds: c.windowSeconds)
+                let partial = (decoder.currentUtterance.map(\.text) + [update.partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
+                let audioSeconds = Double(totalSamples) / 16_000
+                observe(.estimate(Estimate(
+                    audioSeconds: audioSeconds, window: window, session: session, scores: nil, partialTranscript: partial,
+                    emitLatencyMs: max(0, (now() - arrival(chunk)) * 1000),
+                    realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0, droppedSamples: ring.droppedSamples)))
+            }
+        }
+
+        try source.start(into: ring)
+        var piece = [Float](repeating: 0, count: 320)
+        // When each read's samples arrived (wall clock), to time a chunk from its last sample.
+        var reads: [(endSample: Int, seconds: Double)] = []
+        var nextRead = 0
+        func arrival(of chunk: StreamingChunk) -> Double {
+            let lastSample = (chunk.firstFrame + chunk.frameCount - 1) * samplesPerFrame + c.encoder.config.receptiveFieldSamples
+            while nextRead < reads.count - 1 && reads[nextRead].endSample < lastSample { nextRead += 1 }
+            return reads[nextRead].seconds
+        }
+        while !ring.isFinished {
+            ring.waitForData(timeoutSeconds: 0.05)
+            let n = piece.withUnsafeMutableBufferPointer { ring.read(into: $0) }
+            guard n > 0 else { continue }
+            audio += piece[0..<n]
+            totalSamples += n
+            reads.append((totalSamples, now()))
+            // Frames already emitted need no audio: keep the last few seconds only.
+            let needed = stream.emittedFrames * samplesPerFrame - audioOffset
+            if needed > 16_000 * 10 {
+                audio.removeFirst(needed - 16_000)
+                audioOffset += needed - 16_000
+            }
+            let t0 = now()
+            let chunks = stream.feed(Array(piece[0..<n]))
+            compute += now() - t0
+            handle(chunks, arrival: arrival)
+        }
+        let t0 = now()
+        let tail = stream.finish()
+        compute += now() - t0
+        handle(tail) { _ in reads.last?.seconds ?? t0 }
+        let end = decoder.finish()
+        if !end.finalWords.isEmpty { words += end.finalWords; observe(.words(end.finalWords)); textScoring?.add(end.finalWords) }
+        if let u = end.endedUtterance { observe(.utterance(u)) }
+        for scores in textScoring?.finish() ?? [] { observe(.textScores(scores)) }
+        return words
+    }
+
+    /// Softmax probability of the blank per frame.
+    static func blankPosterior(_ logits: Tensor, blank: Int) -> [Float] {
+        let (frames, v) = (logits.shape[0], logits.shape[1])
+        return (0..<frames).map { t in
+            var m = -Float.infinity
+            for j in 0..<v { m = max(m, logits.scalars[t * v + j]) }
+            var sum: Float = 0
+            for j in 0..<v { sum += Foundation.exp(logits.scalars[t * v + j] - m) }
+            return Foundation.exp(logits.scalars[t * v + blank] - m) / sum
+        }
+    }
+}

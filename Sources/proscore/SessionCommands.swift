@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import ProscoreAudio
+import ProscoreModels
+import ProscorePipeline
+
+/// Options shared by `live` and `replay`: the model and how to stream it.
+struct PipelineOptions: ParsableArguments {
+    static let defaultModel = "models/proscore-small-ctc"
+
+    @Option(help: "CTC checkpoint directory (default \(PipelineOptions.defaultModel)).") var model: String = PipelineOptions.defaultModel
+    @Option(help: "Streaming preset.") var preset: String = "configs/balanced.json"
+    @Option(help: "Trailing silence that ends an utterance, in ms.") var endpointMs: Int = 600
+    @Option(help: "Rolling window for the fluency measures, in seconds.") var windowSeconds: Double = 30
+    @Option(help: "Silence that counts as a pause, in ms.") var pauseMs: Int = 250
+    @Flag(help: "JSON lines on stdout (one event a line) instead of the text view.") var json = false
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard (100...10_000).contains(endpointMs) else { throw ValidationError("--endpoint-ms must be 100–10000.") }
+        guard (5...600).contains(windowSeconds) else { throw ValidationError("--window-seconds must be 5–600.") }
+        guard (50...5_000).contains(pauseMs) else { throw ValidationError("--pause-ms must be 50–5000.") }
+    }
+
+    func makePipeline() throws -> SessionPipeline {
+        compute.apply()
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError(model == Self.defaultModel
+                ? "The default model is not at \(model) (run from the repository, or pass --model DIR with a …ForCTC checkpoint)."
+                : "\(model): no such model directory.")
+        }
+        let loaded = try AudioEncoderLoader.load(path: model)
+        guard loaded.encoder.ctcHead != nil else { throw ValidationError("\(model) has no CTC head: scoring needs a …ForCTC checkpoint.") }
+        var configuration = PipelineConfiguration(
+            encoder: loaded.encoder, vocabulary: try CTCVocabulary(path: loaded.directory.file("vocab.json")),
+            streaming: try StreamingPreset.load(path: preset).settings)
+        configuration.endpoint = EndpointSettings(trailingSilenceMs: endpointMs)
+        configuration.windowSeconds = windowSeconds
+        configuration.pauseThresholdSeconds = Double(pauseMs) / 1000
+        return SessionPipeline(configuration: configuration)
+    }
+
+    /// Runs the pipeline on `source`, printing events; Ctrl-C stops the source cleanly.
+    func run(_ pipeline: SessionPipeline, source: AudioSource) throws {
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { source.stop() }
+        interrupt.resume()
+        defer { interrupt.cancel() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var last: Estimate?
+        let terminal = isatty(1) != 0
+        let words = try pipeline.run(source: source) { event in
+            if json {
+                let line: String
+                switch event {
+                case let .estimate(e): line = #"{"estimate":"# + String(decoding: try! encoder.encode(e), as: UTF8.self) + "}"
+                case let .words(w): line = #"{"words":"# + String(decoding: try! encoder.encode(w), as: UTF8.self) + "}"
+                case let .utterance(u): line = #"{"utterance":"# + String(decoding: try! encoder.encode(u), as: UTF8.self) + "}"
+                case let .textScores(s): line = #"{"text_scores":"# + String(decoding: try! encoder.encode(s), as: UTF8.self) + "}"
+                }
+                print(line)
+                fflush(nil)
+                return
+            }
+            switch event {
+            case let .estimate(e):
+                last = e
+                let status = String(format: "%6.1f s  rate %.2f syl/s  articulation %.2f  pauses %.1f/min  phonation %.0f%%  RTF %.2f  latency %.0f ms  dropped %d",
+                                    e.audioSeconds, e.window.speechRate, e.window.articulationRate, e.window.silentPausesPerMinute,
+                                    100 * e.window.phonationTimeRatio, e.realTimeFactor, e.emitLatencyMs, e.droppedSamples)
+                if terminal { print("\r\u{1B}[2K" + status + "  " + e.partialTranscript.suffix(40), terminator: ""); fflush(nil) }
+            case let .utterance(u):
+                print((terminal ? "\r\u{1B}[2K" : "") + String(format: "[%6.2f–%6.2f s] ", u.startSeconds, u.endSeconds) + u.text)
+            case .words, .textScores:
+                break
+            }
+        }
+        guard !json else { return }
+        if terminal { print("") }
+        if let e = last {
+            print(String(format: "session: %.1f s, %d words, speech rate %.2f syl/s, articulation rate %.2f syl/s, phonation %.0f%%, %.1f silent pauses/min (mean %.2f s), %.1f filled pauses/min, RTF %.2f, %d samples dropped",
+                         e.audioSeconds, words.count, e.session.speechRate, e.session.articulationRate, 100 * e.session.phonationTimeRatio,
+                         e.session.silentPausesPerMinute, e.session.meanPauseSeconds, e.session.filledPausesPerMinute,
+                         e.realTimeFactor, e.droppedSamples))
+        }
+    }
+}
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay", abstract: "Replay a recording as a live stream through the whole pipeline.")
+    @Argument(help: "Recording (any format libsndfile reads).") var file: String
+    @Option(help: "1 = real time, 4 = four times faster, max = as fast as the pipeline takes it.") var speed: ReplaySpeed = .paced(factor: 1)
+    @Option(help: "Start this many seconds in.") var offset: Double = 0
+    @Option(help: "Replay at most this many seconds.") var duration: Double?
+    @OptionGroup var pipeline: PipelineOptions
+
+    func run() throws {
+        let p = try pipeline.makePipeline()
+        try pipeline.run(p, source: try RecordingSource(path: file, speed: speed, offsetSeconds: offset, durationSeconds: duration))
+    }
+}
+
+struct LiveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "live", abstract: "Score live speech from an ALSA capture device; Ctrl-C ends the session.")
+    @Option(help: "ALSA capture device (see proscore devices).") var device: String = "default"
+    @Option(help: "File with extra ALSA configuration defining PCMs.") var alsaConfig: String?
+    @Option(help: "Stop after this many seconds.") var duration: Double?
+    @OptionGroup var pipeline: PipelineOptions
+
+    func run() throws {
+        let p = try pipeline.makePipeline()
+        var settings = AlsaCaptureSettings(device: device)
+        if let alsaConfig { settings.configurationText = try String(contentsOfFile: alsaConfig, encoding: .utf8) }
+        let source = AlsaCaptureSource(settings: settings)
+        if let duration { source.frameLimit = Int(duration * Double(settings.sampleRate)) }
+        try pipeline.run(p, source: source)
+    }
+}
