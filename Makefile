@@ -1,6 +1,6 @@
 # Proscore: the two commands of the README are `make demo` and `make test`.
 SWIFT        ?= swift
-APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev libsoxr-dev festlex-cmu
+APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev libsoxr-dev libsqlite3-dev festlex-cmu
 DEMO_MODEL   ?= Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc
 DEMO_AUDIO   ?= recordings/anna-morning.flac
 PROSCORE      = .build/release/proscore

@@ -6,7 +6,7 @@ import PackageDescription
 //   → ProscoreTensor (tensors, BLAS, kernels)
 //   → ProscoreCheckpoint (safetensors, Hugging Face configs)
 //   → ProscoreModels (Wav2Vec2 family, BERT) · ProscoreAudio (audio in) · ProscoreScoring (fluency, training maths)
-//   → ProscoreFeatures (feature data sets) · ProscorePipeline (source → … → estimates)
+//   → ProscoreFeatures (feature data sets) · ProscorePipeline (source → … → estimates) · ProscoreStore (sessions)
 //   → proscore (the command)
 let package = Package(
     name: "proscore",
@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C libraries, wrapped once
@@ -47,9 +48,11 @@ let package = Package(
         .target(name: "ProscorePipeline",
                 dependencies: ["ProscoreAudio", "ProscoreModels", "ProscoreScoring", "ProscoreTensor"]),
 
+        .target(name: "ProscoreStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [
-            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline",
+            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline", "ProscoreStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -58,10 +61,11 @@ let package = Package(
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
         .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring"]),
+        .testTarget(name: "ProscoreStoreTests", dependencies: ["ProscoreStore"]),
         .testTarget(name: "ProscoreFeaturesTests",
                     dependencies: ["ProscoreFeatures", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring"]),
         .testTarget(name: "ProscoreCLITests",
-                    dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint"]),
+                    dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreStore"]),
         .testTarget(name: "ProscoreModelsTests",
                     dependencies: ["ProscoreModels", "ProscoreCheckpoint", "ProscoreAudio"],
                     resources: [.copy("Fixtures")]),

@@ -3,6 +3,8 @@ import Foundation
 import ProscoreAudio
 import ProscoreModels
 import ProscorePipeline
+import ProscoreScoring
+import ProscoreStore
 
 /// Options shared by `live` and `replay`: the model and how to stream it.
 struct PipelineOptions: ParsableArguments {
@@ -14,6 +16,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Rolling window for the fluency measures, in seconds.") var windowSeconds: Double = 30
     @Option(help: "Silence that counts as a pause, in ms.") var pauseMs: Int = 250
     @Flag(help: "JSON lines on stdout (one event a line) instead of the text view.") var json = false
+    @Option(help: "Session store (SQLite); default $PROSCORE_STORE or $XDG_DATA_HOME/proscore/sessions.sqlite.") var store: String?
+    @Flag(help: "Do not record the session.") var noStore = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -40,8 +44,24 @@ struct PipelineOptions: ParsableArguments {
         return SessionPipeline(configuration: configuration)
     }
 
-    /// Runs the pipeline on `source`, printing events; Ctrl-C stops the source cleanly.
+    /// Runs the pipeline on `source`, printing events and committing each to the session
+    /// store as it comes; Ctrl-C stops the source cleanly and the session is closed.
     func run(_ pipeline: SessionPipeline, source: AudioSource) throws {
+        let sessions = noStore ? nil : try SessionStore(path: store ?? SessionStore.defaultPath)
+        let settings = pipeline.configuration.streaming
+        let configurationJSON = String(decoding: try JSONEncoder().encode([
+            "preset": preset, "chunk_frames": "\(settings.chunkFrames)", "left_context_frames": "\(settings.leftContextFrames)",
+            "lookahead_frames": "\(settings.lookaheadFrames)", "reuse_left_context": "\(settings.reuseLeftContext)",
+            "endpoint_ms": "\(endpointMs)", "window_s": "\(windowSeconds)", "pause_ms": "\(pauseMs)", "threads": "\(compute.threads)",
+        ]), as: UTF8.self)
+        let sessionId = try sessions?.begin(source: source.name, modelPath: model, configuration: configurationJSON)
+        if let sessionId, !json { FileHandle.standardError.write(Data("session \(sessionId) (\(sessions!.path))\n".utf8)) }
+        func record(_ kind: String, _ seconds: Double, _ payload: some Encodable, dropped: Int? = nil) {
+            guard let sessions, let sessionId else { return }
+            do { try sessions.append(session: sessionId, kind: kind, audioSeconds: seconds, payload: payload, droppedSamples: dropped) } catch {
+                FileHandle.standardError.write(Data("warning: could not record the \(kind): \(error)\n".utf8))
+            }
+        }
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         interrupt.setEventHandler { source.stop() }
@@ -52,6 +72,12 @@ struct PipelineOptions: ParsableArguments {
         var last: Estimate?
         let terminal = isatty(1) != 0
         let words = try pipeline.run(source: source) { event in
+            switch event {
+            case let .estimate(e): record("estimate", e.audioSeconds, e, dropped: e.droppedSamples)
+            case let .words(w): for word in w { record("word", word.endSeconds, word) }
+            case let .utterance(u): record("utterance", u.endSeconds, u)
+            case let .textScores(t): record("text_scores", t.endSeconds, t)
+            }
             if json {
                 let line: String
                 switch event {
@@ -76,6 +102,13 @@ struct PipelineOptions: ParsableArguments {
             case .words, .textScores:
                 break
             }
+        }
+        if let sessions, let sessionId {
+            let summary = SessionSummary(audioSeconds: last?.audioSeconds ?? 0, words: words.count,
+                                         transcript: words.map(\.text).joined(separator: " "),
+                                         session: last?.session, realTimeFactor: last?.realTimeFactor ?? 0,
+                                         droppedSamples: last?.droppedSamples ?? 0)
+            try sessions.end(session: sessionId, summary: summary, droppedSamples: summary.droppedSamples)
         }
         guard !json else { return }
         if terminal { print("") }
@@ -118,5 +151,20 @@ struct LiveCommand: ParsableCommand {
         let source = AlsaCaptureSource(settings: settings)
         if let duration { source.frameLimit = Int(duration * Double(settings.sampleRate)) }
         try pipeline.run(p, source: source)
+    }
+}
+
+/// What a session's record ends with.
+struct SessionSummary: Codable {
+    var audioSeconds: Double
+    var words: Int
+    var transcript: String
+    var session: ProscoreScoring.FluencyMeasures?
+    var realTimeFactor: Double
+    var droppedSamples: Int
+
+    enum CodingKeys: String, CodingKey {
+        case words, transcript, session
+        case audioSeconds = "audio_s", realTimeFactor = "rtf", droppedSamples = "dropped_samples"
     }
 }

@@ -326,3 +326,76 @@ struct SessionCommandTests {
         #expect(r.stderr.contains("no such model directory"))
     }
 }
+
+@Suite("recorded sessions", .serialized)
+struct SessionsCommandTests {
+    func longRecording(seconds: Double) throws -> String {
+        let path = scratch("long.wav")
+        let samples = (0..<Int(seconds * 16_000)).map { i -> Float in
+            let t = Float(i) / 16_000
+            return 0.3 * sin(2 * .pi * 200 * t) * (sin(2 * .pi * 0.7 * t) > 0 ? 1 : 0.02)
+        }
+        try SoundFileWriter.write(samples, channels: 1, sampleRate: 16_000, format: .wav16, to: path)
+        return path
+    }
+
+    @Test("a replayed session is stored, listed, shown, exported as JSON and CSV, and deleted")
+    func lifecycle() throws {
+        let store = scratch("sessions.sqlite")
+        let r = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("session 1"))
+        let list = try proscore(["sessions", "list", "--store", store])
+        #expect(list.stdout.contains("complete"))
+        let show = try proscore(["sessions", "show", "1", "--store", store])
+        #expect(show.stdout.contains("estimates") && show.stdout.contains("summary"))
+        let json = try proscore(["sessions", "export", "1", "--format", "json", "--store", store])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let events = object["events"] as! [[String: Any]]
+        #expect(events.contains { $0["kind"] as? String == "estimate" } && events.contains { $0["kind"] as? String == "word" })
+        #expect((object["summary"] as? [String: Any])?["words"] != nil)
+        let csv = try proscore(["sessions", "export", "1", "--format", "csv", "--store", store])
+        #expect(csv.stdout.hasPrefix("kind,audio_s,"))
+        #expect(csv.stdout.split(separator: "\n").count == events.count + 1)
+        #expect(try proscore(["sessions", "delete", "1", "--store", store]).status == 0)
+        let gone = try proscore(["sessions", "show", "1", "--store", store])
+        #expect(gone.status != 0 && gone.stderr.contains("No session 1"))
+    }
+
+    @Test("killing the process with SIGKILL mid-replay loses at most the estimate in flight")
+    func sigkill() throws {
+        let store = scratch("killed.sqlite")
+        let audio = try longRecording(seconds: 6)
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("proscore")
+        process.arguments = ["replay", audio, "--model", fixtureModel, "--speed", "1", "--json", "--store", store,
+                             "--preset", root.appendingPathComponent("configs/low-latency.json").path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        // Read estimates as they are printed; kill once three have gone out.
+        var printed = 0
+        var buffer = Data()
+        while printed < 3 {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            buffer += data
+            printed = String(decoding: buffer, as: UTF8.self).components(separatedBy: "\"estimate\"").count - 1
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let list = try proscore(["sessions", "list", "--store", store])
+        #expect(list.stdout.contains("interrupted"))
+        let export = try proscore(["sessions", "export", "1", "--format", "json", "--store", store])
+        #expect(export.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as! [String: Any]
+        let stored = (object["events"] as! [[String: Any]]).filter { $0["kind"] as? String == "estimate" }.count
+        #expect(stored >= printed - 1, "printed \(printed) estimates, stored \(stored)")
+        #expect(object["ended_at"] is NSNull)
+    }
+}
