@@ -17,6 +17,10 @@ func proscore(_ arguments: [String]) throws -> CommandResult {
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    // Sessions recorded by tests go to a scratch store, never the user's.
+    var environment = ProcessInfo.processInfo.environment
+    environment["PROSCORE_STORE"] = NSTemporaryDirectory() + "proscore-test-sessions.sqlite"
+    process.environment = environment
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
