@@ -49,10 +49,11 @@ let package = Package(
                 dependencies: ["ProscoreAudio", "ProscoreModels", "ProscoreScoring", "ProscoreTensor"]),
 
         .target(name: "ProscoreStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ProscoreReport", dependencies: ["ProscoreStore"]),
 
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [
-            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline", "ProscoreStore",
+            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline", "ProscoreStore", "ProscoreReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -19,11 +19,17 @@ public struct Estimate: Sendable, Codable {
     public var realTimeFactor: Double
     /// Samples the ring buffer dropped so far.
     public var droppedSamples: Int
+    /// The frames this hop added: index of the first, their loudness (dBFS) and whether
+    /// each was speech (what the pause measures saw).
+    public var firstFrame: Int
+    public var frameEnergyDb: [Float]
+    public var frameSpeech: [Bool]
 
     enum CodingKeys: String, CodingKey {
         case window, session, scores
         case audioSeconds = "audio_s", partialTranscript = "partial", emitLatencyMs = "emit_latency_ms"
         case realTimeFactor = "rtf", droppedSamples = "dropped_samples"
+        case firstFrame = "first_frame", frameEnergyDb = "frame_energy_db", frameSpeech = "frame_speech"
     }
 }
 

@@ -61,8 +61,9 @@ public final class SessionPipeline {
                 let energy = FrameEnergy.decibels(audio, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
                                                   hop: samplesPerFrame, sampleOffset: audioOffset)
                 let update = decoder.feed(logits: logits, frameEnergyDb: energy)
-                speech += SpeechActivity().classify(blankPosterior: Self.blankPosterior(logits, blank: c.vocabulary.blank),
-                                                    energyDb: energy)
+                let chunkSpeech = SpeechActivity().classify(blankPosterior: Self.blankPosterior(logits, blank: c.vocabulary.blank),
+                                                            energyDb: energy)
+                speech += chunkSpeech
                 if !update.finalWords.isEmpty {
                     words += update.finalWords
                     observe(.words(update.finalWords))
@@ -79,7 +80,8 @@ public final class SessionPipeline {
                 observe(.estimate(Estimate(
                     audioSeconds: audioSeconds, window: window, session: session, scores: nil, partialTranscript: partial,
                     emitLatencyMs: max(0, (now() - arrival(chunk)) * 1000),
-                    realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0, droppedSamples: ring.droppedSamples)))
+                    realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0, droppedSamples: ring.droppedSamples,
+                    firstFrame: chunk.firstFrame, frameEnergyDb: energy.map { ($0 * 10).rounded() / 10 }, frameSpeech: chunkSpeech)))
             }
         }
 

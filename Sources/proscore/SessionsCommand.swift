@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProscoreReport
 import ProscoreStore
 
 /// `--store`, shared by the sessions subcommands.
@@ -106,5 +107,19 @@ struct SessionsCommand: ParsableCommand {
             try store.open().delete(session: id)
             print("deleted session \(id)")
         }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Render a session as one self-contained HTML file with SVG plots.")
+    @Argument(help: "Session id.") var id: Int64
+    @Option(help: "Output HTML file.") var out: String = "report.html"
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let report = try SessionReport(store: try store.open(), session: id)
+        try report.html.write(toFile: out, atomically: true, encoding: .utf8)
+        print("\(out): \(report.html.utf8.count / 1024) KB")
     }
 }

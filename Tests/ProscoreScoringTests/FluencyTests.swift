@@ -90,7 +90,8 @@ struct FluencyTests {
     @Test("speech activity needs both a blank-dominated frame and quiet audio to call silence")
     func activity() {
         let a = SpeechActivity()
-        #expect(a.classify(blankPosterior: [0.9, 0.9, 0.1, 0.1], energyDb: [-60, -20, -60, -20]) == [false, true, true, true])
+        #expect(a.classify(blankPosterior: [0.9, 0.9, 0.1, 0.1], energyDb: [-50, -20, -50, -20]) == [false, true, true, true])
+        #expect(a.classify(blankPosterior: [0.1], energyDb: [-70]) == [false], "near-digital silence is silence")
     }
 }
 
