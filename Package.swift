@@ -49,7 +49,7 @@ let package = Package(
                 dependencies: ["ProscoreAudio", "ProscoreModels", "ProscoreScoring", "ProscoreTensor"]),
 
         .target(name: "ProscoreStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "ProscoreReport", dependencies: ["ProscoreStore"]),
+        .target(name: "ProscoreReport", dependencies: ["ProscoreStore"], swiftSettings: optimised),
 
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [

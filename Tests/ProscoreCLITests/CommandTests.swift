@@ -426,3 +426,19 @@ struct ReportCommandTests {
         #expect(!html.contains("<script") && !html.contains("<link"))
     }
 }
+
+@Suite("proscore visualize", .serialized)
+struct VisualizeCommandTests {
+    @Test("visualize draws the spectrogram, a PCA colour strip and k-means units on one time axis")
+    func visualize() throws {
+        let out = scratch("layer.svg")
+        let r = try proscore(["visualize", try makeRecording(), "--model", fixtureModel, "--layer", "2", "--units", "4", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let svg = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
+        #expect(svg.contains("spectrogram") && svg.contains("principal components") && svg.contains("k-means units (k = 4)"))
+        #expect(r.stdout.contains("units"))
+        let bad = try proscore(["visualize", try makeRecording(), "--model", fixtureModel, "--layer", "9", "--out", out])
+        #expect(bad.status != 0 && bad.stderr.contains("0…3"))
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import ProscoreAudio
+import ProscoreModels
+import ProscoreReport
+
+struct VisualizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "visualize",
+        abstract: "Draw a spectrogram and, under it, one layer's features as PCA colours and k-means units (SVG).")
+    @Argument(help: "Recording.") var audio: String
+    @Option(help: "Encoder checkpoint.") var model: String = PipelineOptions.defaultModel
+    @Option(help: "Hidden-state index to show (0 = input of layer 1).") var layer: Int = 6
+    @Option(help: "Number of k-means units.") var units: Int = 8
+    @Option(help: "Output SVG file.") var out: String = "layer.svg"
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard (2...10).contains(units) else { throw ValidationError("--units must be 2–10.") }
+        guard out.hasSuffix(".svg") else { throw ValidationError("--out must end in .svg.") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let encoder = try AudioEncoderLoader.load(path: model).encoder
+        guard (0...encoder.config.numHiddenLayers).contains(layer) else {
+            throw ValidationError("--layer \(layer) does not exist: this model has hidden states 0…\(encoder.config.numHiddenLayers).")
+        }
+        let samples = try AudioLoading.load16kMono(path: audio)
+        let state = encoder(samples).hiddenStates[layer]
+        let features = (0..<state.shape[0]).map { state[$0].scalars }
+        let picture = FeatureVisualization(samples: samples, features: features, layer: layer, units: units,
+                                           title: (audio as NSString).lastPathComponent)
+        try picture.svg.write(toFile: out, atomically: true, encoding: .utf8)
+        print(String(format: "%@: %d frames, %d units, PCA keeps %.0f%% of the variance", out, features.count,
+                     Set(picture.units).count, 100 * picture.explainedVariance))
+    }
+}
