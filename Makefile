@@ -1,7 +1,8 @@
 # Proscore: the two commands of the README are `make demo` and `make test`.
 SWIFT        ?= swift
 APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev libsoxr-dev libsqlite3-dev festlex-cmu
-DEMO_MODEL   ?= Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc
+# The trained default model when it is there, else the tiny random test checkpoint.
+DEMO_MODEL   ?= $(shell [ -f models/proscore-small-ctc/model.safetensors ] && echo models/proscore-small-ctc || echo Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc)
 DEMO_AUDIO   ?= recordings/anna-morning.flac
 PROSCORE      = .build/release/proscore
 
@@ -24,10 +25,9 @@ setup:
 build: setup
 	$(SWIFT) build -c release
 
-## demo: set up, build, and run the encoder on a recording from recordings/
+## demo: set up, build, and replay a recording from recordings/ as a live stream through the whole pipeline
 demo: build
-	$(PROSCORE) inspect $(DEMO_MODEL)
-	$(PROSCORE) encode $(DEMO_MODEL) $(DEMO_AUDIO) --layers all --out /tmp/proscore-demo-features.safetensors
+	$(PROSCORE) replay $(DEMO_AUDIO) --model $(DEMO_MODEL) --speed 1
 
 ## test: the full test suite (what .ci/run runs)
 test: setup
