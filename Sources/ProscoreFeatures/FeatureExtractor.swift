@@ -43,8 +43,7 @@ public final class FeatureExtractor {
     public let options: ExtractionOptions
     private let fluency = FluencyAnalyzer(syllableCounter: SyllableCounter())
     /// Names of the values in each utterance's `fluency` tensor.
-    public static let fluencyFeatureNames = ["duration_s", "syllables", "speech_rate", "articulation_rate",
-                                             "phonation_time_ratio", "mean_length_of_run", "silent_pauses_per_minute", "mean_pause_s"]
+    public static var fluencyFeatureNames: [String] { FluencyMeasures.headFeatureNames }
 
     public init(encoder: AudioEncoder, vocabulary: CTCVocabulary?, text: (BertModel, WordPieceTokenizer)?, options: ExtractionOptions) {
         self.encoder = encoder
@@ -117,12 +116,11 @@ public final class FeatureExtractor {
                           labels: entry.labels, transcript: transcript)
     }
 
-    /// Utterance-level fluency features (`fluencyFeatureNames`): speech activity from the
-    /// blank posterior (when the encoder has a CTC head) and frame energy relative to the
-    /// utterance's loudest frames; syllables from the reference text, else the transcript.
+    /// Utterance-level fluency features (`fluencyFeatureNames`): speech activity as the live
+    /// pipeline decides it (blank posterior when the encoder has a CTC head, and frame
+    /// energy); syllables from the reference text, else the transcript.
     func fluencyMeasures(samples: [Float], logits: Tensor?, frames: Int, words: [String]) -> [Double] {
         let energy = FrameEnergy.decibels(samples, frames: frames)
-        let loud = energy.sorted().suffix(max(1, frames / 10)).first ?? -120
         var blank = [Float](repeating: 1, count: frames)
         if let logits, let vocabulary {
             let v = logits.shape[1]
@@ -133,11 +131,9 @@ public final class FeatureExtractor {
                 blank[t] = Foundation.exp(row[vocabulary.blank] - m) / sum
             }
         }
-        let activity = SpeechActivity(silenceThresholdDb: max(-55, loud - 30))
-        let speech = activity.classify(blankPosterior: blank, energyDb: energy)
+        let speech = SpeechActivity().classify(blankPosterior: blank, energyDb: energy)
         let m = fluency.measure(speech: speech, words: words.map { TimedWord(text: $0, startSeconds: 0, endSeconds: 0) })
-        return [Double(samples.count) / 16_000, Double(m.syllables), m.speechRate, m.articulationRate,
-                m.phonationTimeRatio, m.meanLengthOfRun, m.silentPausesPerMinute, m.meanPauseSeconds]
+        return m.headFeatures
     }
 
     static func meanOverFrames(_ x: Tensor) -> Tensor {

@@ -14,6 +14,9 @@ public struct PipelineConfiguration {
     public var windowSeconds = 30.0
     public var pauseThresholdSeconds = 0.25
     public var ringSeconds = 10.0
+    /// Scores the rolling window when given: from the fluency measures, and from the
+    /// window's mean hidden states when the head reads encoder layers.
+    public var head: ProficiencyHead?
 
     public init(encoder: AudioEncoder, vocabulary: CTCVocabulary, streaming: StreamingSettings) {
         self.encoder = encoder
@@ -52,6 +55,8 @@ public final class SessionPipeline {
         var speech: [Bool] = []
         var words: [TranscribedWord] = []
         var compute = 0.0
+        // Per chunk: frames and per-layer sums of hidden states (for heads that read layers).
+        var layerSums: [(frames: Int, sums: [[Double]])] = []
         let started = DispatchTime.now().uptimeNanoseconds
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
 
@@ -75,10 +80,25 @@ public final class SessionPipeline {
                 }
                 let timed = words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
                 let (window, session) = fluency.rolling(speech: speech, words: timed, windowSeconds: c.windowSeconds)
+                var scores: [String: Double]?
+                if let head = c.head, window.endSeconds - window.startSeconds >= 1, window.syllables > 0 {
+                    var pooled: [[Float]] = []
+                    if !head.layers.isEmpty {
+                        layerSums.append((chunk.frameCount, head.layers.map { l in Self.columnSums(chunk.hiddenStates[l]) }))
+                        var frames = layerSums.reduce(0) { $0 + $1.frames }
+                        while frames - (layerSums.first?.frames ?? 0) >= Int(c.windowSeconds / 0.02), layerSums.count > 1 {
+                            frames -= layerSums.removeFirst().frames
+                        }
+                        pooled = head.layers.indices.map { i in
+                            (0..<layerSums[0].sums[i].count).map { j in Float(layerSums.reduce(0) { $0 + $1.sums[i][j] } / Double(frames)) }
+                        }
+                    }
+                    scores = head.predict(pooled: pooled, extras: window.headFeatures)
+                }
                 let partial = (decoder.currentUtterance.map(\.text) + [update.partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
                 let audioSeconds = Double(totalSamples) / 16_000
                 observe(.estimate(Estimate(
-                    audioSeconds: audioSeconds, window: window, session: session, scores: nil, partialTranscript: partial,
+                    audioSeconds: audioSeconds, window: window, session: session, scores: scores, partialTranscript: partial,
                     emitLatencyMs: max(0, (now() - arrival(chunk)) * 1000),
                     realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0, droppedSamples: ring.droppedSamples,
                     firstFrame: chunk.firstFrame, frameEnergyDb: energy.map { ($0 * 10).rounded() / 10 }, frameSpeech: chunkSpeech)))
@@ -122,6 +142,13 @@ public final class SessionPipeline {
         if let u = end.endedUtterance { observe(.utterance(u)) }
         for scores in textScoring?.finish() ?? [] { observe(.textScores(scores)) }
         return words
+    }
+
+    static func columnSums(_ x: Tensor) -> [Double] {
+        let (rows, cols) = (x.shape[0], x.shape[1])
+        var s = [Double](repeating: 0, count: cols)
+        for r in 0..<rows { for c in 0..<cols { s[c] += Double(x.scalars[r * cols + c]) } }
+        return s
     }
 
     /// Softmax probability of the blank per frame.

@@ -43,6 +43,18 @@ public struct FluencyMeasures: Sendable, Equatable, Codable {
     }
 }
 
+extension FluencyMeasures {
+    /// The measures a proficiency head may use, all independent of how long the span is
+    /// (so a head trained on utterances applies to a rolling window).
+    public static let headFeatureNames = ["speech_rate", "articulation_rate", "phonation_time_ratio", "mean_length_of_run",
+                                          "silent_pauses_per_minute", "mean_pause_s", "filled_pauses_per_minute"]
+
+    public var headFeatures: [Double] {
+        [speechRate, articulationRate, phonationTimeRatio, meanLengthOfRun, silentPausesPerMinute, meanPauseSeconds,
+         filledPausesPerMinute]
+    }
+}
+
 /// Computes `FluencyMeasures` from per-frame speech activity and the final words.
 public struct FluencyAnalyzer: Sendable {
     public static let filledPauses: Set<String> = ["UH", "UM", "UHM", "ER", "ERM", "AH", "EH", "HM", "HMM", "MM", "MHM"]

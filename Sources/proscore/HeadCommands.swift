@@ -9,6 +9,7 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Cross-validation folds (by speaker).") var folds = 5
     @Flag(help: "Join BERT's pooled text features (if extracted) to the layer mix.") var withText = false
     @Flag(help: "Join the utterance's fluency features (speech rate, pauses, …) to the layer mix.") var withFluency = false
+    @Flag(help: "Use the fluency features alone (a head that works with any encoder).") var fluencyOnly = false
     var names: [String] { targets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
@@ -17,7 +18,11 @@ struct TargetOptions: ParsableArguments {
     }
 
     func load(_ folder: String) throws -> (examples: [TrainingExample], layers: [Int]) {
-        let data = try FeatureDataset.load(folder: folder, includeText: withText, includeFluency: withFluency)
+        var data = try FeatureDataset.load(folder: folder, includeText: withText, includeFluency: withFluency || fluencyOnly)
+        if fluencyOnly {
+            data.examples = data.examples.map { var e = $0; e.pooled = []; return e }
+            data.layers = []
+        }
         let missing = names.filter { name in !data.examples.contains { $0.labels[name] != nil } }
         guard missing.isEmpty else { throw ValidationError("No utterance in \(folder) has labels for: \(missing.joined(separator: ", ")).") }
         return (data.examples.filter { e in names.allSatisfy { e.labels[$0] != nil } }, data.layers)
@@ -34,7 +39,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let (examples, layers) = try targets.load(features)
-        let extras = (targets.withFluency ? FeatureExtractor.fluencyFeatureNames : []) + (targets.withText ? ["text_pooled"] : [])
+        let extras = (targets.withFluency || targets.fluencyOnly ? FeatureExtractor.fluencyFeatureNames : []) + (targets.withText ? ["text_pooled"] : [])
         let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: targets.folds)
         try HeadFile.write(head, encoder: encoder, training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ProscoreAudio
+import ProscoreFeatures
 import ProscoreModels
 import ProscorePipeline
 import ProscoreScoring
@@ -9,9 +10,12 @@ import ProscoreStore
 /// Options shared by `live` and `replay`: the model and how to stream it.
 struct PipelineOptions: ParsableArguments {
     static let defaultModel = "models/proscore-small-ctc"
+    static let defaultHead = "configs/heads/fluency-speechocean762.json"
 
     @Option(help: "CTC checkpoint directory (default \(PipelineOptions.defaultModel)).") var model: String = PipelineOptions.defaultModel
     @Option(help: "Streaming preset.") var preset: String = "configs/balanced.json"
+    @Option(help: "Proficiency head for rolling scores (default \(PipelineOptions.defaultHead) when present; none to switch off).")
+    var head: String?
     @Option(help: "Trailing silence that ends an utterance, in ms.") var endpointMs: Int = 600
     @Option(help: "Rolling window for the fluency measures, in seconds.") var windowSeconds: Double = 30
     @Option(help: "Silence that counts as a pause, in ms.") var pauseMs: Int = 250
@@ -41,6 +45,14 @@ struct PipelineOptions: ParsableArguments {
         configuration.endpoint = EndpointSettings(trailingSilenceMs: endpointMs)
         configuration.windowSeconds = windowSeconds
         configuration.pauseThresholdSeconds = Double(pauseMs) / 1000
+        let headPath = head ?? (FileManager.default.fileExists(atPath: Self.defaultHead) ? Self.defaultHead : nil)
+        if let headPath, headPath != "none" {
+            let loadedHead = try HeadFile.read(path: headPath).head
+            if let layer = loadedHead.layers.first(where: { $0 > loaded.encoder.config.numHiddenLayers }) {
+                throw ValidationError("\(headPath) reads hidden state \(layer), which \(model) does not have: the head belongs to another encoder.")
+            }
+            configuration.head = loadedHead
+        }
         return SessionPipeline(configuration: configuration)
     }
 
@@ -93,9 +105,12 @@ struct PipelineOptions: ParsableArguments {
             switch event {
             case let .estimate(e):
                 last = e
-                let status = String(format: "%6.1f s  rate %.2f syl/s  articulation %.2f  pauses %.1f/min  phonation %.0f%%  RTF %.2f  latency %.0f ms  dropped %d",
+                var status = String(format: "%6.1f s  rate %.2f syl/s  articulation %.2f  pauses %.1f/min  phonation %.0f%%  RTF %.2f  latency %.0f ms  dropped %d",
                                     e.audioSeconds, e.window.speechRate, e.window.articulationRate, e.window.silentPausesPerMinute,
                                     100 * e.window.phonationTimeRatio, e.realTimeFactor, e.emitLatencyMs, e.droppedSamples)
+                if let s = e.scores {
+                    status += String(format: "  fluency %.1f  total %.1f", s["fluency"] ?? 0, s["total"] ?? 0)
+                }
                 if terminal { print("\r\u{1B}[2K" + status + "  " + e.partialTranscript.suffix(40), terminator: ""); fflush(nil) }
             case let .utterance(u):
                 print((terminal ? "\r\u{1B}[2K" : "") + String(format: "[%6.2f–%6.2f s] ", u.startSeconds, u.endSeconds) + u.text)
