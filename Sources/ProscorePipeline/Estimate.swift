@@ -11,6 +11,11 @@ public struct Estimate: Sendable, Codable {
     public var session: FluencyMeasures
     /// Scores from the proficiency head, 0–10, when one is loaded (fluency-feature heads).
     public var scores: [String: Double]?
+    /// With a reference text (read-aloud): 10 × the share of reference words recognised so
+    /// far, and the reference words still missing and the extra words said.
+    public var completeness: Double?
+    public var omittedWords: [String]?
+    public var insertedWords: [String]?
     /// Words final so far in the current utterance and the word being spoken.
     public var partialTranscript: String
     /// From the arrival of the chunk's last sample to this estimate, in milliseconds.
@@ -26,7 +31,8 @@ public struct Estimate: Sendable, Codable {
     public var frameSpeech: [Bool]
 
     enum CodingKeys: String, CodingKey {
-        case window, session, scores
+        case window, session, scores, completeness
+        case omittedWords = "omitted_words", insertedWords = "inserted_words"
         case audioSeconds = "audio_s", partialTranscript = "partial", emitLatencyMs = "emit_latency_ms"
         case realTimeFactor = "rtf", droppedSamples = "dropped_samples"
         case firstFrame = "first_frame", frameEnergyDb = "frame_energy_db", frameSpeech = "frame_speech"

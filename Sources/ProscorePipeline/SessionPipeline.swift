@@ -17,6 +17,8 @@ public struct PipelineConfiguration {
     /// Scores the rolling window when given: from the fluency measures, and from the
     /// window's mean hidden states when the head reads encoder layers.
     public var head: ProficiencyHead?
+    /// The text being read aloud, when there is one.
+    public var referenceText: String?
 
     public init(encoder: AudioEncoder, vocabulary: CTCVocabulary, streaming: StreamingSettings) {
         self.encoder = encoder
@@ -78,31 +80,52 @@ public final class SessionPipeline {
                     observe(.utterance(u))
                     textScoring?.utteranceEnded()
                 }
-                let timed = words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
-                let (window, session) = fluency.rolling(speech: speech, words: timed, windowSeconds: c.windowSeconds)
-                var scores: [String: Double]?
-                if let head = c.head, window.endSeconds - window.startSeconds >= 1, window.syllables > 0 {
-                    var pooled: [[Float]] = []
-                    if !head.layers.isEmpty {
-                        layerSums.append((chunk.frameCount, head.layers.map { l in Self.columnSums(chunk.hiddenStates[l]) }))
-                        var frames = layerSums.reduce(0) { $0 + $1.frames }
-                        while frames - (layerSums.first?.frames ?? 0) >= Int(c.windowSeconds / 0.02), layerSums.count > 1 {
-                            frames -= layerSums.removeFirst().frames
-                        }
-                        pooled = head.layers.indices.map { i in
-                            (0..<layerSums[0].sums[i].count).map { j in Float(layerSums.reduce(0) { $0 + $1.sums[i][j] } / Double(frames)) }
-                        }
+                if let head = c.head, !head.layers.isEmpty {
+                    layerSums.append((chunk.frameCount, head.layers.map { l in Self.columnSums(chunk.hiddenStates[l]) }))
+                    var frames = layerSums.reduce(0) { $0 + $1.frames }
+                    while frames - (layerSums.first?.frames ?? 0) >= Int(c.windowSeconds / 0.02), layerSums.count > 1 {
+                        frames -= layerSums.removeFirst().frames
                     }
-                    scores = head.predict(pooled: pooled, extras: window.headFeatures)
                 }
-                let partial = (decoder.currentUtterance.map(\.text) + [update.partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
-                let audioSeconds = Double(totalSamples) / 16_000
-                observe(.estimate(Estimate(
-                    audioSeconds: audioSeconds, window: window, session: session, scores: scores, partialTranscript: partial,
-                    emitLatencyMs: max(0, (now() - arrival(chunk)) * 1000),
-                    realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0, droppedSamples: ring.droppedSamples,
-                    firstFrame: chunk.firstFrame, frameEnergyDb: energy.map { ($0 * 10).rounded() / 10 }, frameSpeech: chunkSpeech)))
+                observe(.estimate(makeEstimate(partialWord: update.partialWord, firstFrame: chunk.firstFrame, energy: energy,
+                                               chunkSpeech: chunkSpeech, latencyMs: max(0, (now() - arrival(chunk)) * 1000))))
             }
+        }
+
+        /// The estimate after the latest frames: rolling and session measures, head scores,
+        /// read-aloud completeness.
+        func makeEstimate(partialWord: String, firstFrame: Int, energy: [Float], chunkSpeech: [Bool], latencyMs: Double) -> Estimate {
+            let timed = words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
+            let (window, session) = fluency.rolling(speech: speech, words: timed, windowSeconds: c.windowSeconds)
+            var scores: [String: Double]?
+            if let head = c.head, window.endSeconds - window.startSeconds >= 1, window.syllables > 0 {
+                var pooled: [[Float]] = []
+                if !head.layers.isEmpty, let first = layerSums.first {
+                    let frames = Double(layerSums.reduce(0) { $0 + $1.frames })
+                    pooled = head.layers.indices.map { i in
+                        (0..<first.sums[i].count).map { j in Float(layerSums.reduce(0) { $0 + $1.sums[i][j] } / frames) }
+                    }
+                }
+                scores = head.predict(pooled: pooled, extras: window.headFeatures)
+            }
+            var completeness: Double?, omitted: [String]?, inserted: [String]?
+            if let reference = c.referenceText {
+                let r = reference.split(separator: " ").map(String.init)
+                let a = ReferenceAlignment(reference: r, hypothesis: words.map(\.text))
+                completeness = 10 * a.completeness
+                // Omissions only up to the last recognised reference word: the rest may still come.
+                let lastMatched = a.operations.compactMap { op -> Int? in if case let .match(ri, _) = op { return ri } else { return nil } }.max() ?? -1
+                omitted = a.omissions.filter { $0 < lastMatched }.map { r[$0] }
+                inserted = a.insertions.map { words[$0].text }
+            }
+            let partial = (decoder.currentUtterance.map(\.text) + [partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
+            let audioSeconds = Double(totalSamples) / 16_000
+            return Estimate(
+                audioSeconds: audioSeconds, window: window, session: session, scores: scores,
+                completeness: completeness, omittedWords: omitted, insertedWords: inserted, partialTranscript: partial,
+                emitLatencyMs: latencyMs, realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0,
+                droppedSamples: ring.droppedSamples, firstFrame: firstFrame,
+                frameEnergyDb: energy.map { ($0 * 10).rounded() / 10 }, frameSpeech: chunkSpeech)
         }
 
         try source.start(into: ring)
@@ -140,6 +163,8 @@ public final class SessionPipeline {
         let end = decoder.finish()
         if !end.finalWords.isEmpty { words += end.finalWords; observe(.words(end.finalWords)); textScoring?.add(end.finalWords) }
         if let u = end.endedUtterance { observe(.utterance(u)) }
+        // A last estimate with every word final (the end of the stream closes the last one).
+        observe(.estimate(makeEstimate(partialWord: "", firstFrame: speech.count, energy: [], chunkSpeech: [], latencyMs: 0)))
         for scores in textScoring?.finish() ?? [] { observe(.textScores(scores)) }
         return words
     }

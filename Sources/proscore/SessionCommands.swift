@@ -17,6 +17,7 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Proficiency head for rolling scores (default \(PipelineOptions.defaultHead) when present; none to switch off).")
     var head: String?
     @Option(help: "Trailing silence that ends an utterance, in ms.") var endpointMs: Int = 600
+    @Option(help: "The text being read aloud: adds completeness and omitted/inserted words.") var reference: String?
     @Option(help: "Rolling window for the fluency measures, in seconds.") var windowSeconds: Double = 30
     @Option(help: "Silence that counts as a pause, in ms.") var pauseMs: Int = 250
     @Flag(help: "JSON lines on stdout (one event a line) instead of the text view.") var json = false
@@ -45,6 +46,7 @@ struct PipelineOptions: ParsableArguments {
         configuration.endpoint = EndpointSettings(trailingSilenceMs: endpointMs)
         configuration.windowSeconds = windowSeconds
         configuration.pauseThresholdSeconds = Double(pauseMs) / 1000
+        configuration.referenceText = reference
         let headPath = head ?? (FileManager.default.fileExists(atPath: Self.defaultHead) ? Self.defaultHead : nil)
         if let headPath, headPath != "none" {
             let loadedHead = try HeadFile.read(path: headPath).head
@@ -108,6 +110,7 @@ struct PipelineOptions: ParsableArguments {
                 var status = String(format: "%6.1f s  rate %.2f syl/s  articulation %.2f  pauses %.1f/min  phonation %.0f%%  RTF %.2f  latency %.0f ms  dropped %d",
                                     e.audioSeconds, e.window.speechRate, e.window.articulationRate, e.window.silentPausesPerMinute,
                                     100 * e.window.phonationTimeRatio, e.realTimeFactor, e.emitLatencyMs, e.droppedSamples)
+                if let c = e.completeness { status += String(format: "  completeness %.1f", c) }
                 if let s = e.scores {
                     status += String(format: "  fluency %.1f  total %.1f", s["fluency"] ?? 0, s["total"] ?? 0)
                 }
