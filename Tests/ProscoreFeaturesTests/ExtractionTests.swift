@@ -142,3 +142,44 @@ struct HeadCommandTests {
         #expect(throws: ManifestError.self) { _ = try HeadFile.read(path: path) }
     }
 }
+
+@Suite("validity of the shipped fluency head")
+struct HeadValidityTests {
+    let head = try! HeadFile.read(path: repositoryRoot.appendingPathComponent("configs/heads/fluency-speechocean762.json").path).head
+    let analyzer = FluencyAnalyzer(syllableCounter: SyllableCounter())
+    let sentence = ["EVERY", "MORNING", "I", "READ", "THE", "NEWS", "AND", "THEN", "I", "WALK", "TO", "WORK"]
+
+    /// Fluency estimate for the sentence with `pause` s of silence after each word, `fillers`
+    /// "UM"s inserted, and each word lasting `wordSeconds`.
+    func fluency(pause: Double = 0.1, fillers: Int = 0, wordSeconds: Double = 0.3) -> Double {
+        var items: [(String, Double, Double)] = []
+        var t = 0.2
+        for (i, w) in sentence.enumerated() {
+            if i > 0 && i <= fillers { items.append(("UM", t, t + 0.4)); t += 0.4 + pause }
+            items.append((w, t, t + wordSeconds))
+            t += wordSeconds + pause
+        }
+        var speech = [Bool](repeating: false, count: Int((t + 0.2) / 0.02))
+        for (_, s, e) in items { for f in Int(s / 0.02)..<Int(e / 0.02) { speech[f] = true } }
+        let m = analyzer.measure(speech: speech, words: items.map { TimedWord(text: $0.0, startSeconds: $0.1, endSeconds: $0.2) })
+        return head.predict(pooled: [], extras: m.headFeatures)["fluency"]!
+    }
+
+    @Test("inserting silent pauses lowers the fluency estimate monotonically")
+    func pauses() {
+        let values = [0.05, 0.3, 0.6, 1.0, 1.5].map { fluency(pause: $0) }
+        #expect(zip(values, values.dropFirst()).allSatisfy { $0 > $1 }, "\(values)")
+    }
+
+    @Test("inserting filled pauses lowers the fluency estimate monotonically")
+    func filledPauses() {
+        let values = [0, 2, 4, 6].map { fluency(fillers: $0) }
+        #expect(zip(values, values.dropFirst()).allSatisfy { $0 > $1 }, "\(values)")
+    }
+
+    @Test("slowing the speech lowers the fluency estimate monotonically")
+    func slowing() {
+        let values = [0.25, 0.4, 0.6, 0.9].map { fluency(wordSeconds: $0) }
+        #expect(zip(values, values.dropFirst()).allSatisfy { $0 > $1 }, "\(values)")
+    }
+}
