@@ -19,6 +19,9 @@ public struct PipelineConfiguration {
     public var head: ProficiencyHead?
     /// The text being read aloud, when there is one.
     public var referenceText: String?
+    /// Where the model and head came from, for the session record.
+    public var modelPath = ""
+    public var headPath: String?
 
     public init(encoder: AudioEncoder, vocabulary: CTCVocabulary, streaming: StreamingSettings) {
         self.encoder = encoder

@@ -12,27 +12,44 @@ struct PipelineOptions: ParsableArguments {
     static let defaultModel = "models/proscore-small-ctc"
     static let defaultHead = "configs/heads/fluency-speechocean762.json"
 
-    @Option(help: "CTC checkpoint directory (default \(PipelineOptions.defaultModel)).") var model: String = PipelineOptions.defaultModel
-    @Option(help: "Streaming preset.") var preset: String = "configs/balanced.json"
+    @Option(help: "CTC checkpoint directory (default: the preset's, else \(PipelineOptions.defaultModel)).") var model: String?
+    @Option(help: "Preset: streaming window, and optionally model, head and score settings (configs/*.json).") var preset: String = "configs/balanced.json"
     @Option(help: "Proficiency head for rolling scores (default \(PipelineOptions.defaultHead) when present; none to switch off).")
     var head: String?
-    @Option(help: "Trailing silence that ends an utterance, in ms.") var endpointMs: Int = 600
+    @Option(help: "Trailing silence that ends an utterance, in ms (default 600).") var endpointMs: Int?
     @Option(help: "The text being read aloud: adds completeness and omitted/inserted words.") var reference: String?
-    @Option(help: "Rolling window for the fluency measures, in seconds.") var windowSeconds: Double = 30
-    @Option(help: "Silence that counts as a pause, in ms.") var pauseMs: Int = 250
+    @Option(help: "Rolling window for the fluency measures, in seconds (default 30).") var windowSeconds: Double?
+    @Option(help: "Silence that counts as a pause, in ms (default 250).") var pauseMs: Int?
     @Flag(help: "JSON lines on stdout (one event a line) instead of the text view.") var json = false
     @Option(help: "Session store (SQLite); default $PROSCORE_STORE or $XDG_DATA_HOME/proscore/sessions.sqlite.") var store: String?
     @Flag(help: "Do not record the session.") var noStore = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard (100...10_000).contains(endpointMs) else { throw ValidationError("--endpoint-ms must be 100–10000.") }
-        guard (5...600).contains(windowSeconds) else { throw ValidationError("--window-seconds must be 5–600.") }
-        guard (50...5_000).contains(pauseMs) else { throw ValidationError("--pause-ms must be 50–5000.") }
+        if let endpointMs, !(100...10_000).contains(endpointMs) { throw ValidationError("--endpoint-ms must be 100–10000.") }
+        if let windowSeconds, !(5...600).contains(windowSeconds) { throw ValidationError("--window-seconds must be 5–600.") }
+        if let pauseMs, !(50...5_000).contains(pauseMs) { throw ValidationError("--pause-ms must be 50–5000.") }
+    }
+
+    /// Settings in force: command line, else the preset's `pipeline` section, else defaults.
+    struct Resolved {
+        var model: String, head: String?, endpointMs: Int, windowSeconds: Double, pauseMs: Int
+    }
+
+    func resolve(_ p: StreamingPreset) -> Resolved {
+        let section = p.pipeline
+        return Resolved(model: model ?? section?.model ?? Self.defaultModel,
+                        head: head ?? section?.head ?? (FileManager.default.fileExists(atPath: Self.defaultHead) ? Self.defaultHead : nil),
+                        endpointMs: endpointMs ?? section?.endpointMs ?? 600,
+                        windowSeconds: windowSeconds ?? section?.windowSeconds ?? 30,
+                        pauseMs: pauseMs ?? section?.pauseMs ?? 250)
     }
 
     func makePipeline() throws -> SessionPipeline {
         compute.apply()
+        let presetFile = try StreamingPreset.load(path: preset)
+        let settings = resolve(presetFile)
+        let model = settings.model
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError(model == Self.defaultModel
                 ? "The default model is not at \(model) (run from the repository, or pass --model DIR with a …ForCTC checkpoint)."
@@ -42,19 +59,20 @@ struct PipelineOptions: ParsableArguments {
         guard loaded.encoder.ctcHead != nil else { throw ValidationError("\(model) has no CTC head: scoring needs a …ForCTC checkpoint.") }
         var configuration = PipelineConfiguration(
             encoder: loaded.encoder, vocabulary: try CTCVocabulary(path: loaded.directory.file("vocab.json")),
-            streaming: try StreamingPreset.load(path: preset).settings)
-        configuration.endpoint = EndpointSettings(trailingSilenceMs: endpointMs)
-        configuration.windowSeconds = windowSeconds
-        configuration.pauseThresholdSeconds = Double(pauseMs) / 1000
+            streaming: presetFile.settings)
+        configuration.endpoint = EndpointSettings(trailingSilenceMs: settings.endpointMs)
+        configuration.windowSeconds = settings.windowSeconds
+        configuration.pauseThresholdSeconds = Double(settings.pauseMs) / 1000
         configuration.referenceText = reference
-        let headPath = head ?? (FileManager.default.fileExists(atPath: Self.defaultHead) ? Self.defaultHead : nil)
-        if let headPath, headPath != "none" {
+        if let headPath = settings.head, headPath != "none" {
             let loadedHead = try HeadFile.read(path: headPath).head
             if let layer = loadedHead.layers.first(where: { $0 > loaded.encoder.config.numHiddenLayers }) {
                 throw ValidationError("\(headPath) reads hidden state \(layer), which \(model) does not have: the head belongs to another encoder.")
             }
             configuration.head = loadedHead
         }
+        configuration.modelPath = model
+        configuration.headPath = configuration.head == nil ? nil : settings.head
         return SessionPipeline(configuration: configuration)
     }
 
@@ -66,9 +84,11 @@ struct PipelineOptions: ParsableArguments {
         let configurationJSON = String(decoding: try JSONEncoder().encode([
             "preset": preset, "chunk_frames": "\(settings.chunkFrames)", "left_context_frames": "\(settings.leftContextFrames)",
             "lookahead_frames": "\(settings.lookaheadFrames)", "reuse_left_context": "\(settings.reuseLeftContext)",
-            "endpoint_ms": "\(endpointMs)", "window_s": "\(windowSeconds)", "pause_ms": "\(pauseMs)", "threads": "\(compute.threads)",
+            "endpoint_ms": "\(pipeline.configuration.endpoint.trailingSilenceMs)", "window_s": "\(pipeline.configuration.windowSeconds)",
+            "pause_ms": "\(Int(pipeline.configuration.pauseThresholdSeconds * 1000))", "threads": "\(compute.threads)",
+            "head": pipeline.configuration.headPath ?? "none", "reference": reference ?? "",
         ]), as: UTF8.self)
-        let sessionId = try sessions?.begin(source: source.name, modelPath: model, configuration: configurationJSON)
+        let sessionId = try sessions?.begin(source: source.name, modelPath: pipeline.configuration.modelPath, configuration: configurationJSON)
         if let sessionId, !json { FileHandle.standardError.write(Data("session \(sessionId) (\(sessions!.path))\n".utf8)) }
         func record(_ kind: String, _ seconds: Double, _ payload: some Encodable, dropped: Int? = nil) {
             guard let sessions, let sessionId else { return }

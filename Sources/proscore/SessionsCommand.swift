@@ -83,7 +83,7 @@ struct SessionsCommand: ParsableCommand {
                          "data": (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) ?? e.payload]
                     },
                 ]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]), as: UTF8.self))
             case .csv:
                 print("kind,audio_s,speech_rate,articulation_rate,phonation_time_ratio,silent_pauses_per_minute,word,start_s,end_s,confidence")
                 for e in events {

@@ -6,6 +6,8 @@ import Foundation
 /// ```json
 /// { "name": "balanced", "description": "…",
 ///   "streaming": { "chunk_ms": 640, "left_context_ms": 1280, "lookahead_ms": 160, "reuse_left_context": true },
+///   "pipeline": { "model": "models/proscore-small-ctc", "head": "configs/heads/fluency-speechocean762.json",
+///                 "window_s": 30, "pause_ms": 250, "endpoint_ms": 600, "text_scoring_every_s": 10 },
 ///   "measured": { … } }
 /// ```
 public struct StreamingPreset: Codable, Sendable, Equatable {
@@ -51,9 +53,28 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         }
     }
 
+    /// Pipeline settings a preset may also carry; command-line options override them.
+    public struct Pipeline: Codable, Sendable, Equatable {
+        public var model: String?
+        public var head: String?
+        /// Rolling window of the fluency measures, seconds.
+        public var windowSeconds: Double?
+        public var pauseMs: Int?
+        public var endpointMs: Int?
+        /// Seconds of new final words between text-scoring passes.
+        public var textScoringEverySeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case model, head
+            case windowSeconds = "window_s", pauseMs = "pause_ms", endpointMs = "endpoint_ms"
+            case textScoringEverySeconds = "text_scoring_every_s"
+        }
+    }
+
     public var name: String
     public var description: String
     public var streaming: Window
+    public var pipeline: Pipeline?
     public var measured: Measured?
 
     public init(name: String, description: String, settings: StreamingSettings, measured: Measured? = nil) {
