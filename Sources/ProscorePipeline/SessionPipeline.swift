@@ -38,11 +38,13 @@ public final class SessionPipeline {
     private let textScoring: ScheduledTextScoring?
     private let fluency: FluencyAnalyzer
 
-    public init(configuration: PipelineConfiguration, textScorer: TextScoring? = nil,
+    /// `textScorer`, when given, scores the transcript on its own queue every
+    /// `textScoringEverySeconds` of new final words and at each endpoint.
+    public init(configuration: PipelineConfiguration, textScorer: TextScoring? = nil, textScoringEverySeconds: Double = 10,
                 syllableCounter: SyllableCounter = SyllableCounter()) {
         self.configuration = configuration
         fluency = FluencyAnalyzer(syllableCounter: syllableCounter, pauseThresholdSeconds: configuration.pauseThresholdSeconds)
-        textScoring = textScorer.map { ScheduledTextScoring(scorer: $0) }
+        textScoring = textScorer.map { ScheduledTextScoring(scorer: $0, everySeconds: textScoringEverySeconds) }
     }
 
     /// Runs until the source ends (or is stopped); calls `observe` with every event.

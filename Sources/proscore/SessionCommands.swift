@@ -11,11 +11,14 @@ import ProscoreStore
 struct PipelineOptions: ParsableArguments {
     static let defaultModel = "models/proscore-small-ctc"
     static let defaultHead = "configs/heads/fluency-speechocean762.json"
+    static let defaultTextModel = "models/all-minilm-l6-v2"
 
     @Option(help: "CTC checkpoint directory (default: the preset's, else \(PipelineOptions.defaultModel)).") var model: String?
     @Option(help: "Preset: streaming window, and optionally model, head and score settings (configs/*.json).") var preset: String = "configs/balanced.json"
     @Option(help: "Proficiency head for rolling scores (default \(PipelineOptions.defaultHead) when present; none to switch off).")
     var head: String?
+    @Option(help: "BERT model for text scores (default \(PipelineOptions.defaultTextModel) when present; none to switch off).")
+    var textModel: String?
     @Option(help: "Trailing silence that ends an utterance, in ms (default 600).") var endpointMs: Int?
     @Option(help: "The text being read aloud: adds completeness and omitted/inserted words.") var reference: String?
     @Option(help: "Rolling window for the fluency measures, in seconds (default 30).") var windowSeconds: Double?
@@ -73,7 +76,14 @@ struct PipelineOptions: ParsableArguments {
         }
         configuration.modelPath = model
         configuration.headPath = configuration.head == nil ? nil : settings.head
-        return SessionPipeline(configuration: configuration)
+        var scorer: TextScoring?
+        let textPath = textModel ?? (FileManager.default.fileExists(atPath: Self.defaultTextModel + "/model.safetensors") ? Self.defaultTextModel : nil)
+        if let textPath, textPath != "none" {
+            let bert = try BertLoader.load(path: textPath)
+            scorer = BertTextScorer(embedder: SentenceEmbedder(model: bert.model, tokenizer: bert.tokenizer), referenceText: reference)
+        }
+        return SessionPipeline(configuration: configuration, textScorer: scorer,
+                               textScoringEverySeconds: presetFile.pipeline?.textScoringEverySeconds ?? 10)
     }
 
     /// Runs the pipeline on `source`, printing events and committing each to the session
@@ -137,7 +147,12 @@ struct PipelineOptions: ParsableArguments {
                 if terminal { print("\r\u{1B}[2K" + status + "  " + e.partialTranscript.suffix(40), terminator: ""); fflush(nil) }
             case let .utterance(u):
                 print((terminal ? "\r\u{1B}[2K" : "") + String(format: "[%6.2f–%6.2f s] ", u.startSeconds, u.endSeconds) + u.text)
-            case .words, .textScores:
+            case let .textScores(t):
+                var line = String(format: "text %.1f–%.1f s: lexical diversity %.1f", t.startSeconds, t.endSeconds, t.lexicalDiversity)
+                if let r = t.relevance { line += String(format: ", relevance %.1f", r) }
+                if let c = t.coherence { line += String(format: ", coherence %.1f", c) }
+                print((terminal ? "\r\u{1B}[2K" : "") + line)
+            case .words:
                 break
             }
         }
