@@ -115,6 +115,7 @@ struct PipelineOptions: ParsableArguments {
         encoder.outputFormatting = [.sortedKeys]
         var last: Estimate?
         let terminal = isatty(1) != 0
+        var view = TerminalView(title: "Proscore · \(source.name)")
         let words = try pipeline.run(source: source) { event in
             switch event {
             case let .estimate(e): record("estimate", e.audioSeconds, e, dropped: e.droppedSamples)
@@ -135,6 +136,14 @@ struct PipelineOptions: ParsableArguments {
                 return
             }
             switch event {
+            case let .estimate(e) where terminal:
+                last = e
+                print(view.render(e), terminator: "")
+                fflush(nil)
+            case let .utterance(u) where terminal:
+                view.add(utterance: u)
+            case let .textScores(t) where terminal:
+                view.add(textScores: t)
             case let .estimate(e):
                 last = e
                 var status = String(format: "%6.1f s  rate %.2f syl/s  articulation %.2f  pauses %.1f/min  phonation %.0f%%  RTF %.2f  latency %.0f ms  dropped %d",
