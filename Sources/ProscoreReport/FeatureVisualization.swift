@@ -5,6 +5,8 @@ import Foundation
 /// as colour) and grouped into k-means units (labelled segments).
 public struct FeatureVisualization {
     public let svg: String
+    /// The same picture without text, as PNG (spectrogram, colour strip, units).
+    public let png: Data
     /// Unit (cluster) of every frame, and the share of variance the three components explain.
     public let units: [Int]
     public let explainedVariance: Double
@@ -68,6 +70,41 @@ public struct FeatureVisualization {
             t += step
         }
         svg = s + "</svg>"
+        png = Self.raster(spectrogram: spectrogram, maxDb: maxDb, projected: projected, ranges: ranges, units: labels, palette: palette)
+    }
+
+    /// One pixel column per frame (at least 2 px): spectrogram (160 px), colour strip (40 px),
+    /// units (24 px), white gaps between.
+    static func raster(spectrogram: [[Double]], maxDb: Double, projected: [[Double]], ranges: [(Double, Double)],
+                       units: [Int], palette: [String]) -> Data {
+        let frames = spectrogram.count
+        let scale = max(1, 1000 / max(1, frames))
+        let width = max(1, frames * scale), height = 160 + 8 + 40 + 8 + 24
+        var rgb = [UInt8](repeating: 255, count: width * height * 3)
+        func set(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
+            let i = (y * width + x) * 3
+            rgb[i] = c.0; rgb[i + 1] = c.1; rgb[i + 2] = c.2
+        }
+        func hex(_ s: String) -> (UInt8, UInt8, UInt8) {
+            let v = UInt32(s.dropFirst(), radix: 16) ?? 0
+            return (UInt8(v >> 16), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF))
+        }
+        for f in 0..<frames {
+            let bins = spectrogram[f].count
+            for y in 0..<160 {
+                let b = (159 - y) * bins / 160
+                let level = max(0, min(1, (spectrogram[f][b] - (maxDb - 70)) / 70))
+                let g = UInt8(255 * (1 - level))
+                for dx in 0..<scale { set(f * scale + dx, y, (g, g, g)) }
+            }
+            let c = (0..<3).map { k in UInt8(255 * (projected[f][k] - ranges[k].0) / max(1e-9, ranges[k].1 - ranges[k].0)) }
+            let u = hex(palette[units[f] % palette.count])
+            for dx in 0..<scale {
+                for y in 168..<208 { set(f * scale + dx, y, (c[0], c[1], c[2])) }
+                for y in 216..<240 { set(f * scale + dx, y, u) }
+            }
+        }
+        return PNGWriter.encode(width: width, height: height, rgb: rgb)
     }
 
     // MARK: - Spectrogram

@@ -12,12 +12,12 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Encoder checkpoint.") var model: String = PipelineOptions.defaultModel
     @Option(help: "Hidden-state index to show (0 = input of layer 1).") var layer: Int = 6
     @Option(help: "Number of k-means units.") var units: Int = 8
-    @Option(help: "Output SVG file.") var out: String = "layer.svg"
+    @Option(help: "Output file: .svg (with labels) or .png.") var out: String = "layer.svg"
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         guard (2...10).contains(units) else { throw ValidationError("--units must be 2–10.") }
-        guard out.hasSuffix(".svg") else { throw ValidationError("--out must end in .svg.") }
+        guard out.hasSuffix(".svg") || out.hasSuffix(".png") else { throw ValidationError("--out must end in .svg or .png.") }
     }
 
     func run() throws {
@@ -31,7 +31,11 @@ struct VisualizeCommand: ParsableCommand {
         let features = (0..<state.shape[0]).map { state[$0].scalars }
         let picture = FeatureVisualization(samples: samples, features: features, layer: layer, units: units,
                                            title: (audio as NSString).lastPathComponent)
-        try picture.svg.write(toFile: out, atomically: true, encoding: .utf8)
+        if out.hasSuffix(".png") {
+            try picture.png.write(to: URL(fileURLWithPath: out))
+        } else {
+            try picture.svg.write(toFile: out, atomically: true, encoding: .utf8)
+        }
         print(String(format: "%@: %d frames, %d units, PCA keeps %.0f%% of the variance", out, features.count,
                      Set(picture.units).count, 100 * picture.explainedVariance))
     }

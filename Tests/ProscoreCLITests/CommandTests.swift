@@ -366,6 +366,32 @@ struct SessionsCommandTests {
         #expect(gone.status != 0 && gone.stderr.contains("No session 1"))
     }
 
+    @Test("Ctrl-C (SIGINT) mid-replay ends the session cleanly: it is saved complete with a summary")
+    func sigint() throws {
+        let store = scratch("interrupted.sqlite")
+        let process = Process()
+        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("proscore")
+        process.arguments = ["replay", try longRecording(seconds: 6), "--model", fixtureModel, "--speed", "1", "--json", "--store", store]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        var buffer = Data()
+        while !String(decoding: buffer, as: UTF8.self).contains("\"estimate\"") {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            buffer += data
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let export = try proscore(["sessions", "export", "1", "--format", "json", "--store", store])
+        let object = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as! [String: Any]
+        #expect(object["ended_at"] is String)
+        let summary = try #require(object["summary"] as? [String: Any])
+        #expect((summary["audio_s"] as! Double) < 5.5, "stopped early, not at the end of the recording")
+    }
+
     @Test("killing the process with SIGKILL mid-replay loses at most the estimate in flight")
     func sigkill() throws {
         let store = scratch("killed.sqlite")
@@ -438,6 +464,14 @@ struct VisualizeCommandTests {
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
         #expect(svg.contains("spectrogram") && svg.contains("principal components") && svg.contains("k-means units (k = 4)"))
         #expect(r.stdout.contains("units"))
+        let png = scratch("layer.png")
+        #expect(try proscore(["visualize", try makeRecording(), "--model", fixtureModel, "--layer", "2", "--out", png]).status == 0)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))
+        #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        #expect(String(decoding: bytes[12..<16], as: UTF8.self) == "IHDR")
+        let height = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(height == 240)
+        #expect(String(decoding: bytes[(bytes.count - 8)..<(bytes.count - 4)], as: UTF8.self) == "IEND")
         let bad = try proscore(["visualize", try makeRecording(), "--model", fixtureModel, "--layer", "9", "--out", out])
         #expect(bad.status != 0 && bad.stderr.contains("0…3"))
     }
