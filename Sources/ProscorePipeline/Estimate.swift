@@ -11,6 +11,9 @@ public struct Estimate: Sendable, Codable {
     public var session: FluencyMeasures
     /// Scores from the proficiency head, 0–10, when one is loaded (fluency-feature heads).
     public var scores: [String: Double]?
+    /// Pronunciation evidence: mean CTC confidence of the final words in the window (nil
+    /// before the first word).
+    public var windowConfidence: Double?
     /// With a reference text (read-aloud): 10 × the share of reference words recognised so
     /// far, and the reference words still missing and the extra words said.
     public var completeness: Double?
@@ -32,6 +35,7 @@ public struct Estimate: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case window, session, scores, completeness
+        case windowConfidence = "window_confidence"
         case omittedWords = "omitted_words", insertedWords = "inserted_words"
         case audioSeconds = "audio_s", partialTranscript = "partial", emitLatencyMs = "emit_latency_ms"
         case realTimeFactor = "rtf", droppedSamples = "dropped_samples"

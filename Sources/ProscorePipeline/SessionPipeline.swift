@@ -123,10 +123,12 @@ public final class SessionPipeline {
                 omitted = a.omissions.filter { $0 < lastMatched }.map { r[$0] }
                 inserted = a.insertions.map { words[$0].text }
             }
+            let inWindow = words.filter { $0.startSeconds >= window.startSeconds }
+            let windowConfidence = inWindow.isEmpty ? nil : inWindow.reduce(0) { $0 + $1.confidence } / Double(inWindow.count)
             let partial = (decoder.currentUtterance.map(\.text) + [partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
             let audioSeconds = Double(totalSamples) / 16_000
             return Estimate(
-                audioSeconds: audioSeconds, window: window, session: session, scores: scores,
+                audioSeconds: audioSeconds, window: window, session: session, scores: scores, windowConfidence: windowConfidence,
                 completeness: completeness, omittedWords: omitted, insertedWords: inserted, partialTranscript: partial,
                 emitLatencyMs: latencyMs, realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0,
                 droppedSamples: ring.droppedSamples, firstFrame: firstFrame,

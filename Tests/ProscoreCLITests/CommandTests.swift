@@ -303,6 +303,8 @@ struct SessionCommandTests {
         let session = try #require(estimates.last?["session"] as? [String: Any])
         #expect(abs(session["end_s"] as! Double - 1.5) < 0.05)
         #expect(e.contains { $0["words"] != nil })
+        let confidence = estimates.compactMap { $0["window_confidence"] as? Double }
+        #expect(!confidence.isEmpty && confidence.allSatisfy { (0...1).contains($0) })
     }
 
     @Test("live scores audio from an ALSA PCM and stops after --duration")
