@@ -42,7 +42,10 @@ struct PipelineOptions: ParsableArguments {
     func resolve(_ p: StreamingPreset) -> Resolved {
         let section = p.pipeline
         return Resolved(model: model ?? section?.model ?? Self.defaultModel,
-                        head: head ?? section?.head ?? (FileManager.default.fileExists(atPath: Self.defaultHead) ? Self.defaultHead : nil),
+                        // A preset's head belongs to the preset's model: with another --model, fall back to the
+                        // encoder-independent fluency head.
+                        head: head ?? (model == nil ? section?.head : nil)
+                            ?? (FileManager.default.fileExists(atPath: Self.defaultHead) ? Self.defaultHead : nil),
                         endpointMs: endpointMs ?? section?.endpointMs ?? 600,
                         windowSeconds: windowSeconds ?? section?.windowSeconds ?? 30,
                         pauseMs: pauseMs ?? section?.pauseMs ?? 250)
@@ -69,8 +72,10 @@ struct PipelineOptions: ParsableArguments {
         configuration.referenceText = reference
         if let headPath = settings.head, headPath != "none" {
             let loadedHead = try HeadFile.read(path: headPath).head
-            if let layer = loadedHead.layers.first(where: { $0 > loaded.encoder.config.numHiddenLayers }) {
-                throw ValidationError("\(headPath) reads hidden state \(layer), which \(model) does not have: the head belongs to another encoder.")
+            let expected = (loadedHead.layers.isEmpty ? 0 : loaded.encoder.config.hiddenSize) + loadedHead.extraFeatures.count
+            if loadedHead.layers.contains(where: { $0 > loaded.encoder.config.numHiddenLayers })
+                || loadedHead.regression.featureMean.count != expected {
+                throw ValidationError("\(headPath) belongs to another encoder than \(model) (its layers or width do not match); pass --head for this model, or --head none.")
             }
             configuration.head = loadedHead
         }
