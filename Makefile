@@ -1,6 +1,6 @@
 # Proscore: the two commands of the README are `make demo` and `make test`.
 SWIFT        ?= swift
-APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev libsoxr-dev libsqlite3-dev festlex-cmu
+APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev libsoxr-dev libsqlite3-dev festlex-cmu espeak-ng
 # The trained default model when it is there, else the tiny random test checkpoint.
 DEMO_MODEL   ?= $(shell [ -f models/proscore-small-ctc/model.safetensors ] && echo models/proscore-small-ctc || echo Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc)
 DEMO_AUDIO   ?= recordings/anna-morning.flac
