@@ -122,15 +122,7 @@ public final class FeatureExtractor {
     func fluencyMeasures(samples: [Float], logits: Tensor?, frames: Int, words: [String]) -> [Double] {
         let energy = FrameEnergy.decibels(samples, frames: frames)
         var blank = [Float](repeating: 1, count: frames)
-        if let logits, let vocabulary {
-            let v = logits.shape[1]
-            for t in 0..<frames {
-                let row = Array(logits.scalars[(t * v)..<((t + 1) * v)])
-                let m = row.max()!
-                let sum = row.reduce(0) { $0 + Foundation.exp($1 - m) }
-                blank[t] = Foundation.exp(row[vocabulary.blank] - m) / sum
-            }
-        }
+        if let logits, let vocabulary { blank = vocabulary.blankPosterior(logits) }
         let speech = SpeechActivity().classify(blankPosterior: blank, energyDb: energy)
         let m = fluency.measure(speech: speech, words: words.map { TimedWord(text: $0, startSeconds: 0, endSeconds: 0) })
         return m.headFeatures

@@ -73,7 +73,7 @@ public final class SessionPipeline {
                 let energy = FrameEnergy.decibels(audio, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
                                                   hop: samplesPerFrame, sampleOffset: audioOffset)
                 let update = decoder.feed(logits: logits, frameEnergyDb: energy)
-                let chunkSpeech = SpeechActivity().classify(blankPosterior: Self.blankPosterior(logits, blank: c.vocabulary.blank),
+                let chunkSpeech = SpeechActivity().classify(blankPosterior: c.vocabulary.blankPosterior(logits),
                                                             energyDb: energy)
                 speech += chunkSpeech
                 if !update.finalWords.isEmpty {
@@ -181,17 +181,5 @@ public final class SessionPipeline {
         var s = [Double](repeating: 0, count: cols)
         for r in 0..<rows { for c in 0..<cols { s[c] += Double(x.scalars[r * cols + c]) } }
         return s
-    }
-
-    /// Softmax probability of the blank per frame.
-    static func blankPosterior(_ logits: Tensor, blank: Int) -> [Float] {
-        let (frames, v) = (logits.shape[0], logits.shape[1])
-        return (0..<frames).map { t in
-            var m = -Float.infinity
-            for j in 0..<v { m = max(m, logits.scalars[t * v + j]) }
-            var sum: Float = 0
-            for j in 0..<v { sum += Foundation.exp(logits.scalars[t * v + j] - m) }
-            return Foundation.exp(logits.scalars[t * v + blank] - m) / sum
-        }
     }
 }

@@ -32,6 +32,33 @@ func proscore(_ arguments: [String]) throws -> CommandResult {
                          stderr: String(decoding: stderr, as: UTF8.self))
 }
 
+/// Starts the built `proscore` in the background with stdout piped (for tests that
+/// interrupt it or read it as it goes).
+func launch(_ arguments: [String], in directory: URL? = nil) throws -> (process: Process, stdout: Pipe) {
+    let process = Process()
+    process.executableURL = Bundle.main.bundleURL.appendingPathComponent("proscore")
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = Pipe()
+    try process.run()
+    return (process, out)
+}
+
+/// Reads `pipe` until `text` has appeared `count` times (or the stream ends).
+func readUntil(_ pipe: Pipe, contains text: String, count: Int = 1) -> Int {
+    var buffer = Data()
+    var seen = 0
+    while seen < count {
+        let data = pipe.fileHandleForReading.availableData
+        if data.isEmpty { break }
+        buffer += data
+        seen = String(decoding: buffer, as: UTF8.self).components(separatedBy: text).count - 1
+    }
+    return seen
+}
+
 /// The tiny transformers-made checkpoint the model tests use.
 let fixtureModel: String = {
     var url = URL(fileURLWithPath: #filePath)
@@ -371,19 +398,8 @@ struct SessionsCommandTests {
     @Test("Ctrl-C (SIGINT) mid-replay ends the session cleanly: it is saved complete with a summary")
     func sigint() throws {
         let store = scratch("interrupted.sqlite")
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("proscore")
-        process.arguments = ["replay", try longRecording(seconds: 6), "--model", fixtureModel, "--speed", "1", "--json", "--store", store]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
-        var buffer = Data()
-        while !String(decoding: buffer, as: UTF8.self).contains("\"estimate\"") {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            buffer += data
-        }
+        let (process, out) = try launch(["replay", try longRecording(seconds: 6), "--model", fixtureModel, "--speed", "1", "--json", "--store", store])
+        _ = readUntil(out, contains: "\"estimate\"")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
@@ -400,23 +416,10 @@ struct SessionsCommandTests {
         let audio = try longRecording(seconds: 6)
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("proscore")
-        process.arguments = ["replay", audio, "--model", fixtureModel, "--speed", "1", "--json", "--store", store,
-                             "--preset", root.appendingPathComponent("configs/low-latency.json").path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
+        let (process, out) = try launch(["replay", audio, "--model", fixtureModel, "--speed", "1", "--json", "--store", store,
+                                         "--preset", root.appendingPathComponent("configs/low-latency.json").path])
         // Read estimates as they are printed; kill once three have gone out.
-        var printed = 0
-        var buffer = Data()
-        while printed < 3 {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            buffer += data
-            printed = String(decoding: buffer, as: UTF8.self).components(separatedBy: "\"estimate\"").count - 1
-        }
+        let printed = readUntil(out, contains: "\"estimate\"", count: 3)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
@@ -605,14 +608,8 @@ struct ValidityOnAudioTests {
     func fluency(_ audio: String) throws -> Double {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
-        let process = Process()
-        process.executableURL = Bundle.main.bundleURL.appendingPathComponent("proscore")
-        process.currentDirectoryURL = root
-        process.arguments = ["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none", "--preset", "configs/accurate.json"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
+        let (process, out) = try launch(["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none",
+                                         "--preset", "configs/accurate.json"], in: root)
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let last = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {

@@ -29,6 +29,18 @@ public struct CTCVocabulary: Sendable, Equatable {
         self.init(tokens: tokens, blank: map["<pad>"] ?? 0)
     }
 
+    /// Softmax probability of the blank in each frame of `[frames, vocab]` logits.
+    public func blankPosterior(_ logits: Tensor) -> [Float] {
+        let (frames, v) = (logits.shape[0], logits.shape[1])
+        return (0..<frames).map { t in
+            var m = -Float.infinity
+            for j in 0..<v { m = max(m, logits.scalars[t * v + j]) }
+            var sum: Float = 0
+            for j in 0..<v { sum += Foundation.exp(logits.scalars[t * v + j] - m) }
+            return Foundation.exp(logits.scalars[t * v + blank] - m) / sum
+        }
+    }
+
     /// Greedy CTC decoding of `[frames, vocab]` logits: best token per frame, repeats
     /// collapsed, blanks dropped, `|` as a space.
     public func greedyTranscript(_ logits: Tensor) -> String {
