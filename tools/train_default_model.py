@@ -643,20 +643,19 @@ def main():
     (data_dir / "sentences_generated.txt").write_text("\n".join(gen_train) + "\n")
     (data_dir / "sentences_eval.txt").write_text("\n".join(eval_sents) + "\n")
     workers = max(1, args.threads)
-    synth_key = hashlib.sha1(json.dumps(train_jobs, sort_keys=True).encode()).hexdigest()[:12]
-    synth_cache = data_dir / f"synth_train_{synth_key}.npz"
-    if synth_cache.exists():
-        synth = Pool.load(synth_cache)
-    else:
-        synth = render_jobs(train_jobs, data_dir / "synth_wav", workers, log)
-        synth.save(synth_cache)
-    eval_key = hashlib.sha1(json.dumps(eval_jobs, sort_keys=True).encode()).hexdigest()[:12]
-    eval_cache = data_dir / f"synth_eval_{eval_key}.npz"
-    if eval_cache.exists():
-        synth_ev = Pool.load(eval_cache)
-    else:
-        synth_ev = render_jobs(eval_jobs, data_dir / "synth_wav", workers, log)
-        synth_ev.save(eval_cache)
+
+    def rendered(jobs, name):
+        """The synthesised pool for `jobs`, cached under a hash of the job list."""
+        key = hashlib.sha1(json.dumps(jobs, sort_keys=True).encode()).hexdigest()[:12]
+        cache = data_dir / f"synth_{name}_{key}.npz"
+        if cache.exists():
+            return Pool.load(cache)
+        pool = render_jobs(jobs, data_dir / "synth_wav", workers, log)
+        pool.save(cache)
+        return pool
+
+    synth = rendered(train_jobs, "train")
+    synth_ev = rendered(eval_jobs, "eval")
     eng = {}
     for m, L in zip(synth.meta, synth.lens):
         eng[m["engine"]] = eng.get(m["engine"], 0) + L / SR / 3600

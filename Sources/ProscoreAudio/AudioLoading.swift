@@ -14,11 +14,10 @@ public enum AudioLoading {
         guard channels > 1 else { return interleaved }
         let frames = interleaved.count / channels
         var out = [Float](repeating: 0, count: frames)
-        let scale = 1 / Float(channels)
-        for f in 0..<frames {
-            var s: Float = 0
-            for c in 0..<channels { s += interleaved[f * channels + c] }
-            out[f] = s * scale
+        interleaved.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                Downmix.average(src.baseAddress!, frames: frames, channels: channels, into: dst.baseAddress!, scale: 1) { $0 }
+            }
         }
         return out
     }

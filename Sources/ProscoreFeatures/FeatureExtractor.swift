@@ -129,10 +129,8 @@ public final class FeatureExtractor {
     }
 
     static func meanOverFrames(_ x: Tensor) -> Tensor {
-        let (rows, cols) = (x.shape[0], x.shape[1])
-        var mean = [Float](repeating: 0, count: cols)
-        for r in 0..<rows { for c in 0..<cols { mean[c] += x.scalars[r * cols + c] } }
-        return Tensor(shape: [cols], scalars: mean.map { $0 / Float(max(1, rows)) })
+        let rows = Double(max(1, x.shape[0]))
+        return Tensor(shape: [x.columns], scalars: x.columnSums().map { Float($0 / rows) })
     }
 
     /// Entries of an existing `index.jsonl` (none when absent).

@@ -86,7 +86,7 @@ public final class SessionPipeline {
                     textScoring?.utteranceEnded()
                 }
                 if let head = c.head, !head.layers.isEmpty {
-                    layerSums.append((chunk.frameCount, head.layers.map { l in Self.columnSums(chunk.hiddenStates[l]) }))
+                    layerSums.append((chunk.frameCount, head.layers.map { l in chunk.hiddenStates[l].columnSums() }))
                     var frames = layerSums.reduce(0) { $0 + $1.frames }
                     while frames - (layerSums.first?.frames ?? 0) >= Int(c.windowSeconds / 0.02), layerSums.count > 1 {
                         frames -= layerSums.removeFirst().frames
@@ -174,12 +174,5 @@ public final class SessionPipeline {
         observe(.estimate(makeEstimate(partialWord: "", firstFrame: speech.count, energy: [], chunkSpeech: [], latencyMs: 0)))
         for scores in textScoring?.finish() ?? [] { observe(.textScores(scores)) }
         return words
-    }
-
-    static func columnSums(_ x: Tensor) -> [Double] {
-        let (rows, cols) = (x.shape[0], x.shape[1])
-        var s = [Double](repeating: 0, count: cols)
-        for r in 0..<rows { for c in 0..<cols { s[c] += Double(x.scalars[r * cols + c]) } }
-        return s
     }
 }

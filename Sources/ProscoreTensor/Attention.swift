@@ -30,24 +30,20 @@ public struct MultiHeadAttention: Sendable {
         self.hidden = h
     }
 
-    /// `x`: `[frames, hidden]` → `[frames, hidden]`. `keyMask`, when given, marks with
-    /// `false` the frames that no query may attend to (padding).
-    public func callAsFunction(_ x: Tensor, keyMask: [Bool]? = nil) -> Tensor {
-        attend(x, cachedKeysValues: nil, keyMask: keyMask).output
+    /// `x`: `[frames, hidden]` → `[frames, hidden]` (one unpadded sequence).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        attend(x, cachedKeysValues: nil).output
     }
 
     /// Attention for the frames `x` when earlier frames' keys and values are cached
     /// (streaming): `cachedKeysValues` is `[n, 2·hidden]` (keys | values) of those frames.
     /// Returns the output for `x` and the keys and values of `x`, `[frames, 2·hidden]`, for
     /// the caller to cache.
-    public func attend(_ x: Tensor, cachedKeysValues: Tensor?, keyMask: [Bool]? = nil)
-        -> (output: Tensor, keysValues: Tensor)
-    {
+    public func attend(_ x: Tensor, cachedKeysValues: Tensor?) -> (output: Tensor, keysValues: Tensor) {
         precondition(x.rank == 2 && x.shape[1] == hidden)
         let queries = x.shape[0]
         let cached = cachedKeysValues?.shape[0] ?? 0
         let t = cached + queries
-        precondition(keyMask == nil || keyMask!.count == t, "key mask must cover cached and new frames")
         let d = headDim
         let projected = qkv(x)  // [queries, 3h]: q | k | v
         // Keys and values of cached frames, then of the new ones: [t, 2h].
@@ -72,9 +68,6 @@ public struct MultiHeadAttention: Sendable {
                         for h in headRange {
                             BLAS.gemm(.none, .transpose, m: queries, n: t, k: d,
                                       a: p + h * d, lda: 3 * hidden, b: kv + h * d, ldb: 2 * hidden, c: scores, ldc: t)
-                            if let keyMask {
-                                for i in 0..<queries { for j in 0..<t where !keyMask[j] { scores[i * t + j] = -.infinity } }
-                            }
                             Softmax.rows(scores, rows: queries, columns: t)
                             BLAS.gemm(.none, .none, m: queries, n: d, k: t,
                                       a: scores, lda: t, b: kv + hidden + h * d, ldb: 2 * hidden, c: c + h * d, ldc: hidden)

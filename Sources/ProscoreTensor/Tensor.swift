@@ -92,5 +92,11 @@ extension Tensor {
         return m
     }
 
-    public var maxAbs: Float { scalars.reduce(0) { max($0, abs($1)) } }
+    /// Sums of each column over all rows (Double accumulators), e.g. frame features over time.
+    public func columnSums() -> [Double] {
+        let (r, c) = (rows, columns)
+        var sums = [Double](repeating: 0, count: c)
+        for i in 0..<r { for j in 0..<c { sums[j] += Double(scalars[i * c + j]) } }
+        return sums
+    }
 }

@@ -10,7 +10,7 @@ import ProscoreStore
 /// Options shared by `live` and `replay`: the model and how to stream it.
 struct PipelineOptions: ParsableArguments {
     static let defaultModel = "models/proscore-small-ctc"
-    static let defaultHead = "configs/heads/fluency-speechocean762.json"
+    static let defaultHead = "configs/heads/fluency.json"
     static let defaultTextModel = "models/all-minilm-l6-v2"
 
     @Option(help: "CTC checkpoint directory (default: the preset's, else \(PipelineOptions.defaultModel)).") var model: String?

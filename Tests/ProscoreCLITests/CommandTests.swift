@@ -488,7 +488,7 @@ struct HeadScoresTests {
     func scores() throws {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
-        let head = root.appendingPathComponent("configs/heads/fluency-speechocean762.json").path
+        let head = root.appendingPathComponent("configs/heads/fluency.json").path
         let audio = root.appendingPathComponent("recordings/anna-morning.flac").path
         let r = try proscore(["replay", audio, "--model", fixtureModel, "--speed", "max", "--json", "--no-store", "--head", head])
         #expect(r.status == 0, "\(r.stderr)")

@@ -145,7 +145,7 @@ struct HeadCommandTests {
 
 @Suite("validity of the shipped fluency head")
 struct HeadValidityTests {
-    let head = try! HeadFile.read(path: repositoryRoot.appendingPathComponent("configs/heads/fluency-speechocean762.json").path).head
+    let head = try! HeadFile.read(path: repositoryRoot.appendingPathComponent("configs/heads/fluency.json").path).head
     let analyzer = FluencyAnalyzer(syllableCounter: SyllableCounter())
     let sentence = ["EVERY", "MORNING", "I", "READ", "THE", "NEWS", "AND", "THEN", "I", "WALK", "TO", "WORK"]
 

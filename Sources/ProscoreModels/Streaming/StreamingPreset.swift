@@ -6,7 +6,7 @@ import Foundation
 /// ```json
 /// { "name": "balanced", "description": "…",
 ///   "streaming": { "chunk_ms": 640, "left_context_ms": 1280, "lookahead_ms": 160, "reuse_left_context": true },
-///   "pipeline": { "model": "models/proscore-small-ctc", "head": "configs/heads/fluency-speechocean762.json",
+///   "pipeline": { "model": "models/proscore-small-ctc", "head": "configs/heads/fluency.json",
 ///                 "window_s": 30, "pause_ms": 250, "endpoint_ms": 600, "text_scoring_every_s": 10 },
 ///   "measured": { … } }
 /// ```
