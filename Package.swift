@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, imports pointing down only:
-//   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr)
+//   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr) · CProscoreKernels (our packed GEMM kernel)
 //   → ProscoreTensor (tensors, BLAS, kernels)
 //   → ProscoreCheckpoint (safetensors, Hugging Face configs)
 //   → ProscoreModels (Wav2Vec2 family, BERT) · ProscoreAudio (audio in) · ProscoreScoring (fluency, training maths)
@@ -31,8 +31,11 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"])]),
 
+        // MARK: Our one C kernel (AVX-512 intrinsics; Swift has no per-function target features)
+        .target(name: "CProscoreKernels", cSettings: [.unsafeFlags(["-O2"])]),
+
         // MARK: Libraries
-        .target(name: "ProscoreTensor", dependencies: ["COpenBLAS"],
+        .target(name: "ProscoreTensor", dependencies: ["COpenBLAS", "CProscoreKernels"],
                 swiftSettings: optimised),
         .target(name: "ProscoreCheckpoint", dependencies: ["ProscoreTensor"],
                 swiftSettings: optimised),

@@ -24,7 +24,8 @@ public struct MultiHeadAttention: Sendable {
         var b = (query.bias?.scalars ?? [Float](repeating: 0, count: h)).map { $0 * scale }
         b += key.bias?.scalars ?? [Float](repeating: 0, count: h)
         b += value.bias?.scalars ?? [Float](repeating: 0, count: h)
-        qkv = Linear(weight: Tensor(shape: [3 * h, h], scalars: w), bias: Tensor(shape: [3 * h], scalars: b))
+        qkv = Linear(weight: Tensor(shape: [3 * h, h], scalars: w), bias: Tensor(shape: [3 * h], scalars: b),
+                     packed: query.isPacked)
         self.output = output
         self.heads = heads
         self.hidden = h

@@ -13,8 +13,13 @@ public struct Conv1d: Sendable {
     public let stride: Int
     public let padding: Int
     public let groups: Int
-    /// Weights repacked from PyTorch's `[out, in/groups, kernel]` to `[out, kernel, in/groups]`.
+    /// Weights repacked from PyTorch's `[out, in/groups, kernel]` to `[out, kernel, in/groups]`
+    /// (empty when `kernelWeights` holds them).
     let packedWeight: [Float]
+    /// The same weights as one `[out/groups, kernel · in/groups]` matrix per group for the
+    /// packed GEMM kernel, where it runs (not for thin convs): one product per group over
+    /// overlapping row views, with no im2col copy.
+    let kernelWeights: [PackedMatrix]?
     /// For thin convolutions (a patch of at most `thinPatchLimit` inputs, e.g. the first
     /// wav2vec2 conv over raw samples): weights as `[kernel · in, out]`, so that one output
     /// frame is a short sum of weight rows scaled by input samples. A GEMM with such a
@@ -23,11 +28,16 @@ public struct Conv1d: Sendable {
     static let thinPatchLimit = 32
     public let bias: [Float]?
 
-    /// Number of weights, bias included.
-    public var parameterCount: Int { packedWeight.count + (bias?.count ?? 0) }
+    /// Whether products run through the packed kernel.
+    public var isPacked: Bool { kernelWeights != nil }
 
-    /// `weight`: PyTorch layout `[out, in / groups, kernel]`; `bias`: `[out]`.
-    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
+    /// Number of weights, bias included.
+    public var parameterCount: Int { outChannels * kernelSize * (inChannels / groups) + (bias?.count ?? 0) }
+
+    /// `weight`: PyTorch layout `[out, in / groups, kernel]`; `bias`: `[out]`. `packed`: store
+    /// the weights for the packed kernel (where the CPU runs it).
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1,
+                packed usePackedKernel: Bool = PackedMatrix.isEnabled) {
         precondition(weight.rank == 3, "Conv1d weight must be [out, in/groups, kernel], got \(weight.shape)")
         let (cout, cinG, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
         precondition(groups >= 1 && cout % groups == 0, "out channels must divide into groups")
@@ -45,14 +55,23 @@ public struct Conv1d: Sendable {
                 for t in 0..<k { packed[(o * k + t) * cinG + i] = weight.scalars[(o * cinG + i) * k + t] }
             }
         }
-        packedWeight = packed
         if groups == 1 && k * cinG <= Self.thinPatchLimit {
             var thin = [Float](repeating: 0, count: packed.count)
             for o in 0..<cout { for j in 0..<(k * cinG) { thin[j * cout + o] = packed[o * k * cinG + j] } }
             thinWeight = thin
+            kernelWeights = nil
+        } else if usePackedKernel {
+            thinWeight = nil
+            let coutG = cout / groups
+            let perGroup = packed.withUnsafeBufferPointer { w in
+                (0..<groups).compactMap { g in PackedMatrix(weight: w.baseAddress! + g * coutG * k * cinG, out: coutG, in: k * cinG) }
+            }
+            kernelWeights = perGroup.count == groups ? perGroup : nil
         } else {
             thinWeight = nil
+            kernelWeights = nil
         }
+        packedWeight = kernelWeights == nil ? packed : []
         self.bias = bias?.scalars
     }
 
@@ -104,6 +123,23 @@ public struct Conv1d: Sendable {
         }
         if let thinWeight {
             applyThin(x, frames: tOut, into: y, weight: thinWeight)
+            return
+        }
+        if let kernelWeights {
+            // Frame t's receptive field is the `kernel · in` floats from row `stride · t` (of
+            // the group's channels, gathered into rows of their own when there are groups).
+            if groups == 1 {
+                kernelWeights[0].multiply(x, rows: tOut, ldx: stride * cinG, into: y, ldy: outChannels, accumulate: bias != nil)
+                return
+            }
+            let rowsRead = (tOut - 1) * stride + kernelSize
+            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: rowsRead * cinG)
+            defer { gathered.deallocate() }
+            for g in 0..<groups {
+                for r in 0..<rowsRead { (gathered + r * cinG).update(from: x + r * inChannels + g * cinG, count: cinG) }
+                kernelWeights[g].multiply(gathered, rows: tOut, ldx: stride * cinG, into: y + g * coutG, ldy: outChannels,
+                                          accumulate: bias != nil)
+            }
             return
         }
         let firstBeta: Float = bias == nil ? 0 : 1

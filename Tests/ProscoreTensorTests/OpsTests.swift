@@ -26,12 +26,71 @@ struct OpsTests {
         #expect(maxAbsDiff(cv.matrix, expectedView) < 1e-4)
     }
 
-    @Test("Linear equals x·Wᵀ + b", arguments: [true, false])
-    func linear(withBias: Bool) {
+    @Test("Linear equals x·Wᵀ + b, through OpenBLAS and through the packed kernel, on 1 and 2 threads",
+          arguments: [true, false], [false, true])
+    func linear(withBias: Bool, packed: Bool) {
         var r = TestRandom(2)
-        let x = r.matrix(11, 24), w = r.matrix(17, 24), b = r.array(17)
-        let layer = Linear(weight: Tensor(w), bias: withBias ? Tensor(shape: [17], scalars: b) : nil)
-        #expect(maxAbsDiff(layer(Tensor(x)).matrix, Reference.linear(x, weight: w, bias: withBias ? b : nil)) < 1e-4)
+        for (rows, inputs, outputs) in [(11, 24, 17), (40, 300, 100), (1, 768, 33)] {
+            let x = r.matrix(rows, inputs), w = r.matrix(outputs, inputs, scale: 0.1), b = r.array(outputs)
+            let layer = Linear(weight: Tensor(w), bias: withBias ? Tensor(shape: [outputs], scalars: b) : nil, packed: packed)
+            #expect(layer.isPacked == (packed && PackedMatrix.isSupported))
+            #expect(layer.weight.matrix == w)
+            let expected = Reference.linear(x, weight: w, bias: withBias ? b : nil)
+            for threads in [1, 2] {
+                Compute.threadCount = threads
+                #expect(maxAbsDiff(layer(Tensor(x)).matrix, expected) < 1e-4)
+            }
+            Compute.threadCount = 1
+        }
+    }
+
+    @Test("packed GEMM kernel: tile, panel and depth-block edges, accumulation, input ranges, overlapping rows",
+          .enabled(if: PackedMatrix.isSupported))
+    func packedMatrix() {
+        var r = TestRandom(21)
+        for (rows, outputs, inputs) in [(1, 1, 1), (7, 31, 255), (8, 32, 256), (9, 33, 257), (40, 48, 600), (130, 100, 20), (300, 64, 513)] {
+            let w = r.matrix(outputs, inputs, scale: 0.1)
+            let packed = PackedMatrix(Tensor(w))!
+            #expect(packed.unpacked().matrix == w)
+            let x = r.matrix(rows, inputs)
+            let start = r.matrix(rows, outputs)
+            // Plain product, then accumulated onto `start`, over all inputs.
+            let product = Reference.matmul(x, transpose(w))
+            for accumulate in [false, true] {
+                var y = Tensor(start)
+                Tensor(x).withUnsafePointer { xp in
+                    y.withUnsafeMutablePointer { packed.multiply(xp, rows: rows, ldx: inputs, into: $0, ldy: outputs, accumulate: accumulate) }
+                }
+                let expected = accumulate ? zip(product, start).map { zip($0, $1).map { $0 + $1 } } : product
+                #expect(maxAbsDiff(y.matrix, expected) < 1e-4, "\(rows)×\(outputs)×\(inputs) accumulate \(accumulate)")
+            }
+            // A range of inputs, output panels one at a time.
+            let inputRange = (inputs / 3)..<inputs
+            var y = Tensor(zeros: [rows, outputs])
+            Tensor(x).withUnsafePointer { xp in
+                y.withUnsafeMutablePointer { yp in
+                    for p in 0..<packed.panelCount {
+                        packed.multiply(xp + inputRange.lowerBound, rows: rows, ldx: inputs, inputs: inputRange,
+                                        into: yp, ldy: outputs, accumulate: false, panels: p..<(p + 1))
+                    }
+                }
+            }
+            let partial = Reference.matmul(x.map { Array($0[inputRange]) }, transpose(w.map { Array($0[inputRange]) }))
+            #expect(maxAbsDiff(y.matrix, partial) < 1e-4)
+        }
+        // Overlapping rows: row t reads `inputs` floats from offset 3·t of one long signal.
+        let signal = r.array(3 * 20 + 12), w = r.matrix(40, 12)
+        let packed = PackedMatrix(Tensor(w))!
+        var y = Tensor(zeros: [21, 40])
+        signal.withUnsafeBufferPointer { s in
+            y.withUnsafeMutablePointer { packed.multiply(s.baseAddress!, rows: 21, ldx: 3, into: $0, ldy: 40, accumulate: false) }
+        }
+        let windows = (0..<21).map { Array(signal[(3 * $0)..<(3 * $0 + 12)]) }
+        #expect(maxAbsDiff(y.matrix, Reference.matmul(windows, transpose(w))) < 1e-4)
+    }
+
+    private func transpose(_ m: [[Float]]) -> [[Float]] {
+        (0..<m[0].count).map { j in m.map { $0[j] } }
     }
 
     struct ConvCase: Sendable, CustomTestStringConvertible {
@@ -40,22 +99,25 @@ struct OpsTests {
         var testDescription: String { "T\(frames) \(cin)→\(cout) k\(kernel) s\(stride) p\(padding) g\(groups)\(bias ? " +b" : "")" }
     }
 
-    @Test("Conv1d equals PyTorch's definition for every code path", arguments: [
+    @Test("Conv1d equals PyTorch's definition for every code path, OpenBLAS and packed kernel", arguments: [
         ConvCase(frames: 400, cin: 1, cout: 8, kernel: 10, stride: 5, padding: 0, groups: 1, bias: false),   // first wav2vec2 conv: thin, im2col
         ConvCase(frames: 79, cin: 160, cout: 24, kernel: 3, stride: 2, padding: 0, groups: 1, bias: true),   // tap blocks (stride·in ≥ 256)
         ConvCase(frames: 80, cin: 256, cout: 16, kernel: 2, stride: 2, padding: 0, groups: 1, bias: false),  // kernel ≤ stride: one GEMM
         ConvCase(frames: 50, cin: 16, cout: 16, kernel: 16, stride: 1, padding: 8, groups: 4, bias: true),   // positional conv: grouped, padded
         ConvCase(frames: 30, cin: 12, cout: 12, kernel: 5, stride: 1, padding: 2, groups: 3, bias: true),    // data2vec positional conv
         ConvCase(frames: 9, cin: 6, cout: 4, kernel: 3, stride: 3, padding: 1, groups: 2, bias: false),
-    ])
-    func conv1d(_ c: ConvCase) {
+        ConvCase(frames: 70, cin: 96, cout: 96, kernel: 32, stride: 1, padding: 16, groups: 2, bias: true), // wide grouped, 48 per group
+    ], [false, true])
+    func conv1d(_ c: ConvCase, packed: Bool) {
         var r = TestRandom(UInt64(c.frames * 31 + c.kernel))
         let x = r.matrix(c.frames, c.cin)
         let w = (0..<c.cout).map { _ in r.matrix(c.cin / c.groups, c.kernel) }
         let b = r.array(c.cout)
         let conv = Conv1d(weight: Tensor(shape: [c.cout, c.cin / c.groups, c.kernel], scalars: w.flatMap { $0.flatMap { $0 } }),
                           bias: c.bias ? Tensor(shape: [c.cout], scalars: b) : nil,
-                          stride: c.stride, padding: c.padding, groups: c.groups)
+                          stride: c.stride, padding: c.padding, groups: c.groups, packed: packed)
+        let thin = c.groups == 1 && c.cin * c.kernel <= 32
+        #expect(conv.isPacked == (packed && PackedMatrix.isSupported && !thin))
         let y = conv(Tensor(x))
         let expected = Reference.conv1d(x, weight: w, bias: c.bias ? b : nil, stride: c.stride, padding: c.padding, groups: c.groups)
         #expect(y.shape == [expected.count, c.cout])

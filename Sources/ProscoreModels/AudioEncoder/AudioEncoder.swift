@@ -130,7 +130,7 @@ public struct AudioEncoder: Sendable {
 }
 
 extension Linear {
-    var parameterCount: Int { weight.count + (bias?.count ?? 0) }
+    var parameterCount: Int { inFeatures * outFeatures + (bias?.count ?? 0) }
 }
 
 extension MultiHeadAttention {

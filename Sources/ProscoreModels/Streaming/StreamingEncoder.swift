@@ -42,9 +42,10 @@ public final class StreamingEncoder {
     /// Samples not yet run through the conv stack, and all samples received.
     private var pendingSamples: [Float] = []
     private var receivedSamples = 0
-    /// The conv stack runs on at least this many samples at a time (160 ms), unless a step
-    /// is due sooner: tiny pieces would spend their time packing conv weights.
-    public static let convBatchSamples = 2_560
+    /// The conv stack runs on at least this many samples at a time (80 ms), unless a step is
+    /// due sooner: tiny pieces cost more per sample, while large batches delay the step that
+    /// waits for them (the last batch before a step adds to its emit latency).
+    public static let convBatchSamples = 1_280
 
     public init(encoder: AudioEncoder, settings: StreamingSettings) {
         precondition(settings.problem == nil, settings.problem ?? "")
