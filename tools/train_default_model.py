@@ -39,6 +39,7 @@ import os
 import random
 import shutil
 import subprocess
+import signal
 import sys
 import tempfile
 import time
@@ -735,9 +736,19 @@ def main():
         model.train()
         last_ckpt = time.time()
         win_loss, win_n, win_audio, win_t = 0.0, 0, 0.0, time.time()
+        # SIGTERM / SIGINT end training after the current step; the model is then saved,
+        # exported and evaluated as when the time budget runs out.
+        stop = {"signal": None}
+        def request_stop(signum, _frame):
+            stop["signal"] = signal.Signals(signum).name
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
         while step < args.max_steps:
             if deadline is not None and time.time() > deadline:
                 log("time budget reached; stopping training")
+                break
+            if stop["signal"]:
+                log(f"{stop['signal']} received; stopping training")
                 break
             t0 = time.time()
             waves, labels = make_batch(step, args.seed, real, synth, real_sorted, synth_sorted,

@@ -20,6 +20,9 @@ public struct PackedMatrix: @unchecked Sendable {
     /// `PROSCORE_PACKED_GEMM=0` (everything through OpenBLAS, for comparisons).
     public static let isEnabled = isSupported && ProcessInfo.processInfo.environment["PROSCORE_PACKED_GEMM"] != "0"
 
+    /// What runs products with layer weights by default, for benchmark reports.
+    public static var engineName: String { isEnabled ? "packed AVX-512 kernel" : "OpenBLAS" }
+
     /// Output columns per panel; threads split the work by panels.
     public static let panelColumns = Int(PROSCORE_PANEL_COLUMNS)
 

@@ -63,12 +63,12 @@ struct EncoderBench: ParsableCommand {
         if json {
             let object: [String: Any] = [
                 "model": "wav2vec2-base shape (random weights)", "audio_seconds": seconds,
-                "parameters": encoder.parameterCount, "blas_core": BLAS.coreName, "results": results,
+                "parameters": encoder.parameterCount, "blas_core": BLAS.coreName, "gemm": PackedMatrix.engineName, "results": results,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("model: wav2vec2-base shape, \(encoder.parameterCount.formatted()) parameters, OpenBLAS core \(BLAS.coreName)")
+            print("model: wav2vec2-base shape, \(encoder.parameterCount.formatted()) parameters, weights through \(PackedMatrix.engineName), OpenBLAS core \(BLAS.coreName)")
         }
     }
 
@@ -150,7 +150,7 @@ struct StreamingBench: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(m), as: UTF8.self))
         } else {
-            print("preset \(p.name) (\(p.settings.summary)) at \(compute.threads) thread(s), wav2vec2-base shape, \(seconds) s:")
+            print("preset \(p.name) (\(p.settings.summary)) at \(compute.threads) thread(s), wav2vec2-base shape, \(seconds) s, \(PackedMatrix.engineName):")
             print(String(format: "  streaming RTF %.3f (offline %.3f); step compute p50 %.0f ms, p95 %.0f ms; emit latency p50 %.0f ms, p95 %.0f ms (lookahead %d ms)",
                          r.realTimeFactor, r.offlineRealTimeFactor, r.stepComputeMs.p50, r.stepComputeMs.p95,
                          r.emitLatencyMs.p50, r.emitLatencyMs.p95, p.streaming.lookaheadMs))

@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreTensor
 
 /// A named streaming setting in a JSON file under configs/, with the numbers measured
 /// for it. Keys are snake_case; `measured` is informational and may be absent.
@@ -40,10 +41,13 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         public var layerMaxAbsDifference: [Double]
         /// Share of recordings whose greedy transcript equals the offline one (nil: no CTC head).
         public var transcriptAgreement: Double?
+        /// Which GEMM ran the weights: "packed AVX-512 kernel" or "OpenBLAS" (absent in
+        /// older files).
+        public var gemm: String?
         public var date: String
 
         enum CodingKeys: String, CodingKey {
-            case model, audio, threads, date
+            case model, audio, threads, date, gemm
             case algorithmicLatencyMs = "algorithmic_latency_ms"
             case stepComputeMsP50 = "step_compute_ms_p50", stepComputeMsP95 = "step_compute_ms_p95"
             case emitLatencyMsP50 = "emit_latency_ms_p50", emitLatencyMsP95 = "emit_latency_ms_p95"
@@ -137,6 +141,7 @@ extension StreamingPreset.Measured {
             layerMeanCosine: (0..<layers).map { i in mean { $0.fidelity.layers[i].meanCosine } },
             layerMaxAbsDifference: (0..<layers).map { i in worst { Double($0.fidelity.layers[i].maxAbsDifference) } },
             transcriptAgreement: agreements.isEmpty ? nil : Double(agreements.filter { $0 }.count) / Double(agreements.count),
+            gemm: PackedMatrix.engineName,
             date: formatter.string(from: Date()))
     }
 }
