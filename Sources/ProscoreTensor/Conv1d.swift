@@ -5,7 +5,8 @@
 /// convolution a few GEMMs over overlapping strided row views of the input itself — no
 /// im2col copy — as long as each GEMM covers at most `stride` taps (BLAS needs the row
 /// stride to be at least the row length). Grouped or thin convolutions gather patches
-/// (im2col) and run one GEMM per group.
+/// (im2col) and run one GEMM per group. Where the packed kernel runs (`PackedMatrix`), it
+/// reads overlapping row views directly: one product per group, any kernel and stride.
 public struct Conv1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
@@ -15,7 +16,7 @@ public struct Conv1d: Sendable {
     public let groups: Int
     /// Weights repacked from PyTorch's `[out, in/groups, kernel]` to `[out, kernel, in/groups]`
     /// (empty when `kernelWeights` holds them).
-    let packedWeight: [Float]
+    let tapMajorWeight: [Float]
     /// The same weights as one `[out/groups, kernel · in/groups]` matrix per group for the
     /// packed GEMM kernel, where it runs (not for thin convs): one product per group over
     /// overlapping row views, with no im2col copy.
@@ -71,7 +72,7 @@ public struct Conv1d: Sendable {
             thinWeight = nil
             kernelWeights = nil
         }
-        packedWeight = kernelWeights == nil ? packed : []
+        tapMajorWeight = kernelWeights == nil ? packed : []
         self.bias = bias?.scalars
     }
 
@@ -143,7 +144,7 @@ public struct Conv1d: Sendable {
             return
         }
         let firstBeta: Float = bias == nil ? 0 : 1
-        packedWeight.withUnsafeBufferPointer { wp in
+        tapMajorWeight.withUnsafeBufferPointer { wp in
             let w = wp.baseAddress!
             if groups == 1 && (kernelSize <= stride || stride * cinG >= 256) {
                 // Overlapping row views: taps [t0, t0 + n) of every output frame are

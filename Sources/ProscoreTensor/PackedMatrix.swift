@@ -65,7 +65,8 @@ public struct PackedMatrix: @unchecked Sendable {
                          panels: Range<Int>? = nil) {
         let inputs = inputs ?? 0..<inFeatures
         let panels = panels ?? 0..<panelCount
-        precondition(inputs.lowerBound >= 0 && inputs.upperBound <= inFeatures)
+        precondition(!inputs.isEmpty && inputs.lowerBound >= 0 && inputs.upperBound <= inFeatures,
+                     "inputs \(inputs) must be a non-empty part of 0..<\(inFeatures)")
         guard rows > 0, !panels.isEmpty else { return }
         proscore_packed_gemm(rows, outFeatures, inFeatures, inputs.lowerBound, inputs.count,
                              x, ldx, storage.pointer, panels.lowerBound, panels.upperBound,
