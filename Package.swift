@@ -2,12 +2,13 @@
 import PackageDescription
 
 // Layers, imports pointing down only:
-//   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr) · CProscoreKernels (our packed GEMM kernel)
-//   → ProscoreTensor (tensors, BLAS, kernels)
-//   → ProscoreCheckpoint (safetensors, Hugging Face configs)
-//   → ProscoreModels (Wav2Vec2 family, BERT) · ProscoreAudio (audio in) · ProscoreScoring (fluency, training maths)
-//   → ProscoreFeatures (feature data sets) · ProscorePipeline (source → … → estimates) · ProscoreStore (sessions)
-//   → proscore (the command)
+//   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr) · CProscoreKernels (our packed GEMM kernel) · ProscoreUnits (frame geometry)
+//   → ProscoreTensor (tensors, BLAS, kernels) · ProscoreAudio (audio in) · ProscoreStore (session store)
+//   → ProscoreCheckpoint (safetensors, Hugging Face configs, fingerprints)
+//   → ProscoreModels (Wav2Vec2 family, BERT, CTC) · ProscoreScoring (fluency, heads, training maths)
+//   → ProscorePipeline (the session layer: stages, pipeline, recorder, builder, presets)
+//   → ProscoreFeatures (feature data sets) · ProscoreReport (HTML reports, pictures)
+//   → proscore (the command: parses options, prints)
 let package = Package(
     name: "proscore",
     platforms: [.macOS(.v13)],
@@ -33,30 +34,36 @@ let package = Package(
 
         // MARK: Our one C kernel (AVX-512 intrinsics; Swift has no per-function target features)
         .target(name: "CProscoreKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "ProscoreUnits"),
 
         // MARK: Libraries
         .target(name: "ProscoreTensor", dependencies: ["COpenBLAS", "CProscoreKernels"],
                 swiftSettings: optimised),
         .target(name: "ProscoreCheckpoint", dependencies: ["ProscoreTensor"],
                 swiftSettings: optimised),
-        .target(name: "ProscoreModels", dependencies: ["ProscoreTensor", "ProscoreCheckpoint"],
+        .target(name: "ProscoreModels", dependencies: ["ProscoreTensor", "ProscoreCheckpoint", "ProscoreUnits"],
                 swiftSettings: optimised),
-        .target(name: "ProscoreScoring", swiftSettings: optimised),
+        .target(name: "ProscoreScoring", dependencies: ["ProscoreUnits", "ProscoreCheckpoint"], swiftSettings: optimised),
         .target(name: "ProscoreFeatures",
-                dependencies: ["ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring"]),
-        .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA", "CSoxr"],
+                dependencies: ["ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring", "ProscorePipeline", "ProscoreUnits"]),
+        .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA", "CSoxr", "ProscoreUnits"],
                 swiftSettings: optimised),
 
         // MARK: The pipeline
         .target(name: "ProscorePipeline",
-                dependencies: ["ProscoreAudio", "ProscoreModels", "ProscoreScoring", "ProscoreTensor"]),
+                dependencies: ["ProscoreAudio", "ProscoreModels", "ProscoreScoring", "ProscoreTensor", "ProscoreCheckpoint",
+                               "ProscoreStore", "ProscoreUnits"]),
 
         .target(name: "ProscoreStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "ProscoreReport", dependencies: ["ProscoreStore"], swiftSettings: optimised),
+        .target(name: "ProscoreReport", dependencies: ["ProscoreStore", "ProscorePipeline", "ProscoreScoring", "ProscoreModels", "ProscoreUnits"],
+                swiftSettings: optimised),
+
+        // MARK: Fakes of the pipeline's stages, for tests only
+        .target(name: "ProscoreFakes", dependencies: ["ProscorePipeline", "ProscoreAudio", "ProscoreModels", "ProscoreTensor", "ProscoreUnits"]),
 
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [
-            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline", "ProscoreStore", "ProscoreReport",
+            "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline", "ProscoreStore", "ProscoreReport", "ProscoreUnits",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -65,11 +72,15 @@ let package = Package(
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
         .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring"]),
-        .testTarget(name: "ProscoreStoreTests", dependencies: ["ProscoreStore"]),
+        .testTarget(name: "ProscoreStoreTests", dependencies: ["ProscoreStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ProscorePipelineTests",
+                    dependencies: ["ProscorePipeline", "ProscoreFakes", "ProscoreModels", "ProscoreAudio", "ProscoreScoring", "ProscoreStore", "ProscoreTensor", "ProscoreUnits"]),
+        .testTarget(name: "ProscoreReportTests",
+                    dependencies: ["ProscoreReport", "ProscorePipeline", "ProscoreStore", "ProscoreModels", "ProscoreScoring", "ProscoreFakes"]),
         .testTarget(name: "ProscoreFeaturesTests",
                     dependencies: ["ProscoreFeatures", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring"]),
         .testTarget(name: "ProscoreCLITests",
-                    dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreStore"]),
+                    dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreStore", "ProscorePipeline"]),
         .testTarget(name: "ProscoreModelsTests",
                     dependencies: ["ProscoreModels", "ProscoreCheckpoint", "ProscoreAudio"],
                     resources: [.copy("Fixtures")]),

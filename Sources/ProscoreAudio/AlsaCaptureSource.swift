@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ProscoreUnits
 
 /// What to ask of a capture device.
 public struct AlsaCaptureSettings: Sendable {
@@ -11,10 +12,10 @@ public struct AlsaCaptureSettings: Sendable {
     /// Wished channel count (the device may give more; they are averaged).
     public var channels = 1
     /// Wished rate in Hz (any rate the device gives is converted to 16 kHz).
-    public var sampleRate = 16_000
+    public var sampleRate = FrameGeometry.sampleRate
     /// Frames per period (one read), and the ALSA buffer in frames.
-    public var periodFrames = 320
-    public var bufferFrames = 320 * 8
+    public var periodFrames = FrameGeometry.samplesPerFrame
+    public var bufferFrames = FrameGeometry.samplesPerFrame * 8
     /// Extra ALSA configuration text defining PCMs (tests use a `file` PCM this way).
     public var configurationText: String?
 
@@ -141,5 +142,19 @@ public final class AlsaCaptureSource: AudioSource, @unchecked Sendable {
     }
 
     /// Capture-capable devices (`arecord -L`), as (name, description).
-    public static func devices() -> [(name: String, description: String)] { AlsaPCM.captureDevices() }
+    /// Capture PCMs ALSA knows, plus the PCMs that `configurationText` defines
+    /// (`pcm.NAME { … }` or `pcm { NAME { … } }` at the top level).
+    public static func devices(configurationText: String? = nil) -> [(name: String, description: String)] {
+        var devices = AlsaPCM.captureDevices()
+        if let text = configurationText {
+            let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            for line in lines where line.hasPrefix("pcm.") {
+                let name = line.dropFirst(4).prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+                if !name.isEmpty && !devices.contains(where: { $0.name == String(name) }) {
+                    devices.append((String(name), "defined in the --alsa-config file"))
+                }
+            }
+        }
+        return devices
+    }
 }

@@ -1,6 +1,7 @@
+import ProscoreUnits
 /// Reads a recording as the pipeline wants it: Float32, mono, 16 kHz.
 public enum AudioLoading {
-    public static let pipelineSampleRate = 16_000
+    public static let pipelineSampleRate = FrameGeometry.sampleRate
 
     /// Mono 16 kHz samples of the file at `path` (channels averaged, rate converted).
     public static func load16kMono(path: String) throws -> [Float] {

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import ProscoreUnits
 
 /// A lock-free single-producer single-consumer ring of Float32 samples (mono, 16 kHz in
 /// the pipeline) between a capture thread and the rest of Proscore.
@@ -39,7 +40,7 @@ public final class AudioRingBuffer: @unchecked Sendable {
     }
 
     /// A ring holding `seconds` of audio at `sampleRate` (default 10 s at 16 kHz).
-    public convenience init(seconds: Double = 10, sampleRate: Int = 16_000) {
+    public convenience init(seconds: Double = 10, sampleRate: Int = FrameGeometry.sampleRate) {
         self.init(capacitySamples: max(1, Int(seconds * Double(sampleRate))))
     }
 

@@ -19,6 +19,8 @@ public struct AudioSourceStatistics: Sendable, Equatable {
     public var overruns = 0
     /// Why the source ended early (device lost, read error), if it did.
     public var endReason: String?
+    /// Something a person should know that did not stop the source (a truncated file).
+    public var warning: String?
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 import CSndFile
 import Foundation
 import Synchronization
+import ProscoreUnits
 
 /// How fast a recording is replayed.
 public enum ReplaySpeed: Sendable, Equatable {
@@ -24,6 +25,7 @@ public final class RecordingSource: AudioSource, @unchecked Sendable {
 
     private let stopRequested = Atomic<Bool>(false)
     private let delivered = Atomic<Int>(0)
+    private let truncation = Mutex<String?>(nil)
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
 
@@ -44,13 +46,16 @@ public final class RecordingSource: AudioSource, @unchecked Sendable {
         let remaining = file.frames - first
         frameCount = durationSeconds.map { min(remaining, Int(max(0, $0) * Double(rate))) } ?? remaining
         guard frameCount > 0 else {
-            throw AudioFileError.readFailed(path: path, reason: "nothing to replay after the \(offsetSeconds) s offset")
+            throw AudioFileError.outOfRange(path: path, detail: String(
+                format: "the %g s offset is at or past the end of the recording (%.2f s long); choose a smaller --offset",
+                offsetSeconds, Double(file.frames) / Double(rate)))
         }
     }
 
     public var statistics: AudioSourceStatistics {
         var s = AudioSourceStatistics()
         s.deliveredSamples = delivered.load(ordering: .relaxed)
+        s.warning = truncation.withLock { $0 }
         return s
     }
 
@@ -99,14 +104,22 @@ public final class RecordingSource: AudioSource, @unchecked Sendable {
             let total = delivered.add(out.count, ordering: .relaxed).newValue
             if case let .paced(factor) = speed {
                 // Sleep until the wall clock catches up with the audio delivered so far.
-                let due = started + UInt64(Double(total) / 16_000 / factor * 1e9)
+                let due = started + UInt64(FrameGeometry.seconds(samples: total) / factor * 1e9)
                 let now = DispatchTime.now().uptimeNanoseconds
                 if due > now { usleep(UInt32(min(1_000_000, (due - now) / 1000))) }
             }
         }
         while left > 0 && !stopRequested.load(ordering: .acquiring) {
             let n = file.read(into: interleaved, frames: min(block, left))
-            if n <= 0 { break }
+            if n <= 0 {
+                let read = Double(frameCount - left) / Double(fileSampleRate), promised = Double(frameCount) / Double(fileSampleRate)
+                truncation.withLock {
+                    $0 = String(format: "%@ ends after %.2f s although its header promises %.2f s: the file is truncated (everything readable was used)",
+                                path, read, promised)
+                }
+                resampler.process(UnsafeBufferPointer(start: mono, count: 0), flush: true, deliver)
+                break
+            }
             left -= n
             Downmix.average(interleaved, frames: n, channels: fileChannels, into: mono, scale: 1) { $0 }
             resampler.process(UnsafeBufferPointer(start: mono, count: n), flush: left == 0, deliver)

@@ -1,4 +1,5 @@
 import CSoxr
+import ProscoreUnits
 
 /// Errors from rate conversion.
 public enum ResamplerError: Error, Equatable, CustomStringConvertible {
@@ -29,7 +30,7 @@ public final class Resampler: @unchecked Sendable {
 
     /// `maximumInputFrames` sizes the output buffer once, so `process` does not allocate
     /// for inputs up to that length.
-    public init(inputRate: Int, outputRate: Int = 16_000, maximumInputFrames: Int = 16_384) throws {
+    public init(inputRate: Int, outputRate: Int = FrameGeometry.sampleRate, maximumInputFrames: Int = 16_384) throws {
         guard Self.supportedRates.contains(inputRate) else { throw ResamplerError.unsupportedRate(inputRate) }
         guard Self.supportedRates.contains(outputRate) else { throw ResamplerError.unsupportedRate(outputRate) }
         self.inputRate = inputRate

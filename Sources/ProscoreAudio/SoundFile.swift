@@ -1,5 +1,6 @@
 import CSndFile
 import Foundation
+import ProscoreUnits
 
 /// Errors from reading audio files, with libsndfile's own message.
 public enum AudioFileError: Error, Equatable, CustomStringConvertible, LocalizedError {
@@ -8,6 +9,7 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible, Localized
     case empty(path: String)
     case readFailed(path: String, reason: String)
     case badRate(path: String, sampleRate: Int)
+    case outOfRange(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible, Localized
             return "\(path): the file holds no audio samples."
         case let .readFailed(path, reason):
             return "\(path): reading failed part-way (\(reason)); the file may be truncated."
+        case let .outOfRange(path, detail):
+            return "\(path): \(detail)."
         case let .badRate(path, rate):
             return "\(path): sample rate \(rate) Hz is not usable (need 4 000 – 384 000 Hz)."
         }
@@ -114,25 +118,52 @@ public enum SoundFileWriter {
     }
 }
 
-/// An audio file written incrementally (FLAC by default), so a capture that stops
-/// unexpectedly keeps everything written so far.
+/// An audio file written incrementally, so a capture that stops unexpectedly keeps
+/// everything written so far. Samples go to a hidden partial file beside `path`, which
+/// `finish()` renames to `path`: an existing file is never truncated by a capture that
+/// then fails, and a killed process leaves the partial file (named in `partialPath`).
 public final class AudioFileSink {
     public let path: String
+    /// Where the samples are written until `finish()`.
+    public let partialPath: String
+    public let sampleRate: Int
     public private(set) var framesWritten = 0
     private var handle: OpaquePointer?
     private var framesSinceSync = 0
     private var pcm: [Int16] = []
 
-    /// A 16-bit FLAC (or WAV) file of mono audio.
-    public init(path: String, sampleRate: Int = 16_000, format: SoundFileWriter.Format = .flac) throws {
+    /// The container the file name asks for: `.flac` or `.wav` (16-bit PCM either way).
+    public static func format(forPath path: String) throws -> SoundFileWriter.Format {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "flac": return .flac
+        case "wav": return .wav16
+        default: throw AudioFileError.cannotOpen(path: path, reason: "name the output .flac or .wav")
+        }
+    }
+
+    /// A 16-bit mono file whose container follows the extension of `path`. Refuses an
+    /// existing `path` unless `overwrite`.
+    public init(path: String, sampleRate: Int = FrameGeometry.sampleRate, overwrite: Bool = false) throws {
+        let format = try Self.format(forPath: path)
+        if !overwrite && FileManager.default.fileExists(atPath: path) {
+            throw AudioFileError.cannotOpen(path: path, reason: "the file exists; choose another name or pass --overwrite")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
+            throw AudioFileError.cannotOpen(path: path, reason: "the folder \(folder) does not exist")
+        }
+        let name = (path as NSString).lastPathComponent
+        partialPath = (folder as NSString).appendingPathComponent(".\(name).partial-\(getpid())")
         var info = SF_INFO()
         info.channels = 1
         info.samplerate = Int32(sampleRate)
         info.format = format.sndfileFormat
-        guard let h = sf_open(path, Int32(SFM_WRITE), &info) else {
+        guard let h = sf_open(partialPath, Int32(SFM_WRITE), &info) else {
             throw AudioFileError.cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))
         }
         self.path = path
+        self.sampleRate = sampleRate
         handle = h
     }
 
@@ -155,12 +186,22 @@ public final class AudioFileSink {
         }
         framesWritten += samples.count
         framesSinceSync += samples.count
-        if framesSinceSync >= 16_000 {
+        if framesSinceSync >= sampleRate {
             sf_write_sync(handle)
             framesSinceSync = 0
         }
     }
 
+    /// Closes the file and moves it to `path`.
+    public func finish() throws {
+        close()
+        guard FileManager.default.fileExists(atPath: partialPath) else { return }
+        if rename(partialPath, path) != 0 {
+            throw AudioFileError.cannotOpen(path: path, reason: "could not move \(partialPath) there: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Closes the file where it is (the partial file stays; `finish()` moves it).
     public func close() {
         if let handle { sf_close(handle) }
         handle = nil

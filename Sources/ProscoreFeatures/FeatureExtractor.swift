@@ -2,8 +2,10 @@ import Foundation
 import ProscoreAudio
 import ProscoreCheckpoint
 import ProscoreModels
+import ProscorePipeline
 import ProscoreScoring
 import ProscoreTensor
+import ProscoreUnits
 
 /// What `extract` writes for each utterance.
 public struct ExtractionOptions: Sendable {
@@ -112,7 +114,7 @@ public final class FeatureExtractor {
         try SafeTensorsWriter.write(tensors, to: folder + "/" + file, storage: options.float16 ? .f16 : .f32,
                                     metadata: ["id": entry.id, "layers": keep.map(String.init).joined(separator: ",")])
         return IndexEntry(id: entry.id, speaker: entry.speaker, text: entry.text,
-                          durationSeconds: Double(samples.count) / 16_000, frames: frames, file: file,
+                          durationSeconds: FrameGeometry.seconds(samples: samples.count), frames: frames, file: file,
                           labels: entry.labels, transcript: transcript)
     }
 
@@ -120,10 +122,7 @@ public final class FeatureExtractor {
     /// pipeline decides it (blank posterior when the encoder has a CTC head, and frame
     /// energy); syllables from the reference text, else the transcript.
     func fluencyMeasures(samples: [Float], logits: Tensor?, frames: Int, words: [String]) -> [Double] {
-        let energy = FrameEnergy.decibels(samples, frames: frames)
-        var blank = [Float](repeating: 1, count: frames)
-        if let logits, let vocabulary { blank = vocabulary.blankPosterior(logits) }
-        let speech = SpeechActivity().classify(blankPosterior: blank, energyDb: energy)
+        let speech = FrameEvidence(samples: samples, logits: logits, frames: frames, vocabulary: vocabulary).speech
         let m = fluency.measure(speech: speech, words: words.map { TimedWord(text: $0, startSeconds: 0, endSeconds: 0) })
         return m.headFeatures
     }

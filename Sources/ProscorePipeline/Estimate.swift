@@ -1,16 +1,60 @@
 import ProscoreModels
 import ProscoreScoring
 
+/// Proficiency on the speechocean762 scale, 0–10 (10 is native-like), as a head predicts
+/// it. A head predicts some or all of the four.
+public struct ProficiencyScores: Sendable, Codable, Equatable {
+    /// Pronunciation accuracy: phones and words said as a native speaker would.
+    public var accuracy: Double?
+    /// Fluency: speed, pauses, hesitations, repetitions.
+    public var fluency: Double?
+    /// Prosody: stress, rhythm and intonation.
+    public var prosodic: Double?
+    /// Overall proficiency of the sentence.
+    public var total: Double?
+
+    /// The score names in display order, as heads and stored events spell them.
+    public static let names = ["accuracy", "fluency", "prosodic", "total"]
+
+    public init(accuracy: Double? = nil, fluency: Double? = nil, prosodic: Double? = nil, total: Double? = nil) {
+        self.accuracy = accuracy
+        self.fluency = fluency
+        self.prosodic = prosodic
+        self.total = total
+    }
+
+    /// From a head's named outputs (names it does not know are ignored).
+    public init(named: [String: Double]) {
+        self.init(accuracy: named["accuracy"], fluency: named["fluency"], prosodic: named["prosodic"], total: named["total"])
+    }
+
+    public subscript(name: String) -> Double? {
+        switch name {
+        case "accuracy": return accuracy
+        case "fluency": return fluency
+        case "prosodic": return prosodic
+        case "total": return total
+        default: return nil
+        }
+    }
+
+    /// The scores present, in display order.
+    public var present: [(name: String, value: Double)] { Self.names.compactMap { n in self[n].map { (n, $0) } } }
+}
+
 /// What the pipeline emits after every chunk (a "hop"): rolling measures, transcript so
 /// far, and how the machinery is keeping up.
-public struct Estimate: Sendable, Codable {
+public struct Estimate: Sendable, Codable, Equatable {
     /// Seconds of audio processed when this estimate was made.
     public var audioSeconds: Double
     /// Fluency measures over the rolling window and over the whole session.
     public var window: FluencyMeasures
     public var session: FluencyMeasures
-    /// Scores from the proficiency head, 0–10, when one is loaded (fluency-feature heads).
-    public var scores: [String: Double]?
+    /// Scores from the proficiency head, 0–10, when one is loaded and the window holds
+    /// enough speech.
+    public var scores: ProficiencyScores?
+    /// Why a loaded head gave no scores for this window ("no speech detected", …).
+    public var unscoredReason: String?
     /// Pronunciation evidence: mean CTC confidence of the final words in the window (nil
     /// before the first word).
     public var windowConfidence: Double?
@@ -35,6 +79,7 @@ public struct Estimate: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case window, session, scores, completeness
+        case unscoredReason = "unscored_reason"
         case windowConfidence = "window_confidence"
         case omittedWords = "omitted_words", insertedWords = "inserted_words"
         case audioSeconds = "audio_s", partialTranscript = "partial", emitLatencyMs = "emit_latency_ms"
@@ -43,10 +88,58 @@ public struct Estimate: Sendable, Codable {
     }
 }
 
-/// Everything the pipeline produces, in order, for its observers.
+/// What a session ends with: the last estimate's session-wide measures and scores, and
+/// the whole transcript.
+public struct SessionSummary: Sendable, Codable, Equatable {
+    public var audioSeconds: Double
+    public var words: Int
+    public var transcript: String
+    public var session: FluencyMeasures?
+    /// The final estimate's scores (nil without a head or without enough speech).
+    public var scores: ProficiencyScores?
+    public var unscoredReason: String?
+    public var completeness: Double?
+    public var realTimeFactor: Double
+    public var droppedSamples: Int
+
+    public init(audioSeconds: Double, words: [TranscribedWord], last: Estimate?) {
+        self.audioSeconds = audioSeconds
+        self.words = words.count
+        transcript = words.map(\.text).joined(separator: " ")
+        session = last?.session
+        scores = last?.scores
+        unscoredReason = last?.unscoredReason
+        completeness = last?.completeness
+        realTimeFactor = last?.realTimeFactor ?? 0
+        droppedSamples = last?.droppedSamples ?? 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case words, transcript, session, scores, completeness
+        case unscoredReason = "unscored_reason"
+        case audioSeconds = "audio_s", realTimeFactor = "rtf", droppedSamples = "dropped_samples"
+    }
+}
+
+/// Everything a session produces, in order, for its observers.
 public enum PipelineEvent: Sendable {
+    /// The session record exists (id in the store, when recorded); audio is flowing.
+    case started(sessionId: Int64?)
     case estimate(Estimate)
     case words([TranscribedWord])
     case utterance(Utterance)
+    /// Text scores, as soon as each scheduled pass finishes.
     case textScores(TextScores)
+    /// The last event: how the session ended and its summary.
+    case ended(SessionOutcome, SessionSummary)
+}
+
+/// How a session ended, as the recorder stores it.
+public enum SessionOutcome: Sendable, Equatable {
+    /// The source ended and everything was scored.
+    case complete
+    /// Stopped by the user (signal or `stop()`) after `processedSeconds` of audio.
+    case stopped
+    /// An error ended it.
+    case failed(String)
 }

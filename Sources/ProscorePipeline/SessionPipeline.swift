@@ -4,175 +4,290 @@ import ProscoreAudio
 import ProscoreModels
 import ProscoreScoring
 import ProscoreTensor
+import ProscoreUnits
 
-/// What the pipeline needs besides its source: the encoder and how to run it.
-public struct PipelineConfiguration {
-    public var encoder: AudioEncoder
-    public var vocabulary: CTCVocabulary
-    public var streaming: StreamingSettings
-    public var endpoint = EndpointSettings()
-    public var windowSeconds = 30.0
-    public var pauseThresholdSeconds = 0.25
-    public var ringSeconds = 10.0
-    /// Scores the rolling window when given: from the fluency measures, and from the
-    /// window's mean hidden states when the head reads encoder layers.
-    public var head: ProficiencyHead?
-    /// The text being read aloud, when there is one.
-    public var referenceText: String?
-    /// Where the model and head came from, for the session record.
-    public var modelPath = ""
-    public var headPath: String?
+/// One session: source → ring buffer → streaming encoder → CTC decoder → fluency
+/// measures, head scores and the scheduled text pass → events, each handed to the
+/// recorder and then to the observer.
+///
+/// The source runs on its own thread; everything else runs on the thread that calls
+/// `run`, except text scoring, which has its own queue (its results are delivered from
+/// `run`'s thread as they arrive). `stop()` may be called from any thread (a signal
+/// handler's): the session then ends `stopped`, with everything heard so far scored.
+public final class SessionPipeline: @unchecked Sendable {
+    public let settings: SessionSettings
+    private let stages: SessionStages
+    private let fluency: FluencyAnalyzer
+    private let textScoring: ScheduledTextScoring?
+    private let textInbox = Inbox<TextScores>()
+    private let control = NSLock()
+    private var stopRequested = false
+    private var runningSource: AudioSource?
 
-    public init(encoder: AudioEncoder, vocabulary: CTCVocabulary, streaming: StreamingSettings) {
-        self.encoder = encoder
-        self.vocabulary = vocabulary
-        self.streaming = streaming
+    public init(settings: SessionSettings, stages: SessionStages, syllableCounter: SyllableCounter = SyllableCounter()) {
+        self.settings = settings
+        self.stages = stages
+        fluency = FluencyAnalyzer(syllableCounter: syllableCounter, pauseThresholdSeconds: settings.pauseThresholdSeconds)
+        let inbox = textInbox
+        textScoring = stages.textScorer.map {
+            ScheduledTextScoring(scorer: $0, everySeconds: settings.textScoringEverySeconds) { inbox.put($0) }
+        }
+    }
+
+    /// Asks the session to end: the source stops, what it delivered is scored, and the
+    /// session ends `stopped`. Safe from any thread, before or during `run`.
+    public func stop() {
+        control.lock()
+        stopRequested = true
+        let source = runningSource
+        control.unlock()
+        source?.stop()
+    }
+
+    private var wasStopped: Bool { control.lock(); defer { control.unlock() }; return stopRequested }
+
+    /// Runs until the source ends or `stop()` is called; calls `observe` with every event,
+    /// the last being `.ended`. Returns the summary. Errors in opening the source are
+    /// thrown before anything is recorded; a recorder that fails mid-session (its
+    /// session deleted, the disk full) ends the session `failed` and the error is thrown.
+    @discardableResult
+    public func run(source: AudioSource, observe: (PipelineEvent) -> Void) throws -> SessionSummary {
+        let ring = AudioRingBuffer(seconds: settings.ringSeconds)
+        control.lock()
+        let stopFirst = stopRequested
+        control.unlock()
+        if stopFirst { throw SessionError.stoppedBeforeStart }
+        try source.start(into: ring)
+        control.lock()
+        runningSource = source
+        let stoppedMeanwhile = stopRequested
+        control.unlock()
+        if stoppedMeanwhile { source.stop() }  // a stop that came while the source was opening
+        defer { control.lock(); runningSource = nil; control.unlock() }
+
+        var state = SessionState()
+        var recordingStarted = false
+        var recorderError: Error?
+        func emit(_ event: PipelineEvent) {
+            if let recorder = stages.recorder, recorderError == nil {
+                do { try recorder.record(event) } catch {
+                    recorderError = error
+                    source.stop()
+                }
+            }
+            observe(event)
+        }
+        func beginRecording() {
+            guard !recordingStarted else { return }
+            recordingStarted = true
+            var id: Int64?
+            if let recorder = stages.recorder {
+                do { id = try recorder.begin(source: source.name) } catch {
+                    recorderError = error
+                    source.stop()
+                }
+            }
+            observe(.started(sessionId: id))
+        }
+
+        var piece = [Float](repeating: 0, count: FrameGeometry.samplesPerFrame)
+        var failure: Error?
+        while !ring.isFinished {
+            ring.waitForData(timeoutSeconds: 0.05)
+            deliverTextScores(emit)
+            let n = piece.withUnsafeMutableBufferPointer { ring.read(into: $0) }
+            guard n > 0 else { continue }
+            beginRecording()
+            if recorderError != nil { continue }  // drain what the stopped source left
+            state.receive(piece[0..<n], at: state.now(), keepingFrom: stages.encoder.emittedFrames * stages.encoder.samplesPerFrame)
+            let t0 = state.now()
+            let chunks = stages.encoder.feed(Array(piece[0..<n]))
+            state.computeSeconds += state.now() - t0
+            for chunk in chunks { handle(chunk, state: &state, ring: ring, emit: emit, arrival: state.arrival(of: chunk, encoder: stages.encoder)) }
+        }
+        if recordingStarted, recorderError == nil {
+            let t0 = state.now()
+            let tail = stages.encoder.finish()
+            state.computeSeconds += state.now() - t0
+            for chunk in tail { handle(chunk, state: &state, ring: ring, emit: emit, arrival: state.reads.last?.seconds ?? t0) }
+            let end = stages.decoder.finish()
+            if !end.finalWords.isEmpty { state.words += end.finalWords; emit(.words(end.finalWords)); textScoring?.add(end.finalWords) }
+            for u in end.endedUtterances { emit(.utterance(u)) }
+            // A last estimate with every word final (the end of the stream closes the last one).
+            let last = makeEstimate(state: state, ring: ring, partialWord: "", firstFrame: state.speech.count,
+                                    evidence: nil, latencyMs: 0)
+            state.last = last
+            emit(.estimate(last))
+            _ = textScoring?.finish()
+            deliverTextScores(emit)
+        }
+        if let reason = source.statistics.endReason, !wasStopped { failure = SessionError.sourceFailed(reason) }
+
+        let processed = FrameGeometry.seconds(samples: state.totalSamples)
+        let summary = SessionSummary(audioSeconds: processed, words: state.words, last: state.last)
+        let outcome: SessionOutcome
+        if let recorderError { outcome = .failed("\(recorderError)") }
+        else if let failure { outcome = .failed("\(failure)") }
+        else if wasStopped { outcome = .stopped }
+        else { outcome = .complete }
+        if recordingStarted, let recorder = stages.recorder, recorderError == nil {
+            try recorder.end(outcome, summary: summary, processedSeconds: processed)
+        }
+        if recordingStarted { observe(.ended(outcome, summary)) }
+        if let recorderError { throw recorderError }
+        return summary
+    }
+
+    /// Text scores finished since the last call, as events.
+    private func deliverTextScores(_ emit: (PipelineEvent) -> Void) {
+        for scores in textInbox.takeAll() { emit(.textScores(scores)) }
+    }
+
+    /// One chunk of encoder output: transcript, speech decision, layer sums, estimate.
+    private func handle(_ chunk: StreamingChunk, state: inout SessionState, ring: AudioRingBuffer,
+                        emit: (PipelineEvent) -> Void, arrival: Double) {
+        guard let logits = chunk.logits else { return }
+        let evidence = FrameEvidence(samples: state.audio, logits: logits, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
+                                     sampleOffset: state.audioOffset, vocabulary: stages.vocabulary)
+        let update = stages.decoder.feed(logits: logits, frameEnergyDb: evidence.energyDb)
+        state.speech += evidence.speech
+        if !update.finalWords.isEmpty {
+            state.words += update.finalWords
+            emit(.words(update.finalWords))
+            textScoring?.add(update.finalWords)
+        }
+        for u in update.endedUtterances {
+            emit(.utterance(u))
+            textScoring?.utteranceEnded()
+        }
+        if let scorer = stages.scorer, !scorer.layers.isEmpty {
+            state.addLayerSums(frames: chunk.frameCount, sums: scorer.layers.map { chunk.hiddenStates[$0].columnSums() },
+                               windowFrames: FrameGeometry.frames(seconds: settings.windowSeconds))
+        }
+        let estimate = makeEstimate(state: state, ring: ring, partialWord: update.partialWord, firstFrame: chunk.firstFrame,
+                                    evidence: evidence, latencyMs: max(0, (state.now() - arrival) * 1000))
+        state.last = estimate
+        emit(.estimate(estimate))
+    }
+
+    /// The estimate after the latest frames: rolling and session measures, head scores,
+    /// read-aloud completeness.
+    private func makeEstimate(state: SessionState, ring: AudioRingBuffer, partialWord: String, firstFrame: Int,
+                              evidence: FrameEvidence?, latencyMs: Double) -> Estimate {
+        let timed = state.words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
+        let (window, session) = fluency.rolling(speech: state.speech, words: timed, windowSeconds: settings.windowSeconds)
+        var scores: ProficiencyScores?
+        var unscored: String?
+        if let scorer = stages.scorer {
+            if window.endSeconds - window.startSeconds < 1 {
+                unscored = "less than a second of audio so far"
+            } else if window.phonationTimeRatio == 0 || window.syllables == 0 {
+                unscored = "no speech detected"
+            } else {
+                scores = scorer.scores(pooled: state.pooledLayers(), extras: window.headFeatures)
+            }
+        }
+        var completeness: Double?, omitted: [String]?, inserted: [String]?
+        if let reference = settings.reference {
+            let r = reference.split(separator: " ").map(String.init)
+            let a = ReferenceAlignment(reference: r, hypothesis: state.words.map(\.text))
+            completeness = 10 * a.completeness
+            // Omissions only up to the last recognised reference word: the rest may still come.
+            let lastMatched = a.operations.compactMap { op -> Int? in if case let .match(ri, _) = op { return ri } else { return nil } }.max() ?? -1
+            omitted = a.omissions.filter { $0 < lastMatched }.map { r[$0] }
+            inserted = a.insertions.map { state.words[$0].text }
+        }
+        let inWindow = state.words.filter { $0.startSeconds >= window.startSeconds }
+        let windowConfidence = inWindow.isEmpty ? nil : inWindow.reduce(0) { $0 + $1.confidence } / Double(inWindow.count)
+        let partial = (stages.decoder.currentUtterance.map(\.text) + [partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
+        let audioSeconds = FrameGeometry.seconds(samples: state.totalSamples)
+        return Estimate(
+            audioSeconds: audioSeconds, window: window, session: session, scores: scores, unscoredReason: unscored,
+            windowConfidence: windowConfidence, completeness: completeness, omittedWords: omitted, insertedWords: inserted,
+            partialTranscript: partial, emitLatencyMs: latencyMs,
+            realTimeFactor: audioSeconds > 0 ? state.computeSeconds / audioSeconds : 0,
+            droppedSamples: ring.droppedSamples, firstFrame: firstFrame,
+            frameEnergyDb: (evidence?.energyDb ?? []).map { ($0 * 10).rounded() / 10 }, frameSpeech: evidence?.speech ?? [])
     }
 }
 
-/// source → ring buffer → streaming encoder → CTC decoder → fluency measures (and the
-/// scheduled text pass) → events. The source runs on its own thread; everything else runs
-/// on the thread that calls `run`, except text scoring, which has its own queue.
-public final class SessionPipeline {
-    public let configuration: PipelineConfiguration
-    private let textScoring: ScheduledTextScoring?
-    private let fluency: FluencyAnalyzer
+/// Why a session could not run.
+public enum SessionError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    case stoppedBeforeStart
+    case sourceFailed(String)
 
-    /// `textScorer`, when given, scores the transcript on its own queue every
-    /// `textScoringEverySeconds` of new final words and at each endpoint.
-    public init(configuration: PipelineConfiguration, textScorer: TextScoring? = nil, textScoringEverySeconds: Double = 10,
-                syllableCounter: SyllableCounter = SyllableCounter()) {
-        self.configuration = configuration
-        fluency = FluencyAnalyzer(syllableCounter: syllableCounter, pauseThresholdSeconds: configuration.pauseThresholdSeconds)
-        textScoring = textScorer.map { ScheduledTextScoring(scorer: $0, everySeconds: textScoringEverySeconds) }
+    public var description: String {
+        switch self {
+        case .stoppedBeforeStart: return "stopped before any audio arrived; nothing was recorded"
+        case let .sourceFailed(reason): return "the audio source failed: \(reason)"
+        }
     }
 
-    /// Runs until the source ends (or is stopped); calls `observe` with every event.
-    /// Returns the final words of the whole session.
-    @discardableResult
-    public func run(source: AudioSource, observe: (PipelineEvent) -> Void) throws -> [TranscribedWord] {
-        let c = configuration
-        let ring = AudioRingBuffer(seconds: c.ringSeconds)
-        let stream = StreamingEncoder(encoder: c.encoder, settings: c.streaming)
-        let decoder = StreamingCTCDecoder(vocabulary: c.vocabulary, endpoint: c.endpoint)
-        let samplesPerFrame = c.encoder.samplesPerFrame
-        var audio: [Float] = []          // recent audio for frame energies (16 kHz mono)
-        var audioOffset = 0              // stream index of audio[0]
-        var totalSamples = 0
-        var speech: [Bool] = []
-        var words: [TranscribedWord] = []
-        var compute = 0.0
-        // Per chunk: frames and per-layer sums of hidden states (for heads that read layers).
-        var layerSums: [(frames: Int, sums: [[Double]])] = []
-        let started = DispatchTime.now().uptimeNanoseconds
-        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+    public var errorDescription: String? { description }
+}
 
-        func handle(_ chunks: [StreamingChunk], arrival: (StreamingChunk) -> Double) {
-            for chunk in chunks {
-                guard let logits = chunk.logits else { continue }
-                let energy = FrameEnergy.decibels(audio, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
-                                                  hop: samplesPerFrame, sampleOffset: audioOffset)
-                let update = decoder.feed(logits: logits, frameEnergyDb: energy)
-                let chunkSpeech = SpeechActivity().classify(blankPosterior: c.vocabulary.blankPosterior(logits),
-                                                            energyDb: energy)
-                speech += chunkSpeech
-                if !update.finalWords.isEmpty {
-                    words += update.finalWords
-                    observe(.words(update.finalWords))
-                    textScoring?.add(update.finalWords)
-                }
-                if let u = update.endedUtterance {
-                    observe(.utterance(u))
-                    textScoring?.utteranceEnded()
-                }
-                if let head = c.head, !head.layers.isEmpty {
-                    layerSums.append((chunk.frameCount, head.layers.map { l in chunk.hiddenStates[l].columnSums() }))
-                    var frames = layerSums.reduce(0) { $0 + $1.frames }
-                    while frames - (layerSums.first?.frames ?? 0) >= Int(c.windowSeconds / 0.02), layerSums.count > 1 {
-                        frames -= layerSums.removeFirst().frames
-                    }
-                }
-                observe(.estimate(makeEstimate(partialWord: update.partialWord, firstFrame: chunk.firstFrame, energy: energy,
-                                               chunkSpeech: chunkSpeech, latencyMs: max(0, (now() - arrival(chunk)) * 1000))))
-            }
-        }
+/// Everything a running session has accumulated, in one plain value.
+struct SessionState {
+    /// Recent audio (for frame energies) and the stream index of its first sample.
+    var audio: [Float] = []
+    var audioOffset = 0
+    var totalSamples = 0
+    var speech: [Bool] = []
+    var words: [TranscribedWord] = []
+    var computeSeconds = 0.0
+    /// Per chunk: frames and per-layer sums of hidden states, over the rolling window.
+    var layerSums: [(frames: Int, sums: [[Double]])] = []
+    /// When each read's samples arrived (wall clock), to time a chunk from its last sample.
+    var reads: [(endSample: Int, seconds: Double)] = []
+    var nextRead = 0
+    var last: Estimate?
+    let started = DispatchTime.now().uptimeNanoseconds
 
-        /// The estimate after the latest frames: rolling and session measures, head scores,
-        /// read-aloud completeness.
-        func makeEstimate(partialWord: String, firstFrame: Int, energy: [Float], chunkSpeech: [Bool], latencyMs: Double) -> Estimate {
-            let timed = words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
-            let (window, session) = fluency.rolling(speech: speech, words: timed, windowSeconds: c.windowSeconds)
-            var scores: [String: Double]?
-            if let head = c.head, window.endSeconds - window.startSeconds >= 1, window.syllables > 0 {
-                var pooled: [[Float]] = []
-                if !head.layers.isEmpty, let first = layerSums.first {
-                    let frames = Double(layerSums.reduce(0) { $0 + $1.frames })
-                    pooled = head.layers.indices.map { i in
-                        (0..<first.sums[i].count).map { j in Float(layerSums.reduce(0) { $0 + $1.sums[i][j] } / frames) }
-                    }
-                }
-                scores = head.predict(pooled: pooled, extras: window.headFeatures)
-            }
-            var completeness: Double?, omitted: [String]?, inserted: [String]?
-            if let reference = c.referenceText {
-                let r = reference.split(separator: " ").map(String.init)
-                let a = ReferenceAlignment(reference: r, hypothesis: words.map(\.text))
-                completeness = 10 * a.completeness
-                // Omissions only up to the last recognised reference word: the rest may still come.
-                let lastMatched = a.operations.compactMap { op -> Int? in if case let .match(ri, _) = op { return ri } else { return nil } }.max() ?? -1
-                omitted = a.omissions.filter { $0 < lastMatched }.map { r[$0] }
-                inserted = a.insertions.map { words[$0].text }
-            }
-            let inWindow = words.filter { $0.startSeconds >= window.startSeconds }
-            let windowConfidence = inWindow.isEmpty ? nil : inWindow.reduce(0) { $0 + $1.confidence } / Double(inWindow.count)
-            let partial = (decoder.currentUtterance.map(\.text) + [partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
-            let audioSeconds = Double(totalSamples) / 16_000
-            return Estimate(
-                audioSeconds: audioSeconds, window: window, session: session, scores: scores, windowConfidence: windowConfidence,
-                completeness: completeness, omittedWords: omitted, insertedWords: inserted, partialTranscript: partial,
-                emitLatencyMs: latencyMs, realTimeFactor: audioSeconds > 0 ? compute / audioSeconds : 0,
-                droppedSamples: ring.droppedSamples, firstFrame: firstFrame,
-                frameEnergyDb: energy.map { ($0 * 10).rounded() / 10 }, frameSpeech: chunkSpeech)
-        }
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
 
-        try source.start(into: ring)
-        var piece = [Float](repeating: 0, count: 320)
-        // When each read's samples arrived (wall clock), to time a chunk from its last sample.
-        var reads: [(endSample: Int, seconds: Double)] = []
-        var nextRead = 0
-        func arrival(of chunk: StreamingChunk) -> Double {
-            let lastSample = (chunk.firstFrame + chunk.frameCount - 1) * samplesPerFrame + c.encoder.config.receptiveFieldSamples
-            while nextRead < reads.count - 1 && reads[nextRead].endSample < lastSample { nextRead += 1 }
-            return reads[nextRead].seconds
+    /// New samples; audio before `keepingFrom` (already encoded) is dropped once it exceeds
+    /// ten seconds, keeping one second for the energy of late frames.
+    mutating func receive(_ samples: ArraySlice<Float>, at seconds: Double, keepingFrom needed: Int) {
+        audio += samples
+        totalSamples += samples.count
+        reads.append((totalSamples, seconds))
+        let rate = FrameGeometry.sampleRate
+        let excess = needed - audioOffset
+        if excess > rate * 10 {
+            audio.removeFirst(excess - rate)
+            audioOffset += excess - rate
         }
-        while !ring.isFinished {
-            ring.waitForData(timeoutSeconds: 0.05)
-            let n = piece.withUnsafeMutableBufferPointer { ring.read(into: $0) }
-            guard n > 0 else { continue }
-            audio += piece[0..<n]
-            totalSamples += n
-            reads.append((totalSamples, now()))
-            // Frames already emitted need no audio: keep the last few seconds only.
-            let needed = stream.emittedFrames * samplesPerFrame - audioOffset
-            if needed > 16_000 * 10 {
-                audio.removeFirst(needed - 16_000)
-                audioOffset += needed - 16_000
-            }
-            let t0 = now()
-            let chunks = stream.feed(Array(piece[0..<n]))
-            compute += now() - t0
-            handle(chunks, arrival: arrival)
-        }
-        let t0 = now()
-        let tail = stream.finish()
-        compute += now() - t0
-        handle(tail) { _ in reads.last?.seconds ?? t0 }
-        let end = decoder.finish()
-        if !end.finalWords.isEmpty { words += end.finalWords; observe(.words(end.finalWords)); textScoring?.add(end.finalWords) }
-        if let u = end.endedUtterance { observe(.utterance(u)) }
-        // A last estimate with every word final (the end of the stream closes the last one).
-        observe(.estimate(makeEstimate(partialWord: "", firstFrame: speech.count, energy: [], chunkSpeech: [], latencyMs: 0)))
-        for scores in textScoring?.finish() ?? [] { observe(.textScores(scores)) }
-        return words
     }
+
+    /// Wall-clock arrival of a chunk's last sample.
+    mutating func arrival(of chunk: StreamingChunk, encoder: StreamingEncoding) -> Double {
+        let lastSample = (chunk.firstFrame + chunk.frameCount - 1) * encoder.samplesPerFrame + encoder.receptiveFieldSamples
+        while nextRead < reads.count - 1 && reads[nextRead].endSample < lastSample { nextRead += 1 }
+        return reads[nextRead].seconds
+    }
+
+    mutating func addLayerSums(frames: Int, sums: [[Double]], windowFrames: Int) {
+        layerSums.append((frames, sums))
+        var total = layerSums.reduce(0) { $0 + $1.frames }
+        while total - (layerSums.first?.frames ?? 0) >= windowFrames, layerSums.count > 1 {
+            total -= layerSums.removeFirst().frames
+        }
+    }
+
+    /// Mean hidden state per scored layer over the rolling window.
+    func pooledLayers() -> [[Float]] {
+        guard let first = layerSums.first else { return [] }
+        let frames = Double(layerSums.reduce(0) { $0 + $1.frames })
+        return first.sums.indices.map { i in
+            (0..<first.sums[i].count).map { j in Float(layerSums.reduce(0) { $0 + $1.sums[i][j] } / frames) }
+        }
+    }
+}
+
+/// A locked mailbox: another queue puts, the session's thread takes.
+final class Inbox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [T] = []
+    func put(_ item: T) { lock.lock(); items.append(item); lock.unlock() }
+    func takeAll() -> [T] { lock.lock(); defer { lock.unlock() }; let taken = items; items = []; return taken }
 }

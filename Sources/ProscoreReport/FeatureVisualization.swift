@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreUnits
 
 /// A picture of what an encoder layer learns: the spectrogram, and under it on the same
 /// time axis the layer's frame features projected to three principal components (shown
@@ -60,7 +61,7 @@ public struct FeatureVisualization {
             start = f
         }
         // Time axis.
-        let seconds = Double(frames) * 0.02
+        let seconds = Double(frames) * FrameGeometry.frameSeconds
         let step = [0.5, 1, 2, 5, 10, 30, 60].first { seconds / $0 <= 12 } ?? 120
         var t = 0.0
         while t <= seconds + 1e-9 {
@@ -115,7 +116,7 @@ public struct FeatureVisualization {
         (0..<frames).map { f in
             var re = [Double](repeating: 0, count: 512), im = [Double](repeating: 0, count: 512)
             for i in 0..<400 {
-                let j = f * 320 + i
+                let j = f * FrameGeometry.samplesPerFrame + i
                 let w = 0.5 - 0.5 * cos(2 * Double.pi * Double(i) / 399)
                 re[i] = j < x.count ? Double(x[j]) * w : 0
             }

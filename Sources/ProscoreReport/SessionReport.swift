@@ -1,5 +1,9 @@
 import Foundation
+import ProscoreModels
+import ProscorePipeline
+import ProscoreScoring
 import ProscoreStore
+import ProscoreUnits
 
 /// One self-contained HTML page for a stored session, with SVG plots drawn here: scores
 /// over time, loudness with pauses marked, the transcript on the same time axis with word
@@ -12,51 +16,67 @@ public struct SessionReport {
 
     public init(store: SessionStore, session id: Int64, pauseThresholdSeconds: Double = 0.25) throws {
         let s = try store.session(id)
-        let events = try store.events(session: id)
-        func object(_ e: SessionEvent) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) as? [String: Any] ?? [:] }
         var points: [Point] = []
+        var scorePoints: [(t: Double, scores: ProficiencyScores)] = []
         var energy: [Double] = [], speech: [Bool] = []
-        var words: [Word] = []
-        var textScores: [[String: Any]] = []
-        for e in events {
-            let o = object(e)
-            switch e.kind {
-            case "estimate":
-                let w = o["window"] as? [String: Any] ?? [:]
-                func d(_ k: String) -> Double { (w[k] as? Double) ?? Double(w[k] as? Int ?? 0) }
-                points.append(Point(t: e.audioSeconds, speechRate: d("speech_rate"), articulationRate: d("articulation_rate"),
-                                    phonation: d("phonation_time_ratio"), pausesPerMinute: d("silent_pauses_per_minute")))
-                let first = o["first_frame"] as? Int ?? energy.count
-                let e = (o["frame_energy_db"] as? [Double]) ?? []
-                let sp = (o["frame_speech"] as? [Bool]) ?? []
-                if first >= energy.count {
-                    energy += [Double](repeating: -90, count: first - energy.count) + e
-                    speech += [Bool](repeating: false, count: first - speech.count) + sp
-                }
-            case "word":
-                words.append(Word(text: o["text"] as? String ?? "", start: o["start_s"] as? Double ?? 0,
-                                  end: o["end_s"] as? Double ?? 0, confidence: o["confidence"] as? Double ?? 0))
-            case "text_scores":
-                textScores.append(o)
-            default: break
+        var lastEstimate: Estimate?
+        for e in try store.events(session: id, kind: .estimate) {
+            let estimate = try e.decode(Estimate.self)
+            lastEstimate = estimate
+            let w = estimate.window
+            points.append(Point(t: estimate.audioSeconds, speechRate: w.speechRate, articulationRate: w.articulationRate,
+                                phonation: w.phonationTimeRatio, pausesPerMinute: w.silentPausesPerMinute))
+            if let scores = estimate.scores { scorePoints.append((estimate.audioSeconds, scores)) }
+            if estimate.firstFrame >= energy.count {
+                energy += [Double](repeating: -90, count: estimate.firstFrame - energy.count) + estimate.frameEnergyDb.map(Double.init)
+                speech += [Bool](repeating: false, count: estimate.firstFrame - speech.count) + estimate.frameSpeech
             }
         }
-        let duration = max(points.last?.t ?? 0, Double(energy.count) * 0.02, 1)
-        let pauses = Self.pauses(speech, threshold: pauseThresholdSeconds)
-        let summary = s.summary.flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
-        let session = summary?["session"] as? [String: Any] ?? [:]
+        let transcribed = try store.events(session: id, kind: .word).map { try $0.decode(TranscribedWord.self) }
+        let words = transcribed.map { Word(text: $0.text, start: $0.startSeconds, end: $0.endSeconds, confidence: $0.confidence) }
+        let textScores = try store.events(session: id, kind: .textScores).map { try $0.decode(TextScores.self) }
+        let frameSeconds = FrameGeometry.frameSeconds
+        let duration = max(points.last?.t ?? 0, Double(energy.count) * frameSeconds, 1)
+        let pauses = SilentPauses.find(in: speech, thresholdSeconds: pauseThresholdSeconds)
+            .map { (Double($0.lowerBound) * frameSeconds, Double($0.upperBound) * frameSeconds) }
+        // A session that never ended (killed) has no summary: use what was stored.
+        let summary = try s.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
+            ?? SessionSummary(audioSeconds: lastEstimate?.audioSeconds ?? 0, words: transcribed, last: lastEstimate)
+        let session = summary.session
 
         var body = "<h1>Proscore session \(id)</h1>"
-        body += "<p class=meta>\(Self.escape(s.source)) · started \(s.startedAt) · \(s.endedAt == nil ? "<b>interrupted</b>" : "ended \(s.endedAt!)") · \(String(format: "%.1f", duration)) s of audio · \(s.droppedSamples) samples dropped</p>"
-        body += "<div class=cards>"
-        for (label, key, unit) in [("Speech rate", "speech_rate", "syl/s"), ("Articulation rate", "articulation_rate", "syl/s"),
-                                   ("Phonation", "phonation_time_ratio", "%"), ("Silent pauses", "silent_pauses_per_minute", "/min"),
-                                   ("Mean pause", "mean_pause_s", "s"), ("Mean length of run", "mean_length_of_run", "syl")] {
-            var v = (session[key] as? Double) ?? Double(session[key] as? Int ?? 0)
-            if unit == "%" { v *= 100 }
-            body += "<div class=card><div class=v>\(String(format: unit == "%" ? "%.0f" : "%.2f", v))<small> \(unit)</small></div><div class=l>\(label)</div></div>"
+        let status = s.status
+        body += "<p class=meta>\(Self.escape(s.source)) · started \(s.startedAt) · <b>\(status.rawValue)</b>\(s.error.map { " (" + Self.escape($0) + ")" } ?? "")\(s.endedAt.map { " · ended \($0)" } ?? "") · \(String(format: "%.1f", duration)) s of audio · \(s.droppedSamples) samples dropped</p>"
+        body += "<h2>Proficiency (0–10, the speechocean762 scale: 10 is native-like)</h2><div class=cards>"
+        if let scores = summary.scores {
+            for (name, value) in scores.present {
+                body += "<div class=card><div class=v>\(String(format: "%.1f", value))<small> / 10</small></div><div class=l>\(name)</div></div>"
+            }
+        } else {
+            body += "<div class=card><div class=v>—</div><div class=l>\(Self.escape(summary.unscoredReason ?? "no proficiency head"))</div></div>"
+        }
+        if let c = summary.completeness {
+            body += "<div class=card><div class=v>\(String(format: "%.1f", c))<small> / 10</small></div><div class=l>completeness</div></div>"
+        }
+        body += "</div><h2>Fluency measures (whole session)</h2><div class=cards>"
+        let measures: [(String, Double?, String, String)] = [
+            ("Speech rate", session?.speechRate, "syl/s", "%.2f"), ("Articulation rate", session?.articulationRate, "syl/s", "%.2f"),
+            ("Phonation", session.map { 100 * $0.phonationTimeRatio }, "%", "%.0f"),
+            ("Silent pauses", session?.silentPausesPerMinute, "/min", "%.2f"), ("Mean pause", session?.meanPauseSeconds, "s", "%.2f"),
+            ("Mean length of run", session?.meanLengthOfRun, "syl", "%.2f"),
+        ]
+        for (label, value, unit, format) in measures {
+            body += "<div class=card><div class=v>\(value.map { String(format: format, $0) } ?? "—")<small> \(unit)</small></div><div class=l>\(label)</div></div>"
         }
         body += "</div>"
+        if !scorePoints.isEmpty {
+            let colours = ["accuracy": "#1f77b4", "fluency": "#2ca02c", "prosodic": "#9467bd", "total": "#d62728"]
+            body += "<h2>Scores over time (rolling window, 0–10)</h2>" + Self.lineChart(
+                series: ProficiencyScores.names.compactMap { name in
+                    let series = scorePoints.compactMap { p in p.scores[name].map { (p.t, $0) } }
+                    return series.isEmpty ? nil : (name, colours[name]!, series)
+                }, duration: duration, unit: "0–10", fixedMaximum: 10)
+        }
         body += "<h2>Fluency over time (rolling window)</h2>" + Self.lineChart(
             series: [("speech rate", "#1f77b4", points.map { ($0.t, $0.speechRate) }),
                      ("articulation rate", "#ff7f0e", points.map { ($0.t, $0.articulationRate) })],
@@ -72,17 +92,22 @@ public struct SessionReport {
         }
         body += "</table>"
         if !textScores.isEmpty {
-            body += "<h2>Text scores</h2><table><tr><th>span s</th><th>words</th><th>relevance</th><th>coherence</th><th>lexical diversity</th></tr>"
+            body += "<h2>Text scores (0–10)</h2><table><tr><th>span s</th><th>words</th><th>relevance</th><th>coherence</th><th>lexical diversity</th></tr>"
             for t in textScores {
-                func f(_ k: String) -> String { (t[k] as? Double).map { String(format: "%.1f", $0) } ?? "—" }
-                body += "<tr><td>\(f("start_s"))–\(f("end_s"))</td><td>\(t["words"] ?? "")</td><td>\(f("relevance"))</td><td>\(f("coherence"))</td><td>\(f("lexical_diversity"))</td></tr>"
+                func f(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "—" }
+                body += "<tr><td>\(f(t.startSeconds))–\(f(t.endSeconds))</td><td>\(t.words)</td><td>\(f(t.relevance))</td><td>\(f(t.coherence))</td><td>\(f(t.lexicalDiversity))</td></tr>"
             }
             body += "</table>"
         }
         body += "<h2>Settings and model</h2><table>"
         body += "<tr><td>model</td><td>\(Self.escape(s.modelPath)) <small>(\(s.modelFingerprint))</small></td></tr>"
         if let settings = (try? JSONSerialization.jsonObject(with: Data(s.configuration.utf8))) as? [String: Any] {
-            for (k, v) in settings.sorted(by: { $0.key < $1.key }) { body += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape("\(v)"))</td></tr>" }
+            // Nested sections (the streaming window) are listed as section.key.
+            var rows: [(String, Any)] = []
+            for (k, v) in settings {
+                if let section = v as? [String: Any] { rows += section.map { ("\(k).\($0.key)", $0.value) } } else { rows.append((k, v)) }
+            }
+            for (k, v) in rows.sorted(by: { $0.0 < $1.0 }) { body += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape("\(v)"))</td></tr>" }
         }
         body += "</table>"
         html = """
@@ -94,23 +119,6 @@ public struct SessionReport {
             td,th{border-bottom:1px solid #eee;padding:2px 10px;text-align:left} svg{display:block;background:#fafafa;border:1px solid #eee}
             </style></head><body>\(body)</body></html>
             """
-    }
-
-    /// Silent runs of at least `threshold` seconds between speech frames, as (start, end) seconds.
-    static func pauses(_ speech: [Bool], threshold: Double) -> [(Double, Double)] {
-        var result: [(Double, Double)] = []
-        var runStart: Int?
-        var seenSpeech = false
-        for (i, s) in speech.enumerated() {
-            if s {
-                if let r = runStart, seenSpeech, Double(i - r) * 0.02 >= threshold { result.append((Double(r) * 0.02, Double(i) * 0.02)) }
-                runStart = nil
-                seenSpeech = true
-            } else if runStart == nil {
-                runStart = i
-            }
-        }
-        return result
     }
 
     static let width = 960.0, height = 180.0, left = 48.0, bottom = 24.0
@@ -130,8 +138,9 @@ public struct SessionReport {
         return s
     }
 
-    static func lineChart(series: [(String, String, [(Double, Double)])], duration: Double, unit: String) -> String {
-        let maxValue = max(1, series.flatMap { $0.2.map(\.1) }.max() ?? 1) * 1.1
+    static func lineChart(series: [(String, String, [(Double, Double)])], duration: Double, unit: String,
+                          fixedMaximum: Double? = nil) -> String {
+        let maxValue = fixedMaximum ?? max(1, series.flatMap { $0.2.map(\.1) }.max() ?? 1) * 1.1
         func y(_ v: Double) -> Double { 8 + (height - bottom - 8) * (1 - v / maxValue) }
         var s = "<svg width=\"\(width)\" height=\"\(height)\" xmlns=\"http://www.w3.org/2000/svg\">"
         s += axis(duration: duration, yLabels: [(y(0), "0"), (y(maxValue / 2), String(format: "%.1f", maxValue / 2)), (y(maxValue), String(format: "%.1f", maxValue))])
@@ -151,7 +160,7 @@ public struct SessionReport {
             s += "<rect x=\"\(x(a, duration))\" y=\"8\" width=\"\(max(1, x(b, duration) - x(a, duration)))\" height=\"\(height - bottom - 8)\" fill=\"#f4b6b6\" opacity=\"0.6\"/>"
         }
         s += axis(duration: duration, yLabels: [(y(0), "0 dB"), (y(-40), "-40"), (y(-80), "-80")])
-        let path = energy.enumerated().map { String(format: "%.1f,%.1f", x(Double($0.offset) * 0.02, duration), y($0.element)) }.joined(separator: " ")
+        let path = energy.enumerated().map { String(format: "%.1f,%.1f", x(Double($0.offset) * FrameGeometry.frameSeconds, duration), y($0.element)) }.joined(separator: " ")
         s += "<polyline fill=\"none\" stroke=\"#444\" stroke-width=\"1\" points=\"\(path)\"/>"
         s += "<text x=\"\(width - 12)\" y=\"17\" font-size=\"11\" text-anchor=\"end\" fill=\"#a33\">\(pauses.count) silent pauses shaded</text></svg>"
         return s

@@ -1,3 +1,4 @@
+import ProscoreUnits
 /// A word as the fluency measures need it: text and timing in seconds.
 public struct TimedWord: Sendable, Equatable {
     public var text: String
@@ -63,7 +64,7 @@ public struct FluencyAnalyzer: Sendable {
     public var pauseThresholdSeconds: Double
     public var frameSeconds: Double
 
-    public init(syllableCounter: SyllableCounter, pauseThresholdSeconds: Double = 0.25, frameSeconds: Double = 0.02) {
+    public init(syllableCounter: SyllableCounter, pauseThresholdSeconds: Double = 0.25, frameSeconds: Double = FrameGeometry.frameSeconds) {
         self.syllableCounter = syllableCounter
         self.pauseThresholdSeconds = pauseThresholdSeconds
         self.frameSeconds = frameSeconds
@@ -80,21 +81,9 @@ public struct FluencyAnalyzer: Sendable {
         let lexical = inSpan.filter { !Self.filledPauses.contains($0.text.uppercased()) }
         let syllables = lexical.reduce(0) { $0 + syllableCounter.syllables($1.text) }
 
-        // Silent pauses: silent runs of at least the threshold with speech on both sides.
-        var pauses: [Double] = []
-        var phonationFrames = 0
-        var run = 0
-        var seenSpeech = false
-        for f in start..<end {
-            if speech[f] {
-                if seenSpeech && Double(run) * frameSeconds >= pauseThresholdSeconds { pauses.append(Double(run) * frameSeconds) }
-                run = 0
-                seenSpeech = true
-                phonationFrames += 1
-            } else {
-                run += 1
-            }
-        }
+        let pauses = SilentPauses.find(in: speech, range: start..<end, thresholdSeconds: pauseThresholdSeconds,
+                                       frameSeconds: frameSeconds).map { Double($0.count) * frameSeconds }
+        let phonationFrames = speech[start..<end].reduce(0) { $0 + ($1 ? 1 : 0) }
         let phonation = Double(phonationFrames) * frameSeconds
         let minutes = max(span, 1e-9) / 60
         var repetitions = 0

@@ -1,6 +1,26 @@
 import Foundation
 import GRDB
 
+/// How a session stands. `running` while a process writes it; the others are final.
+public enum SessionStatus: String, Codable, Sendable, CaseIterable {
+    case running
+    /// The source ended and everything was scored.
+    case complete
+    /// Ended by the user (Ctrl-C, SIGTERM, `stop`) before the source ended.
+    case stopped
+    /// The process died while the session was running (read back, never written).
+    case interrupted
+    /// An error ended it; `SessionRecord.error` says which.
+    case failed
+}
+
+/// The kinds of stored events; the payload of each is the pipeline's Codable value of
+/// the same name.
+public enum SessionEventKind: String, Codable, Sendable, CaseIterable {
+    case estimate, word, utterance
+    case textScores = "text_scores"
+}
+
 /// A session as listed: when, from what, with which model, and how it ended.
 public struct SessionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "session"
@@ -9,31 +29,52 @@ public struct SessionRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var endedAt: Date?
     public var source: String
     public var modelPath: String
-    /// Fingerprint of the model files (size, config.json and the safetensors header).
+    /// Fingerprint of the model files (see `CheckpointFingerprint`).
     public var modelFingerprint: String
     /// The settings used, as JSON.
     public var configuration: String
     public var droppedSamples: Int
     /// The final summary, as JSON (nil while running, or if the process died).
     public var summary: String?
+    /// As stored: `running` for a session whose process may have died since (see `status`).
+    public var storedStatus: SessionStatus
+    /// Why a `failed` session failed.
+    public var error: String?
+    /// The writing process, to tell a running session from an interrupted one.
+    public var processId: Int32?
+    public var hostName: String?
+    /// Seconds of audio processed when it ended (stopped or failed sessions included).
+    public var processedSeconds: Double?
+
+    /// `interrupted` for a session stored as running whose process is gone.
+    public var status: SessionStatus {
+        guard storedStatus == .running else { return storedStatus }
+        guard let pid = processId, hostName == nil || hostName == ProcessInfo.processInfo.hostName else { return .interrupted }
+        return kill(pid, 0) == 0 || errno == EPERM ? .running : .interrupted
+    }
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
-        case id, source, configuration, summary
+        case id, source, configuration, summary, error
         case startedAt = "started_at", endedAt = "ended_at", modelPath = "model_path"
         case modelFingerprint = "model_fingerprint", droppedSamples = "dropped_samples"
+        case storedStatus = "status", processId = "pid", hostName = "host", processedSeconds = "processed_s"
     }
 }
 
-/// One stored event of a session: an estimate, a word, an utterance or text scores, as JSON.
+/// One stored event of a session, its payload as JSON.
 public struct SessionEvent: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "event"
     public var id: Int64?
     public var sessionId: Int64
-    /// "estimate", "word", "utterance" or "text_scores".
-    public var kind: String
+    public var kind: SessionEventKind
     /// Seconds of audio into the session the event refers to.
     public var audioSeconds: Double
     public var payload: String
+
+    /// The payload decoded as `type`.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(payload.utf8))
+    }
 
     enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, kind, payload
@@ -43,36 +84,66 @@ public struct SessionEvent: Codable, Sendable, Equatable, FetchableRecord, Persi
 
 public struct StoreError: Error, CustomStringConvertible, LocalizedError {
     public let detail: String
+    public init(detail: String) { self.detail = detail }
     public var description: String { detail }
     public var errorDescription: String? { detail }
 }
 
 /// Sessions in SQLite (WAL), under `$XDG_DATA_HOME/proscore` unless told otherwise. Every
 /// event is committed as it is added, so a killed process loses at most the one in flight.
+/// Several processes may write one store at once: writers wait for each other (busy
+/// timeout) and retry, so none loses an event.
 public final class SessionStore: @unchecked Sendable {
     public let path: String
+    public let isReadOnly: Bool
     private let queue: DatabaseQueue
+    /// How long a writer waits for another's transaction before retrying.
+    static let busyTimeoutSeconds = 5.0
+    static let writeAttempts = 6
 
-    /// `$PROSCORE_STORE`, else `$XDG_DATA_HOME/proscore/sessions.sqlite`, else
-    /// `~/.local/share/proscore/sessions.sqlite`.
-    public static var defaultPath: String {
+    /// Where the default store is and what decided it: `$PROSCORE_STORE`, else
+    /// `$XDG_DATA_HOME/proscore/sessions.sqlite`, else `$HOME/.local/share/proscore/…`.
+    public static var defaultLocation: (path: String, origin: String) {
         let env = ProcessInfo.processInfo.environment
-        if let explicit = env["PROSCORE_STORE"], !explicit.isEmpty { return explicit }
-        let base = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
-        return ((base as NSString).appendingPathComponent("proscore") as NSString).appendingPathComponent("sessions.sqlite")
+        if let explicit = env["PROSCORE_STORE"], !explicit.isEmpty { return (explicit, "$PROSCORE_STORE") }
+        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return (xdg + "/proscore/sessions.sqlite", "$XDG_DATA_HOME") }
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (home + "/.local/share/proscore/sessions.sqlite", "$HOME")
     }
 
-    public init(path: String = SessionStore.defaultPath) throws {
+    public static var defaultPath: String { defaultLocation.path }
+
+    /// Opens (creating when writable) the store at `path`. `readOnly` opens an existing
+    /// store for listing and reports without writing to it (a store on read-only media, or
+    /// someone else's). `origin` names where the path came from, for error messages.
+    public init(path: String = SessionStore.defaultPath, readOnly: Bool = false, origin: String = "--store") throws {
+        guard !path.isEmpty else { throw StoreError(detail: "The session store path is empty; pass --store FILE or set PROSCORE_STORE.") }
         self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fm = FileManager.default
         var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
+        var readOnlyNow = readOnly
+        if !readOnly, fm.fileExists(atPath: path), !fm.isWritableFile(atPath: path) { readOnlyNow = true }
+        if readOnlyNow {
+            guard fm.fileExists(atPath: path) else {
+                throw StoreError(detail: "\(path): no session store here yet (nothing has been recorded); \(origin) names another.")
+            }
+            configuration.readonly = true
+        } else {
+            do {
+                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError(detail: "\(path): cannot create its folder (\(Self.reason(error))); \(origin) must name a writable file.")
+            }
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        }
+        isReadOnly = readOnlyNow
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
-            throw StoreError(detail: "\(path): cannot open the session store (\(error)). Set PROSCORE_STORE to a writable file.")
+            throw StoreError(detail: "\(path): cannot open the session store (\(Self.reason(error))); \(origin) must name a writable SQLite file.")
         }
+        if readOnlyNow { return }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "session") { t in
@@ -94,24 +165,47 @@ public final class SessionStore: @unchecked Sendable {
                 t.column("payload", .text).notNull()
             }
         }
-        try migrator.migrate(queue)
+        migrator.registerMigration("v2 status") { db in
+            try db.alter(table: "session") { t in
+                t.add(column: "status", .text).notNull().defaults(to: SessionStatus.complete.rawValue)
+                t.add(column: "error", .text)
+                t.add(column: "pid", .integer)
+                t.add(column: "host", .text)
+                t.add(column: "processed_s", .double)
+            }
+            // Sessions of v1 that never ended: their process is long gone.
+            try db.execute(sql: "UPDATE session SET status = ? WHERE ended_at IS NULL", arguments: [SessionStatus.interrupted.rawValue])
+        }
+        do {
+            try migrator.migrate(queue)
+        } catch {
+            throw StoreError(detail: "\(path): cannot prepare the session store (\(Self.reason(error))).")
+        }
     }
 
-    /// Starts a session; returns its id.
-    public func begin(source: String, modelPath: String, configuration: String) throws -> Int64 {
-        try queue.write { db in
-            let record = SessionRecord(id: nil, startedAt: Date(), endedAt: nil, source: source, modelPath: modelPath,
-                                       modelFingerprint: Self.fingerprint(modelDirectory: modelPath),
-                                       configuration: configuration, droppedSamples: 0, summary: nil)
+    /// Starts a session as `running` for this process; returns its id.
+    public func begin(source: String, modelPath: String, modelFingerprint: String, configuration: String) throws -> Int64 {
+        try requireWritable()
+        return try write { db in
+            let record = SessionRecord(
+                id: nil, startedAt: Date(), endedAt: nil, source: source, modelPath: modelPath,
+                modelFingerprint: modelFingerprint, configuration: configuration, droppedSamples: 0, summary: nil,
+                storedStatus: .running, error: nil, processId: getpid(), hostName: ProcessInfo.processInfo.hostName,
+                processedSeconds: nil)
             try record.insert(db)
             return db.lastInsertedRowID
         }
     }
 
-    /// Adds one event in its own transaction (committed on return).
-    public func append(session: Int64, kind: String, audioSeconds: Double, payload: some Encodable, droppedSamples: Int? = nil) throws {
+    /// Adds one event in its own transaction (committed on return). Fails with a clear
+    /// error when the session was deleted meanwhile.
+    public func append(session: Int64, kind: SessionEventKind, audioSeconds: Double, payload: some Encodable,
+                       droppedSamples: Int? = nil) throws {
         let json = String(decoding: try JSONEncoder.sorted.encode(payload), as: UTF8.self)
-        try queue.write { db in
+        try write { db in
+            guard try SessionRecord.exists(db, key: session) else {
+                throw StoreError(detail: "session \(session) was deleted from \(self.path) while it was running; nothing more is recorded.")
+            }
             try SessionEvent(id: nil, sessionId: session, kind: kind, audioSeconds: audioSeconds, payload: json).insert(db)
             if let droppedSamples {
                 try db.execute(sql: "UPDATE session SET dropped_samples = ? WHERE id = ?", arguments: [droppedSamples, session])
@@ -119,12 +213,16 @@ public final class SessionStore: @unchecked Sendable {
         }
     }
 
-    /// Ends a session with its summary.
-    public func end(session: Int64, summary: some Encodable, droppedSamples: Int) throws {
-        let json = String(decoding: try JSONEncoder.sorted.encode(summary), as: UTF8.self)
-        try queue.write { db in
-            try db.execute(sql: "UPDATE session SET ended_at = ?, summary = ?, dropped_samples = ? WHERE id = ?",
-                           arguments: [Date(), json, droppedSamples, session])
+    /// Ends a session: its final status, summary (absent when there is none) and, for a
+    /// failed one, the error.
+    public func end(session: Int64, status: SessionStatus, summary: (some Encodable)?, processedSeconds: Double,
+                    droppedSamples: Int, error: String? = nil) throws {
+        precondition(status != .running && status != .interrupted, "a session ends complete, stopped or failed")
+        let json = try summary.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
+        try write { db in
+            try db.execute(
+                sql: "UPDATE session SET ended_at = ?, summary = ?, dropped_samples = ?, status = ?, error = ?, processed_s = ? WHERE id = ?",
+                arguments: [Date(), json, droppedSamples, status.rawValue, error, processedSeconds, session])
         }
     }
 
@@ -134,45 +232,73 @@ public final class SessionStore: @unchecked Sendable {
     }
 
     public func sessions() throws -> [SessionRecord] {
-        try queue.read { db in try SessionRecord.order(Column("id").desc).fetchAll(db) }
+        try read { db in try SessionRecord.order(Column("id").desc).fetchAll(db) }
     }
 
     public func session(_ id: Int64) throws -> SessionRecord {
-        guard let s = try queue.read({ db in try SessionRecord.fetchOne(db, key: id) }) else {
+        guard let s = try read({ db in try SessionRecord.fetchOne(db, key: id) }) else {
             throw StoreError(detail: "No session \(id) in \(path); `proscore sessions list` shows them.")
         }
         return s
     }
 
-    public func events(session: Int64, kind: String? = nil) throws -> [SessionEvent] {
-        try queue.read { db in
+    public func events(session: Int64, kind: SessionEventKind? = nil) throws -> [SessionEvent] {
+        try read { db in
             var request = SessionEvent.filter(Column("session_id") == session)
-            if let kind { request = request.filter(Column("kind") == kind) }
+            if let kind { request = request.filter(Column("kind") == kind.rawValue) }
             return try request.order(Column("id")).fetchAll(db)
         }
     }
 
+    /// The last event of `kind` (the session's latest estimate, say), without reading the rest.
+    public func lastEvent(session: Int64, kind: SessionEventKind) throws -> SessionEvent? {
+        try read { db in
+            try SessionEvent.filter(Column("session_id") == session && Column("kind") == kind.rawValue)
+                .order(Column("id").desc).fetchOne(db)
+        }
+    }
+
     public func delete(session id: Int64) throws {
+        try requireWritable()
         _ = try self.session(id)
-        try queue.write { db in
+        try write { db in
             try db.execute(sql: "DELETE FROM event WHERE session_id = ?", arguments: [id])
             _ = try SessionRecord.deleteOne(db, key: id)
         }
     }
 
-    /// Size of the weights, config.json and the safetensors header, hashed (FNV-1a 64):
-    /// tells two checkpoints apart without reading hundreds of megabytes.
-    public static func fingerprint(modelDirectory: String) -> String {
-        var h: UInt64 = 0xcbf29ce484222325
-        func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 } }
-        let weights = (modelDirectory as NSString).appendingPathComponent("model.safetensors")
-        if let size = (try? FileManager.default.attributesOfItem(atPath: weights))?[.size] as? Int { mix(String(size).utf8) }
-        if let config = FileManager.default.contents(atPath: (modelDirectory as NSString).appendingPathComponent("config.json")) { mix(config) }
-        if let handle = FileHandle(forReadingAtPath: weights) {
-            mix(handle.readData(ofLength: 1 << 16))
-            try? handle.close()
+    // MARK: - Access with waiting and retry
+
+    private func requireWritable() throws {
+        if isReadOnly { throw StoreError(detail: "\(path) is read-only here: sessions can be listed and reported, not recorded or deleted.") }
+    }
+
+    /// A write transaction, retried when another process holds the lock past the busy timeout.
+    private func write<T>(_ body: @escaping (Database) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try queue.write(body)
+            } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED)
+                && attempt < Self.writeAttempts {
+                attempt += 1
+                usleep(useconds_t(20_000 * attempt))
+            }
         }
-        return String(format: "%016llx", h)
+    }
+
+    private func read<T>(_ body: @escaping (Database) throws -> T) throws -> T {
+        do { return try queue.read(body) } catch let error as DatabaseError {
+            throw StoreError(detail: "\(path): cannot read the session store (\(Self.reason(error))).")
+        }
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        if let e = error as? CocoaError, let underlying = e.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
+        }
+        return (error as NSError).localizedDescription
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Numerically stable softmax over each row of `x` (`rows × columns`), in place.
 public enum Softmax {
     public static func rows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
@@ -35,5 +37,35 @@ public enum Softmax {
         }
         let inv = 1 / s
         for j in 0..<n { row[j] *= inv }
+    }
+}
+
+/// What CTC decoding and speech detection read from each frame of `[frames, vocab]`
+/// logits: the best token, its softmax posterior and the posterior of one chosen token
+/// (the blank), without materialising the softmax.
+public struct FramePosteriors: Sendable, Equatable {
+    public var best: [Int]
+    public var bestPosterior: [Float]
+    public var chosenPosterior: [Float]
+
+    /// `chosen` is the token whose posterior is wanted besides the best (the blank).
+    public init(logits: Tensor, chosen: Int) {
+        let (frames, v) = (logits.shape[0], logits.shape[1])
+        best = [Int](repeating: 0, count: frames)
+        bestPosterior = [Float](repeating: 0, count: frames)
+        chosenPosterior = [Float](repeating: 0, count: frames)
+        logits.scalars.withUnsafeBufferPointer { x in
+            for t in 0..<frames {
+                let row = x.baseAddress! + t * v
+                var b = 0
+                var m = -Float.infinity
+                for j in 0..<v where row[j] > m { m = row[j]; b = j }
+                var sum: Float = 0
+                for j in 0..<v { sum += Foundation.exp(row[j] - m) }
+                best[t] = b
+                bestPosterior[t] = 1 / sum
+                chosenPosterior[t] = chosen < v ? Foundation.exp(row[chosen] - m) / sum : 0
+            }
+        }
     }
 }

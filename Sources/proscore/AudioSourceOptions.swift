@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ProscoreAudio
+import ProscoreUnits
 
 extension ReplaySpeed: ExpressibleByArgument {
     /// `1`, `4`, `0.5` (× real time) or `max`.
@@ -9,28 +10,32 @@ extension ReplaySpeed: ExpressibleByArgument {
         guard let factor = Double(argument), factor > 0, factor <= 1000 else { return nil }
         self = .paced(factor: factor)
     }
+
+    public static var defaultCompletionKind: CompletionKind { .list(["1", "2", "4", "max"]) }
 }
 
-/// Where audio comes from: a live ALSA device or a recording replayed as a stream.
+/// Where audio comes from: a live ALSA device or a recording replayed as a stream, and
+/// how. Shared by `record`, `replay` and `live`. Values that may look like options
+/// (`--offset -5`) are read as values, so that they get a clear range error.
 struct AudioSourceOptions: ParsableArguments {
     @Option(help: "ALSA capture device (default, hw:X,Y, plughw:X,Y or a PCM from the ALSA configuration).")
     var device: String?
     @Option(help: "Replay this recording as a stream instead of capturing (any format libsndfile reads).")
     var file: String?
-    @Option(help: "Replay speed: 1 = real time, 4 = four times faster, max = as fast as it is consumed.")
+    @Option(parsing: .unconditional, help: "Replay speed: 1 = real time, 4 = four times faster (0.001–1000), max = as fast as it is consumed.")
     var speed: ReplaySpeed = .paced(factor: 1)
-    @Option(help: "Start the replay this many seconds into the recording.") var offset: Double = 0
-    @Option(help: "Replay or capture at most this many seconds.") var duration: Double?
+    @Option(parsing: .unconditional, help: "Start the replay this many seconds into the recording.") var offset: Double = 0
+    @Option(parsing: .unconditional, help: "Replay or capture at most this many seconds.") var duration: Double?
     @Option(help: "Capture period in milliseconds.") var periodMs: Double = 20
     @Option(help: "ALSA buffer in milliseconds.") var bufferMs: Double = 160
-    @Option(help: "Capture rate to ask the device for, in Hz (converted to 16 kHz).") var rate: Int = 16_000
+    @Option(help: "Capture rate to ask the device for, in Hz (converted to 16 kHz).") var rate: Int = FrameGeometry.sampleRate
     @Option(help: "File with extra ALSA configuration defining PCMs.") var alsaConfig: String?
     @Option(help: "Ring buffer between capture and processing, in seconds.") var ringSeconds: Double = 10
 
     func validate() throws {
         if device != nil && file != nil { throw ValidationError("Give --device or --file, not both.") }
-        if offset < 0 { throw ValidationError("--offset must not be negative.") }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive.") }
+        if !offset.isFinite || offset < 0 { throw ValidationError("--offset must be 0 or more seconds (got \(offset)).") }
+        if let duration, !(duration.isFinite && duration > 0) { throw ValidationError("--duration must be more than 0 seconds (got \(duration)).") }
         if !(1...1000).contains(periodMs) || !(2...10_000).contains(bufferMs) || bufferMs < 2 * periodMs {
             throw ValidationError("--period-ms must be 1–1000 and --buffer-ms at least twice it (2–10000).")
         }
@@ -41,11 +46,14 @@ struct AudioSourceOptions: ParsableArguments {
         }
     }
 
-    /// The configured source (not started).
-    func makeSource() throws -> AudioSource {
-        if let file {
-            return try RecordingSource(path: file, speed: speed, offsetSeconds: offset, durationSeconds: duration)
-        }
+    /// A recording replayed with these options (not started).
+    func recording(_ path: String) throws -> RecordingSource {
+        guard FileManager.default.fileExists(atPath: path) else { throw AudioFileError.missing(path: path) }
+        return try RecordingSource(path: path, speed: speed, offsetSeconds: offset, durationSeconds: duration)
+    }
+
+    /// A capture from `device` (or the default) with these options (not started).
+    func capture() throws -> AlsaCaptureSource {
         var settings = AlsaCaptureSettings(device: device ?? "default")
         settings.sampleRate = rate
         settings.periodFrames = max(16, Int(periodMs / 1000 * Double(rate)))
@@ -54,5 +62,11 @@ struct AudioSourceOptions: ParsableArguments {
         let capture = AlsaCaptureSource(settings: settings)
         if let duration { capture.frameLimit = Int(duration * Double(rate)) }
         return capture
+    }
+
+    /// The configured source (not started): the file when one is given, else the device.
+    func makeSource() throws -> AudioSource {
+        if let file { return try recording(file) }
+        return try capture()
     }
 }

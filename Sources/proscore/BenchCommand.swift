@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import ProscoreCheckpoint
 import ProscoreModels
+import ProscorePipeline
 import ProscoreTensor
+import ProscoreUnits
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -99,8 +101,8 @@ enum BenchModel {
     }
 
     static func audio(seconds: Double) -> [Float] {
-        (0..<Int(seconds * 16_000)).map { i -> Float in
-            let t = Float(i) / 16_000
+        (0..<FrameGeometry.samples(seconds: seconds)).map { i -> Float in
+            let t = Float(i) / Float(FrameGeometry.sampleRate)
             return 0.3 * sin(2 * .pi * 150 * t) * (0.6 + 0.4 * sin(2 * .pi * 4 * t)) + 0.01 * sin(Float(i &* 7919 % 1000))
         }
     }

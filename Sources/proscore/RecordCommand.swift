@@ -1,49 +1,80 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import ProscoreAudio
+import ProscoreUnits
 
-/// Audio in, end to end: source → ring buffer → consumer, saved as FLAC.
+/// Audio in, end to end: source → ring buffer → consumer, saved as FLAC or WAV.
 struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "Capture from a device (or replay a recording) through the ring buffer and save it as FLAC.",
-        discussion: "Stops at the end of the recording, after --duration, or on Ctrl-C; what was captured is kept.")
+        abstract: "Capture from a device (or replay a recording) through the ring buffer and save it as FLAC or WAV.",
+        discussion: """
+            Stops at the end of the recording, after --duration, or on Ctrl-C/SIGTERM; what was captured is kept. \
+            The file is written beside --out and moved there at the end, so an existing file is never truncated \
+            by a capture that fails; an existing --out is refused unless --overwrite.
+            """)
 
     @OptionGroup var source: AudioSourceOptions
-    @Option(help: "Output FLAC file (16 kHz mono).") var out: String = "capture.flac"
+    @Option(help: "Output file, 16 kHz mono 16-bit: .flac or .wav.") var out: String = "capture.flac"
+    @Flag(help: "Replace --out if it exists.") var overwrite = false
     @Flag(help: "Print one JSON summary line on stdout.") var json = false
 
+    func validate() throws {
+        if (try? AudioFileSink.format(forPath: out)) == nil { throw ValidationError("--out \(out): name the output .flac or .wav.") }
+        if let file = source.file, Self.sameFile(file, out) {
+            throw ValidationError("--out \(out) is the recording being replayed; choose another output file.")
+        }
+    }
+
+    /// Whether two paths name one file (the same path, or the same inode).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        let ua = URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath()
+        let ub = URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
+        if ua.path == ub.path { return true }
+        var sa = stat(), sb = stat()
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
     func run() throws {
+        let trap = SignalTrap()
+        defer { trap.cancel() }
+        try OutputFile.check(out, overwrite: overwrite)
         let ring = AudioRingBuffer(seconds: source.ringSeconds)
         let audioSource = try source.makeSource()
-        let sink = try AudioFileSink(path: out)
-        // Ctrl-C stops the source; the loop below then drains the ring and closes the file.
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { audioSource.stop() }
-        interrupt.resume()
+        trap.onStop { audioSource.stop() }
         let started = Date()
+        // The device (or file) opens first: a source that fails leaves --out untouched.
         try audioSource.start(into: ring)
+        let sink: AudioFileSink
+        do { sink = try AudioFileSink(path: out, overwrite: overwrite) } catch {
+            audioSource.stop()
+            throw error
+        }
         var buffer = [Float](repeating: 0, count: 1_600)
         var peak: Float = 0
+        var writeError: Error?
         while !ring.isFinished {
             ring.waitForData(timeoutSeconds: 0.1)
             let n = buffer.withUnsafeMutableBufferPointer { ring.read(into: $0) }
-            guard n > 0 else { continue }
-            try buffer.withUnsafeBufferPointer { try sink.append(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+            guard n > 0, writeError == nil else { continue }
+            do { try buffer.withUnsafeBufferPointer { try sink.append(UnsafeBufferPointer(rebasing: $0[0..<n])) } } catch {
+                writeError = error
+                audioSource.stop()
+            }
             for i in 0..<n { peak = max(peak, abs(buffer[i])) }
         }
-        sink.close()
-        interrupt.cancel()
+        // Whatever was captured is kept, even when the source or the disk failed part-way.
+        try sink.finish()
+        if let writeError { throw writeError }
         let stats = audioSource.statistics
-        let seconds = Double(sink.framesWritten) / 16_000
+        let seconds = FrameGeometry.seconds(samples: sink.framesWritten)
+        if let warning = stats.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         if json {
             let summary: [String: Any] = [
                 "source": audioSource.name, "out": out, "seconds": seconds, "samples": sink.framesWritten,
                 "dropped_samples": ring.droppedSamples, "overruns": stats.overruns,
                 "wall_seconds": Date().timeIntervalSince(started), "peak": peak,
-                "end_reason": stats.endReason ?? "finished",
+                "end_reason": stats.endReason ?? (trap.stopRequested ? "stopped" : "finished"),
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
         } else {

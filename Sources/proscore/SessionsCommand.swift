@@ -1,12 +1,47 @@
 import ArgumentParser
 import Foundation
+import ProscoreModels
+import ProscorePipeline
 import ProscoreReport
 import ProscoreStore
 
-/// `--store`, shared by the sessions subcommands.
+/// `--store`, shared by every command that reads or writes sessions.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Session store; default $PROSCORE_STORE or $XDG_DATA_HOME/proscore/sessions.sqlite.") var store: String?
-    func open() throws -> SessionStore { try SessionStore(path: store ?? SessionStore.defaultPath) }
+    @Option(help: "Session store (SQLite); default $PROSCORE_STORE, else $XDG_DATA_HOME/proscore/sessions.sqlite, else ~/.local/share/proscore/sessions.sqlite.")
+    var store: String?
+
+    /// The store named by --store or the environment, for writing.
+    func open() throws -> SessionStore {
+        if let store { return try SessionStore(path: store, origin: "--store") }
+        let location = SessionStore.defaultLocation
+        return try SessionStore(path: location.path, origin: location.origin == "$PROSCORE_STORE" ? "PROSCORE_STORE" : "--store (or PROSCORE_STORE)")
+    }
+
+    /// The same store for reading only (works on a store this user cannot write).
+    func openForReading() throws -> SessionStore {
+        let path = store ?? SessionStore.defaultPath
+        return try SessionStore(path: path, readOnly: true, origin: store != nil ? "--store" : "--store (or PROSCORE_STORE)")
+    }
+}
+
+/// A stored session read back with its typed events.
+struct StoredSession {
+    let record: SessionRecord
+    let estimates: [Estimate]
+    let words: [TranscribedWord]
+    let summary: SessionSummary?
+
+    init(store: SessionStore, id: Int64) throws {
+        record = try store.session(id)
+        estimates = try store.events(session: id, kind: .estimate).map { try $0.decode(Estimate.self) }
+        words = try store.events(session: id, kind: .word).map { try $0.decode(TranscribedWord.self) }
+        summary = try record.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
+    }
+
+    /// The summary, or for a session that never ended one made from what was stored.
+    var effectiveSummary: SessionSummary {
+        summary ?? SessionSummary(audioSeconds: estimates.last?.audioSeconds ?? 0, words: words, last: estimates.last)
+    }
 }
 
 struct SessionsCommand: ParsableCommand {
@@ -16,44 +51,67 @@ struct SessionsCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One line per session, newest first.")
+        @Flag(help: "One JSON object per session on stdout.") var json = false
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let formatter = ISO8601DateFormatter()
-            let sessions = try store.open()
-            for s in try sessions.sessions() {
-                let estimates = try sessions.events(session: s.id!, kind: "estimate")
-                let seconds = estimates.last?.audioSeconds ?? 0
-                let state = s.endedAt == nil ? "interrupted" : "complete"
-                print(String(format: "%4lld  %@  %7.1f s  %-11@  %@", s.id!, formatter.string(from: s.startedAt), seconds,
-                             state as NSString, s.source))
+            let sessions = try store.openForReading()
+            let records = try sessions.sessions()
+            if !json {
+                print("  id  started               audio s  status       total  source")
+                if records.isEmpty { print("  (no sessions yet in \(sessions.path))") }
+            }
+            for s in records {
+                let last = try sessions.lastEvent(session: s.id!, kind: .estimate).map { try $0.decode(Estimate.self) }
+                let summary = try s.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
+                let seconds = summary?.audioSeconds ?? last?.audioSeconds ?? 0
+                let total = (summary?.scores ?? last?.scores)?.total
+                if json {
+                    var object: [String: Any] = ["id": s.id!, "started_at": formatter.string(from: s.startedAt), "audio_s": seconds,
+                                                 "status": s.status.rawValue, "source": s.source, "model": s.modelPath]
+                    if let total { object["total"] = total }
+                    if let error = s.error { object["error"] = error }
+                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                } else {
+                    print(String(format: "%4lld  %@  %7.1f  %-11@  %5@  %@", s.id!, formatter.string(from: s.startedAt), seconds,
+                                 s.status.rawValue as NSString, (total.map { String(format: "%.1f", $0) } ?? "—") as NSString, s.source))
+                }
             }
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A session's settings, transcript and final measures.")
+        static let configuration = CommandConfiguration(abstract: "A session's settings, transcript, scores and final measures.")
         @Argument(help: "Session id.") var id: Int64
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let sessions = try store.open()
-            let s = try sessions.session(id)
+            let sessions = try store.openForReading()
+            let stored = try StoredSession(store: sessions, id: id)
+            let s = stored.record
             print("session        \(id)")
+            print("status         \(s.status.rawValue)" + (s.error.map { " (\($0))" } ?? ""))
             print("source         \(s.source)")
             print("model          \(s.modelPath) (\(s.modelFingerprint))")
             print("started        \(s.startedAt)")
-            print("ended          \(s.endedAt.map { "\($0)" } ?? "— (interrupted; events up to the last one are kept)")")
+            print("ended          \(s.endedAt.map { "\($0)" } ?? "— (events up to the last one are kept)")")
             print("settings       \(s.configuration)")
             print("dropped audio  \(s.droppedSamples) samples")
-            let estimates = try sessions.events(session: id, kind: "estimate")
-            print("estimates      \(estimates.count), up to \(String(format: "%.1f", estimates.last?.audioSeconds ?? 0)) s")
-            let utterances = try sessions.events(session: id, kind: "utterance").compactMap { e -> String? in
-                (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8)) as? [String: Any])?["words"]
-                    .flatMap { $0 as? [[String: Any]] }?.compactMap { $0["text"] as? String }.joined(separator: " ")
+            print("estimates      \(stored.estimates.count), up to \(String(format: "%.1f", stored.estimates.last?.audioSeconds ?? 0)) s")
+            let utterances = try sessions.events(session: id, kind: .utterance).map { try $0.decode(Utterance.self).text }
+            print("transcript     \(utterances.isEmpty ? stored.words.map(\.text).joined(separator: " ") : utterances.joined(separator: " / "))")
+            let summary = stored.effectiveSummary
+            if let scores = summary.scores {
+                print("scores         " + scores.present.map { String(format: "%@ %.1f", $0.name, $0.value) }.joined(separator: ", ")
+                      + "   (0–10, speechocean762 scale: 10 = native-like)")
+            } else {
+                print("scores         none" + (summary.unscoredReason.map { " (\($0))" } ?? ""))
             }
-            print("transcript     \(utterances.joined(separator: " / "))")
-            if let last = estimates.last { print("last estimate  \(last.payload)") }
+            if let m = summary.session {
+                print(String(format: "fluency        %.2f syl/s speech rate, %.2f syl/s articulation rate, %.0f%% phonation, %.1f silent pauses/min",
+                             m.speechRate, m.articulationRate, 100 * m.phonationTimeRatio, m.silentPausesPerMinute))
+            }
             if let summary = s.summary { print("summary        \(summary)") }
         }
     }
@@ -66,34 +124,28 @@ struct SessionsCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let sessions = try store.open()
+            let sessions = try store.openForReading()
             let s = try sessions.session(id)
             let events = try sessions.events(session: id)
             switch format {
             case .json:
                 let object: [String: Any] = [
                     "id": id, "source": s.source, "model": s.modelPath, "model_fingerprint": s.modelFingerprint,
+                    "status": s.status.rawValue, "error": s.error ?? NSNull(),
                     "started_at": ISO8601DateFormatter().string(from: s.startedAt),
                     "ended_at": s.endedAt.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull(),
                     "configuration": (try? JSONSerialization.jsonObject(with: Data(s.configuration.utf8))) ?? s.configuration,
                     "dropped_samples": s.droppedSamples,
                     "summary": s.summary.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull(),
                     "events": events.map { e -> [String: Any] in
-                        ["kind": e.kind, "audio_s": e.audioSeconds,
+                        ["kind": e.kind.rawValue, "audio_s": e.audioSeconds,
                          "data": (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) ?? e.payload]
                     },
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]), as: UTF8.self))
             case .csv:
-                print("kind,audio_s,speech_rate,articulation_rate,phonation_time_ratio,silent_pauses_per_minute,word,start_s,end_s,confidence")
-                for e in events {
-                    let d = (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) as? [String: Any] ?? [:]
-                    let w = d["window"] as? [String: Any] ?? [:]
-                    func v(_ x: Any?) -> String { x.map { "\($0)" } ?? "" }
-                    let word = (d["text"] as? String).map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? ""
-                    print([e.kind, String(e.audioSeconds), v(w["speech_rate"]), v(w["articulation_rate"]), v(w["phonation_time_ratio"]),
-                           v(w["silent_pauses_per_minute"]), word, v(d["start_s"]), v(d["end_s"]), v(d["confidence"])].joined(separator: ","))
-                }
+                print(CSVExport.header)
+                for e in events { print(try CSVExport.row(e)) }
             }
         }
     }
@@ -110,16 +162,44 @@ struct SessionsCommand: ParsableCommand {
     }
 }
 
+/// One CSV row per stored event: estimates carry their window measures and scores (0–10),
+/// words their text, times and confidence.
+enum CSVExport {
+    static let header = "kind,audio_s,speech_rate,articulation_rate,phonation_time_ratio,silent_pauses_per_minute,"
+        + ProficiencyScores.names.joined(separator: ",") + ",word,start_s,end_s,confidence"
+
+    static func row(_ e: SessionEvent) throws -> String {
+        func f(_ x: Double?) -> String { x.map { String($0) } ?? "" }
+        var cells = [e.kind.rawValue, String(e.audioSeconds)]
+        switch e.kind {
+        case .estimate:
+            let estimate = try e.decode(Estimate.self)
+            let w = estimate.window
+            cells += [f(w.speechRate), f(w.articulationRate), f(w.phonationTimeRatio), f(w.silentPausesPerMinute)]
+            cells += ProficiencyScores.names.map { f(estimate.scores?[$0]) }
+            cells += ["", "", "", ""]
+        case .word:
+            let word = try e.decode(TranscribedWord.self)
+            cells += Array(repeating: "", count: 4 + ProficiencyScores.names.count)
+            cells += ["\"" + word.text.replacingOccurrences(of: "\"", with: "\"\"") + "\"", f(word.startSeconds), f(word.endSeconds), f(word.confidence)]
+        case .utterance, .textScores:
+            cells += Array(repeating: "", count: 4 + ProficiencyScores.names.count + 4)
+        }
+        return cells.joined(separator: ",")
+    }
+}
+
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Render a session as one self-contained HTML file with SVG plots.")
     @Argument(help: "Session id.") var id: Int64
     @Option(help: "Output HTML file.") var out: String = "report.html"
+    @Flag(help: "Replace --out if it exists.") var overwrite = false
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let report = try SessionReport(store: try store.open(), session: id)
-        try report.html.write(toFile: out, atomically: true, encoding: .utf8)
+        let report = try SessionReport(store: try store.openForReading(), session: id)
+        try OutputFile.write(Data(report.html.utf8), to: out, overwrite: overwrite)
         print("\(out): \(report.html.utf8.count / 1024) KB")
     }
 }

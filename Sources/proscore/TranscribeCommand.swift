@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ProscoreAudio
 import ProscoreModels
+import ProscorePipeline
 
 struct TranscribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,7 +52,7 @@ struct TranscribeCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(String(format: "%7.2f–%6.2f s  %.2f  %@\n", w.startSeconds, w.endSeconds, w.confidence, w.text).utf8))
             }
         }
-        if let u = update.endedUtterance {
+        for u in update.endedUtterances {
             utterances.append(u)
             if json { print(String(format: #"{"utterance":"%@","start_s":%.2f,"end_s":%.2f}"#, u.text, u.startSeconds, u.endSeconds)) }
         }

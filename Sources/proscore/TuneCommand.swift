@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ProscoreAudio
 import ProscoreModels
+import ProscorePipeline
 
 /// Comma-separated integers, e.g. `320,640,1000`.
 struct IntegerList: ExpressibleByArgument {

@@ -84,9 +84,30 @@ struct RecordingSourceTests {
         let tone = sine(440, rate: 16_000, seconds: 0.5)
         try tone.withUnsafeBufferPointer { try sink.append($0) }
         try tone.withUnsafeBufferPointer { try sink.append($0) }
-        sink.close()
+        #expect(!FileManager.default.fileExists(atPath: path))  // still the partial file
+        try sink.finish()
+        #expect(!FileManager.default.fileExists(atPath: sink.partialPath))
         let back = try AudioLoading.load16kMono(path: path)
         #expect(back.count == 16_000)
         #expect(zip(back, tone + tone).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
+    @Test("a sink never truncates an existing file unless asked, and writes the container its name says")
+    func sinkSafety() throws {
+        let existing = temporaryPath("keep.flac")
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: existing))
+        #expect(throws: AudioFileError.self) { _ = try AudioFileSink(path: existing) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: existing)) == Data("precious".utf8))
+        #expect(throws: AudioFileError.self) { _ = try AudioFileSink(path: temporaryPath("capture.mp3")) }
+        let wav = temporaryPath("capture.wav")
+        let sink = try AudioFileSink(path: wav)
+        try sine(440, rate: 16_000, seconds: 0.1).withUnsafeBufferPointer { try sink.append($0) }
+        try sink.finish()
+        let header = try Data(contentsOf: URL(fileURLWithPath: wav)).prefix(4)
+        #expect(String(decoding: header, as: UTF8.self) == "RIFF")
+        let replaced = try AudioFileSink(path: existing, overwrite: true)
+        try sine(440, rate: 16_000, seconds: 0.1).withUnsafeBufferPointer { try replaced.append($0) }
+        try replaced.finish()
+        #expect(try AudioLoading.load16kMono(path: existing).count == 1_600)
     }
 }

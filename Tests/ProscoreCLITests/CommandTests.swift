@@ -2,6 +2,7 @@ import Foundation
 import ProscoreAudio
 import ProscoreCheckpoint
 import ProscoreModels
+import ProscorePipeline
 import ProscoreTensor
 import Testing
 
@@ -207,7 +208,7 @@ struct RecordCommandTests {
     @Test("record refuses nonsense options and missing devices with a clear message", arguments: [
         (["record", "--file", "a.wav", "--device", "default"], "not both"),
         (["record", "--file", "a.wav", "--speed", "fast"], "--speed"),
-        (["record", "--device", "proscore_no_such_pcm", "--out", "/tmp/x.flac"], "proscore devices"),
+        (["record", "--device", "proscore_no_such_pcm", "--out", NSTemporaryDirectory() + UUID().uuidString + ".flac"], "proscore devices"),
         (["record", "--file", "/nonexistent.wav"], "no such file"),
         (["record", "--rate", "1", "--device", "default"], "--rate"),
     ])
@@ -395,7 +396,7 @@ struct SessionsCommandTests {
         #expect(gone.status != 0 && gone.stderr.contains("No session 1"))
     }
 
-    @Test("Ctrl-C (SIGINT) mid-replay ends the session cleanly: it is saved complete with a summary")
+    @Test("Ctrl-C (SIGINT) mid-replay ends the session cleanly: it is saved as stopped, with a summary")
     func sigint() throws {
         let store = scratch("interrupted.sqlite")
         let (process, out) = try launch(["replay", try longRecording(seconds: 6), "--model", fixtureModel, "--speed", "1", "--json", "--store", store])
@@ -406,6 +407,7 @@ struct SessionsCommandTests {
         let export = try proscore(["sessions", "export", "1", "--format", "json", "--store", store])
         let object = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as! [String: Any]
         #expect(object["ended_at"] is String)
+        #expect(object["status"] as? String == "stopped")
         let summary = try #require(object["summary"] as? [String: Any])
         #expect((summary["audio_s"] as! Double) < 5.5, "stopped early, not at the end of the recording")
     }
@@ -450,9 +452,11 @@ struct ReportCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         let html = try String(contentsOfFile: out, encoding: .utf8)
         #expect(html.hasPrefix("<!doctype html>"))
-        #expect(html.components(separatedBy: "<svg").count - 1 == 4)  // two score charts, loudness, transcript
+        // Two fluency charts, loudness, transcript; and the proficiency chart when the head scored a window.
+        #expect(html.components(separatedBy: "<svg").count - 1 == (html.contains("Scores over time") ? 5 : 4))
+        #expect(html.contains("Proficiency (0–10"))
         #expect(html.contains("2 silent pauses shaded"))
-        #expect(html.contains("chunk_frames") && html.contains(fixtureModel))
+        #expect(html.contains("streaming.chunk_ms") && html.contains(fixtureModel))
         #expect(!html.contains("http://") || html.components(separatedBy: "http://").allSatisfy { $0.hasPrefix("www.w3.org") || !$0.contains("src=") })
         #expect(!html.contains("<script") && !html.contains("<link"))
     }

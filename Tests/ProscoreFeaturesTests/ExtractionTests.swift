@@ -136,10 +136,14 @@ struct HeadCommandTests {
 
     @Test("a head file that is missing or broken is a clear error")
     func badHead() throws {
-        #expect(throws: ManifestError.self) { _ = try HeadFile.read(path: "/nonexistent/head.json") }
+        #expect(throws: HeadFileError.self) { _ = try HeadFile.read(path: "/nonexistent/head.json") }
         let path = folder() + "/broken.json"
         try "{}".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: ManifestError.self) { _ = try HeadFile.read(path: path) }
+        #expect(throws: HeadFileError.self) { _ = try HeadFile.read(path: path) }
+        // A head copied without its weights names the missing file, not a model directory.
+        let lonely = folder() + "/lonely.json"
+        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("configs/heads/fluency.json").path, toPath: lonely)
+        #expect { _ = try HeadFile.read(path: lonely) } throws: { "\($0)".contains("lonely.safetensors") && "\($0)".contains("copy both") }
     }
 }
 

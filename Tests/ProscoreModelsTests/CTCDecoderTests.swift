@@ -32,7 +32,22 @@ struct CTCDecoderTests {
         let end = decoder.finish()
         #expect(end.finalWords.map(\.text) == ["OK"])
         #expect(abs(end.finalWords[0].startSeconds - 0.12) < 1e-9 && abs(end.finalWords[0].endSeconds - 0.18) < 1e-9)
-        #expect(end.endedUtterance?.text == "HI OK")
+        #expect(end.endedUtterances.first?.text == "HI OK")
+    }
+
+    @Test("speech without a pause is cut into utterances of at most the maximum length, at word boundaries")
+    func maximumUtteranceLength() {
+        // "AB|" repeated: a 3-frame word every 60 ms, never a silence long enough to end an utterance.
+        let decoder = StreamingCTCDecoder(vocabulary: vocabulary,
+                                          endpoint: EndpointSettings(trailingSilenceMs: 600, maxUtteranceSeconds: 1))
+        var utterances: [Utterance] = []
+        for _ in 0..<10 {
+            let update = decoder.feed(logits: logits(Array(repeating: ["A", "B", "|"], count: 20).flatMap { $0 }, vocabulary: vocabulary))
+            utterances += update.endedUtterances
+        }
+        #expect(utterances.count >= 8)
+        #expect(utterances.allSatisfy { $0.endSeconds - $0.startSeconds <= 1.0 + 0.06 + 1e-9 })
+        #expect(utterances.allSatisfy { $0.words.allSatisfy { $0.text == "AB" } })
     }
 
     @Test("repeated letters need a blank between them; fed in pieces, the result is the same")
@@ -61,14 +76,14 @@ struct CTCDecoderTests {
         let speech = logits(["Y", "E", "S", p, p, p, p, p, p], vocabulary: vocabulary)
         // Loud blanks (noise, breathing) do not end the utterance…
         let loud = decoder.feed(logits: speech, frameEnergyDb: [Float](repeating: -20, count: 9))
-        #expect(loud.endedUtterance == nil)
+        #expect(loud.endedUtterances.isEmpty)
         #expect(loud.partialWord == "YES")
         // …quiet ones do, after 100 ms = 5 frames.
         let quiet = decoder.feed(logits: logits([p, p, p, p, p, p], vocabulary: vocabulary), frameEnergyDb: [Float](repeating: -70, count: 6))
         #expect(quiet.finalWords.map(\.text) == ["YES"])
-        #expect(quiet.endedUtterance?.text == "YES")
+        #expect(quiet.endedUtterances.first?.text == "YES")
         #expect(decoder.currentUtterance.isEmpty)
-        #expect(decoder.finish().endedUtterance == nil)
+        #expect(decoder.finish().endedUtterances.isEmpty)
     }
 
     @Test("frame energy is the RMS of each 20 ms hop in dBFS")

@@ -31,29 +31,15 @@ public struct CTCVocabulary: Sendable, Equatable {
 
     /// Softmax probability of the blank in each frame of `[frames, vocab]` logits.
     public func blankPosterior(_ logits: Tensor) -> [Float] {
-        let (frames, v) = (logits.shape[0], logits.shape[1])
-        return (0..<frames).map { t in
-            var m = -Float.infinity
-            for j in 0..<v { m = max(m, logits.scalars[t * v + j]) }
-            var sum: Float = 0
-            for j in 0..<v { sum += Foundation.exp(logits.scalars[t * v + j] - m) }
-            return Foundation.exp(logits.scalars[t * v + blank] - m) / sum
-        }
+        FramePosteriors(logits: logits, chosen: blank).chosenPosterior
     }
 
     /// Greedy CTC decoding of `[frames, vocab]` logits: best token per frame, repeats
     /// collapsed, blanks dropped, `|` as a space.
     public func greedyTranscript(_ logits: Tensor) -> String {
-        let (frames, v) = (logits.shape[0], logits.shape[1])
         var text = ""
         var previous = -1
-        for t in 0..<frames {
-            var best = 0
-            var bestValue = -Float.infinity
-            for j in 0..<v where logits.scalars[t * v + j] > bestValue {
-                bestValue = logits.scalars[t * v + j]
-                best = j
-            }
+        for best in FramePosteriors(logits: logits, chosen: blank).best {
             if best != previous && best != blank && best < tokens.count {
                 let token = tokens[best]
                 if best == wordDelimiter {

@@ -1,5 +1,6 @@
 import Foundation
 import ProscoreTensor
+import ProscoreUnits
 
 /// A recognised word with its timing (seconds from the start of the stream) and a
 /// confidence: the mean, over the frames its characters won, of the winning posterior.
@@ -8,6 +9,13 @@ public struct TranscribedWord: Sendable, Equatable, Codable {
     public var startSeconds: Double
     public var endSeconds: Double
     public var confidence: Double
+
+    public init(text: String, startSeconds: Double, endSeconds: Double, confidence: Double) {
+        self.text = text
+        self.startSeconds = startSeconds
+        self.endSeconds = endSeconds
+        self.confidence = confidence
+    }
 
     enum CodingKeys: String, CodingKey {
         case text, confidence
@@ -21,10 +29,14 @@ public struct EndpointSettings: Sendable, Equatable {
     public var trailingSilenceMs: Int = 600
     /// Frames quieter than this (dBFS RMS) count as silent.
     public var silenceThresholdDb: Float = -45
+    /// An utterance that runs this long without a pause ends at its next word boundary,
+    /// so continuous speech (or noise the model reads as words) still comes in pieces.
+    public var maxUtteranceSeconds: Double = 30
 
-    public init(trailingSilenceMs: Int = 600, silenceThresholdDb: Float = -45) {
+    public init(trailingSilenceMs: Int = 600, silenceThresholdDb: Float = -45, maxUtteranceSeconds: Double = 30) {
         self.trailingSilenceMs = trailingSilenceMs
         self.silenceThresholdDb = silenceThresholdDb
+        self.maxUtteranceSeconds = maxUtteranceSeconds
     }
 }
 
@@ -42,8 +54,9 @@ public struct TranscriptUpdate: Sendable, Equatable {
     public var finalWords: [TranscribedWord] = []
     /// The word being spoken, not yet final ("" when none).
     public var partialWord = ""
-    /// Set when trailing silence (or the end of the stream) closed an utterance.
-    public var endedUtterance: Utterance?
+    /// Utterances closed by trailing silence, the maximum length or the end of the stream,
+    /// in order (usually none or one).
+    public var endedUtterances: [Utterance] = []
 }
 
 /// Greedy CTC decoding of logits as they stream in: a partial word updated every chunk,
@@ -64,7 +77,7 @@ public final class StreamingCTCDecoder {
     private var silentRun = 0
     private var nextFrame = 0
 
-    public init(vocabulary: CTCVocabulary, frameSeconds: Double = 0.02, endpoint: EndpointSettings = EndpointSettings()) {
+    public init(vocabulary: CTCVocabulary, frameSeconds: Double = FrameGeometry.frameSeconds, endpoint: EndpointSettings = EndpointSettings()) {
         self.vocabulary = vocabulary
         self.frameSeconds = frameSeconds
         self.endpoint = endpoint
@@ -76,21 +89,14 @@ public final class StreamingCTCDecoder {
     /// Feeds the logits of consecutive frames `[frames, vocab]`; `frameEnergyDb`, one value
     /// per frame, lets silence close utterances (without it, blanks alone decide).
     public func feed(logits: Tensor, frameEnergyDb: [Float]? = nil) -> TranscriptUpdate {
-        let (frames, v) = (logits.shape[0], logits.shape[1])
+        let frames = logits.shape[0]
         var update = TranscriptUpdate()
         let endpointFrames = max(1, Int((Double(endpoint.trailingSilenceMs) / 1000 / frameSeconds).rounded()))
+        let posteriors = FramePosteriors(logits: logits, chosen: vocabulary.blank)
         for t in 0..<frames {
             let frame = nextFrame + t
-            // Arg-max and its softmax posterior.
-            var best = 0
-            var bestValue = -Float.infinity
-            for j in 0..<v where logits.scalars[t * v + j] > bestValue {
-                bestValue = logits.scalars[t * v + j]
-                best = j
-            }
-            var denominator = 0.0
-            for j in 0..<v { denominator += Double(exp(logits.scalars[t * v + j] - bestValue)) }
-            let posterior = 1 / denominator
+            let best = posteriors.best[t]
+            let posterior = Double(posteriors.bestPosterior[t])
 
             let isDelimiter = best == vocabulary.wordDelimiter
             let isBlank = best == vocabulary.blank || best >= vocabulary.tokens.count
@@ -113,7 +119,7 @@ public final class StreamingCTCDecoder {
             if silentRun == endpointFrames {
                 closeWord(into: &update)
                 if !utteranceWords.isEmpty {
-                    update.endedUtterance = Utterance(words: utteranceWords)
+                    update.endedUtterances.append(Utterance(words: utteranceWords))
                     utteranceWords = []
                 }
             }
@@ -128,7 +134,7 @@ public final class StreamingCTCDecoder {
         var update = TranscriptUpdate()
         closeWord(into: &update)
         if !utteranceWords.isEmpty {
-            update.endedUtterance = Utterance(words: utteranceWords)
+            update.endedUtterances.append(Utterance(words: utteranceWords))
             utteranceWords = []
         }
         return update
@@ -146,12 +152,16 @@ public final class StreamingCTCDecoder {
         wordFirstFrame = -1
         wordLastFrame = -1
         wordPosteriors = []
+        if let first = utteranceWords.first, word.endSeconds - first.startSeconds >= endpoint.maxUtteranceSeconds {
+            update.endedUtterances.append(Utterance(words: utteranceWords))
+            utteranceWords = []
+        }
     }
 }
 
 /// Per-frame loudness for endpointing: RMS in dBFS of each frame's 320-sample hop.
 public enum FrameEnergy {
-    public static func decibels(_ samples: [Float], frames: Int, firstFrame: Int = 0, hop: Int = 320,
+    public static func decibels(_ samples: [Float], frames: Int, firstFrame: Int = 0, hop: Int = FrameGeometry.samplesPerFrame,
                                 sampleOffset: Int = 0) -> [Float] {
         (0..<frames).map { f in
             let start = (firstFrame + f) * hop - sampleOffset

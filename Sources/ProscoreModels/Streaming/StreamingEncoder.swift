@@ -15,6 +15,14 @@ public struct StreamingChunk: Sendable {
     public let computeSeconds: Double
 
     public var frameCount: Int { lastHiddenState.shape[0] }
+
+    public init(firstFrame: Int, hiddenStates: [Tensor], lastHiddenState: Tensor, logits: Tensor?, computeSeconds: Double) {
+        self.firstFrame = firstFrame
+        self.hiddenStates = hiddenStates
+        self.lastHiddenState = lastHiddenState
+        self.logits = logits
+        self.computeSeconds = computeSeconds
+    }
 }
 
 /// A Wav2Vec2-family encoder over audio that arrives in pieces of any length.

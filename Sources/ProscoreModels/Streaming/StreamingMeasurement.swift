@@ -1,5 +1,6 @@
 import Dispatch
 import ProscoreTensor
+import ProscoreUnits
 
 /// Latency and speed of a streaming run, with its fidelity to the offline encoder.
 public struct StreamingReport: Sendable {
@@ -33,7 +34,7 @@ public struct Percentiles: Sendable, Equatable {
 }
 
 public enum StreamingMeasurement {
-    public static let pieceSamples = 320
+    public static let pieceSamples = FrameGeometry.samplesPerFrame
 
     /// Streams `samples` (16 kHz) through a fresh `StreamingEncoder` in 20 ms pieces as if
     /// they arrived in real time, timing every call, and compares with an offline pass.

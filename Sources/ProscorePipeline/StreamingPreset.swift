@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreModels
 import ProscoreTensor
 
 /// A named streaming setting in a JSON file under configs/, with the numbers measured
@@ -17,6 +18,13 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         public var leftContextMs: Int
         public var lookaheadMs: Int
         public var reuseLeftContext: Bool
+
+        public init(chunkMs: Int, leftContextMs: Int, lookaheadMs: Int, reuseLeftContext: Bool) {
+            self.chunkMs = chunkMs
+            self.leftContextMs = leftContextMs
+            self.lookaheadMs = lookaheadMs
+            self.reuseLeftContext = reuseLeftContext
+        }
 
         enum CodingKeys: String, CodingKey {
             case chunkMs = "chunk_ms", leftContextMs = "left_context_ms", lookaheadMs = "lookahead_ms"

@@ -1,0 +1,114 @@
+import Foundation
+import ProscoreModels
+import ProscoreScoring
+
+/// What a person asks for on the command line (or a client in its start message): a
+/// preset and overrides. Nil means "the preset's, else the default".
+public struct SessionRequest: Sendable {
+    public var preset = SessionBuilder.defaultPreset
+    public var model: String?
+    /// A head file, or "none".
+    public var head: String?
+    /// A BERT checkpoint, or "none".
+    public var textModel: String?
+    public var endpointMs: Int?
+    public var maxUtteranceSeconds: Double?
+    public var windowSeconds: Double?
+    public var pauseMs: Int?
+    public var reference: String?
+    public var threads = 1
+    public var ringSeconds = 10.0
+
+    public init() {}
+}
+
+/// Why a session could not be set up, said so that the person knows what to pass.
+public struct SessionSetupError: Error, CustomStringConvertible, LocalizedError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}
+
+/// The models a session reads, loaded once and shared read-only by every session that
+/// uses them.
+public struct LoadedModels: @unchecked Sendable {
+    public let encoder: AudioEncoder
+    public let vocabulary: CTCVocabulary
+    public let head: ProficiencyHead?
+    public let embedder: SentenceEmbedder?
+}
+
+/// Turns a preset plus overrides into settings, loads what they name, and builds the
+/// stages of one session.
+public enum SessionBuilder {
+    public static let defaultPreset = "configs/balanced.json"
+    public static let defaultModel = "models/proscore-small-ctc"
+    public static let defaultHead = "configs/heads/fluency.json"
+    public static let defaultTextModel = "models/all-minilm-l6-v2"
+
+    /// Settings in force: the request, else the preset's `pipeline` section, else defaults.
+    public static func settings(for request: SessionRequest) throws -> SessionSettings {
+        let preset = try StreamingPreset.load(path: request.preset)
+        let section = preset.pipeline
+        let model = request.model ?? section?.model ?? defaultModel
+        // A preset's head belongs to the preset's model: with another model, fall back to
+        // the encoder-independent fluency head.
+        var head = request.head ?? (request.model == nil ? section?.head : nil)
+            ?? (FileManager.default.fileExists(atPath: defaultHead) ? defaultHead : nil)
+        if head == "none" { head = nil }
+        var text = request.textModel
+            ?? (FileManager.default.fileExists(atPath: defaultTextModel + "/model.safetensors") ? defaultTextModel : nil)
+        if text == "none" { text = nil }
+        return SessionSettings(
+            preset: request.preset, model: model, head: head, textModel: text, streaming: preset.streaming,
+            endpointMs: request.endpointMs ?? section?.endpointMs ?? 600,
+            maxUtteranceSeconds: request.maxUtteranceSeconds ?? 30,
+            windowSeconds: request.windowSeconds ?? section?.windowSeconds ?? 30,
+            pauseMs: request.pauseMs ?? section?.pauseMs ?? 250,
+            textScoringEverySeconds: section?.textScoringEverySeconds ?? 10,
+            reference: request.reference, threads: request.threads, ringSeconds: request.ringSeconds)
+    }
+
+    /// Loads the encoder, vocabulary, head and text model that `settings` name, and checks
+    /// that they belong together.
+    public static func loadModels(for settings: SessionSettings) throws -> LoadedModels {
+        let model = settings.model
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw SessionSetupError(model == defaultModel
+                ? "The default model is not at \(model) (run from the repository, or pass --model DIR with a …ForCTC checkpoint)."
+                : "\(model): no such model directory.")
+        }
+        let loaded = try AudioEncoderLoader.load(path: model)
+        guard loaded.encoder.ctcHead != nil else {
+            throw SessionSetupError("\(model) has no CTC head: scoring needs a …ForCTC checkpoint.")
+        }
+        let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
+        var head: ProficiencyHead?
+        if let headPath = settings.head {
+            let h = try HeadFile.read(path: headPath).head
+            let expected = (h.layers.isEmpty ? 0 : loaded.encoder.config.hiddenSize) + h.extraFeatures.count
+            if h.layers.contains(where: { $0 > loaded.encoder.config.numHiddenLayers }) || h.regression.featureMean.count != expected {
+                throw SessionSetupError("\(headPath) belongs to another encoder than \(model) (its layers or width do not match); pass --head for this model, or --head none.")
+            }
+            head = h
+        }
+        var embedder: SentenceEmbedder?
+        if let textPath = settings.textModel {
+            let bert = try BertLoader.load(path: textPath)
+            embedder = SentenceEmbedder(model: bert.model, tokenizer: bert.tokenizer)
+        }
+        return LoadedModels(encoder: loaded.encoder, vocabulary: vocabulary, head: head, embedder: embedder)
+    }
+
+    /// A ready pipeline for one session over shared `models`.
+    public static func pipeline(settings: SessionSettings, models: LoadedModels, recorder: SessionRecording?) -> SessionPipeline {
+        let stages = SessionStages(
+            encoder: StreamingEncoder(encoder: models.encoder, settings: settings.streamingSettings),
+            decoder: StreamingCTCDecoder(vocabulary: models.vocabulary, endpoint: settings.endpoint),
+            vocabulary: models.vocabulary, scorer: models.head,
+            textScorer: models.embedder.map { BertTextScorer(embedder: $0, referenceText: settings.reference) },
+            recorder: recorder)
+        return SessionPipeline(settings: settings, stages: stages)
+    }
+}

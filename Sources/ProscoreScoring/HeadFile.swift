@@ -1,0 +1,76 @@
+import Foundation
+import ProscoreCheckpoint
+
+/// A head file that cannot be used, and why.
+public struct HeadFileError: Error, CustomStringConvertible, LocalizedError {
+    public let path: String
+    public let detail: String
+    public var description: String { "\(path): \(detail)" }
+    public var errorDescription: String? { description }
+}
+
+/// A head on disk: `NAME.json` (what it belongs to and how it was made) beside
+/// `NAME.safetensors` (the numbers).
+public enum HeadFile {
+    struct Description: Codable {
+        var encoder: String
+        var layers: [Int]
+        var layerWeights: [Double]
+        var targets: [String]
+        var extraFeatures: [String]
+        var lambda: Double
+        var normalisation = "features standardised with the stored mean and scale; outputs clamped to 0–10"
+        var training: [String: String]
+
+        enum CodingKeys: String, CodingKey {
+            case encoder, layers, targets, lambda, normalisation, training
+            case layerWeights = "layer_weights", extraFeatures = "extra_features"
+        }
+    }
+
+    /// Writes `path` (…json) and its .safetensors sibling.
+    public static func write(_ head: ProficiencyHead, encoder: String, training: [String: String], to path: String) throws {
+        let base = (path as NSString).deletingPathExtension
+        let d = head.regression.featureMean.count, k = head.targets.count
+        try SafeTensorsWriter.write([
+            ("weights", .init(shape: [d, k], scalars: head.regression.weights.flatMap { $0.map(Float.init) })),
+            ("intercept", .init(shape: [k], scalars: head.regression.intercept.map(Float.init))),
+            ("feature_mean", .init(shape: [d], scalars: head.regression.featureMean.map(Float.init))),
+            ("feature_scale", .init(shape: [d], scalars: head.regression.featureScale.map(Float.init))),
+        ], to: base + ".safetensors", metadata: ["format": "proscore-head-1"])
+        let description = Description(encoder: encoder, layers: head.layers, layerWeights: head.layerWeights, targets: head.targets,
+                                      extraFeatures: head.extraFeatures, lambda: head.lambda, training: training)
+        let encoderJSON = JSONEncoder()
+        encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoderJSON.encode(description).write(to: URL(fileURLWithPath: base + ".json"))
+    }
+
+    /// Reads a head and the encoder it says it belongs to.
+    public static func read(path: String) throws -> (head: ProficiencyHead, encoder: String) {
+        let base = (path as NSString).deletingPathExtension
+        guard let data = FileManager.default.contents(atPath: base + ".json") else {
+            throw HeadFileError(path: base + ".json", detail: "no such head file (heads live in configs/heads/; --head none switches scores off)")
+        }
+        let d: Description
+        do { d = try JSONDecoder().decode(Description.self, from: data) } catch {
+            throw HeadFileError(path: base + ".json", detail: "not a Proscore head: \(error)")
+        }
+        guard FileManager.default.fileExists(atPath: base + ".safetensors") else {
+            throw HeadFileError(path: base + ".safetensors",
+                                detail: "missing: a head is two files, NAME.json and the NAME.safetensors that holds its weights; copy both")
+        }
+        let file = try SafeTensorsFile(path: base + ".safetensors")
+        let w = try file.tensor("weights")
+        let k = d.targets.count
+        guard w.rank == 2, w.shape[1] == k else {
+            throw HeadFileError(path: base + ".safetensors", detail: "weights do not match the \(k) targets in the JSON")
+        }
+        let regression = RidgeRegression(
+            featureMean: try file.tensor("feature_mean").scalars.map(Double.init),
+            featureScale: try file.tensor("feature_scale").scalars.map(Double.init),
+            weights: (0..<w.shape[0]).map { i in (0..<k).map { Double(w.scalars[i * k + $0]) } },
+            intercept: try file.tensor("intercept").scalars.map(Double.init))
+        return (ProficiencyHead(layers: d.layers, layerWeights: d.layerWeights, targets: d.targets,
+                                extraFeatures: d.extraFeatures, regression: regression, lambda: d.lambda), d.encoder)
+    }
+}

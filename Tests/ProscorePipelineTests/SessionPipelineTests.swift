@@ -1,0 +1,110 @@
+import Foundation
+import ProscoreAudio
+@testable import ProscoreModels
+@testable import ProscorePipeline
+import ProscoreFakes
+import ProscoreUnits
+import Testing
+
+@Suite("the session pipeline, with fake stages")
+struct SessionPipelineTests {
+    func pipeline(scorer: ProficiencyScoring? = nil, text: TextScoring? = nil, recorder: SessionRecording? = nil,
+                  reference: String? = nil, script: @escaping (Int) -> String = greeting) -> SessionPipeline {
+        SessionPipeline(settings: settings(reference: reference), stages: SessionStages(
+            encoder: ScriptedEncoder(vocabulary: testVocabulary, script: script),
+            decoder: StreamingCTCDecoder(vocabulary: testVocabulary), vocabulary: testVocabulary,
+            scorer: scorer, textScorer: text, recorder: recorder))
+    }
+
+    @Test("a run emits started, an estimate per chunk, words, and ends complete with a summary of every word")
+    func wholeRun() throws {
+        let recorder = MemoryRecorder()
+        var events: [PipelineEvent] = []
+        let summary = try pipeline(scorer: FixedScorer(), recorder: recorder).run(source: ArraySource(samples: loud(seconds: 3))) { events.append($0) }
+        guard case .started(sessionId: 7)? = events.first, case let .ended(outcome, last)? = events.last else {
+            Issue.record("first and last events are started and ended: \(events.first!), \(events.last!)"); return
+        }
+        #expect(outcome == .complete && last == summary)
+        let estimates = events.compactMap { if case let .estimate(e) = $0 { return e } else { return nil } }
+        #expect(estimates.count == 15 + 1)  // 3 s in 200 ms chunks, and the final one
+        #expect(summary.words == 15 && summary.transcript.split(separator: " ").allSatisfy { $0 == "HI" })
+        #expect(summary.scores == ProficiencyScores(accuracy: 6, fluency: 7, prosodic: 5, total: 6.5))
+        #expect(recorder.began == "array" && recorder.ended?.outcome == .complete && abs(recorder.ended!.processedSeconds - 3) < 1e-9)
+        #expect(recorder.events.count == events.count - 2, "every event between started and ended is recorded")
+    }
+
+    @Test("text scores reach the observer while the session runs, not only at its end")
+    func textScoresAsTheyCome() throws {
+        var order: [String] = []
+        let source = ArraySource(samples: loud(seconds: 4), pieceSamples: 3_200, pauseSeconds: 0.02)
+        try pipeline(text: SlowTextScorer(delaySeconds: 0.05)).run(source: source) { event in
+            switch event {
+            case .textScores: order.append("text")
+            case let .estimate(e): order.append(e.audioSeconds < 3.9 ? "estimate" : "late estimate")
+            default: break
+            }
+        }
+        let firstText = try #require(order.firstIndex(of: "text"))
+        #expect(order[firstText...].contains("estimate"), "a text score arrived before the audio was over: \(order)")
+    }
+
+    @Test("stop() ends the session stopped, with what was heard scored; a stop before the start records nothing")
+    func stop() throws {
+        let recorder = MemoryRecorder()
+        let p = pipeline(recorder: recorder)
+        let source = ArraySource(samples: loud(seconds: 20), pieceSamples: 1_600, pauseSeconds: 0.01)
+        var estimates = 0
+        let summary = try p.run(source: source) { event in
+            if case .estimate = event { estimates += 1; if estimates == 5 { DispatchQueue.global().async { p.stop() } } }
+        }
+        #expect(recorder.ended?.outcome == .stopped)
+        #expect(summary.audioSeconds > 0.5 && summary.audioSeconds < 19, "stopped part-way: \(summary.audioSeconds) s")
+
+        let early = MemoryRecorder()
+        let q = pipeline(recorder: early)
+        q.stop()
+        #expect(throws: SessionError.stoppedBeforeStart) { try q.run(source: ArraySource(samples: loud(seconds: 1))) { _ in } }
+        #expect(early.began == nil)
+    }
+
+    @Test("a source that cannot be opened leaves no record; one that fails mid-way ends the session failed")
+    func sourceFailures() throws {
+        let recorder = MemoryRecorder()
+        #expect(throws: SessionSetupError.self) { try pipeline(recorder: recorder).run(source: BrokenSource()) { _ in } }
+        #expect(recorder.began == nil && recorder.events.isEmpty)
+
+        let lost = ArraySource(samples: loud(seconds: 1))
+        lost.endReason = "device unplugged"
+        let failing = MemoryRecorder()
+        try pipeline(recorder: failing).run(source: lost) { _ in }
+        #expect(failing.ended?.outcome == .failed("the audio source failed: device unplugged"))
+    }
+
+    @Test("a recorder that fails mid-session (its session deleted) stops the session, which ends failed with the error")
+    func recorderFailure() throws {
+        let recorder = MemoryRecorder()
+        recorder.failAfter = 3
+        var ended: SessionOutcome?
+        #expect(throws: SessionSetupError.self) {
+            try pipeline(recorder: recorder).run(source: ArraySource(samples: loud(seconds: 5), pieceSamples: 1_600)) { event in
+                if case let .ended(o, _) = event { ended = o }
+            }
+        }
+        if case .failed(let why)? = ended { #expect(why.contains("deleted")) } else { Issue.record("ended \(String(describing: ended))") }
+    }
+
+    @Test("silence gets no scores and says why; speech gets scores")
+    func noSpeechNoScore() throws {
+        var last: Estimate?
+        try pipeline(scorer: FixedScorer(), script: { _ in "<pad>" })
+            .run(source: ArraySource(samples: [Float](repeating: 0, count: 48_000))) { if case let .estimate(e) = $0 { last = e } }
+        #expect(last?.scores == nil && last?.unscoredReason == "no speech detected")
+    }
+
+    @Test("with a reference, completeness counts the recognised reference words")
+    func completeness() throws {
+        var last: Estimate?
+        try pipeline(reference: "HI HI THERE").run(source: ArraySource(samples: loud(seconds: 0.4))) { if case let .estimate(e) = $0 { last = e } }
+        #expect(last.flatMap(\.completeness).map { abs($0 - 20.0 / 3) < 1e-9 } == true)
+    }
+}
