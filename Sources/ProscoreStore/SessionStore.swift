@@ -176,10 +176,19 @@ public final class SessionStore: @unchecked Sendable {
             // Sessions of v1 that never ended: their process is long gone.
             try db.execute(sql: "UPDATE session SET status = ? WHERE ended_at IS NULL", arguments: [SessionStatus.interrupted.rawValue])
         }
-        do {
-            try migrator.migrate(queue)
-        } catch {
-            throw StoreError(detail: "\(path): cannot prepare the session store (\(Self.reason(error))).")
+        // Two processes opening a new store at once both see it unmigrated; the loser's
+        // migration fails on the winner's tables and succeeds when retried.
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(queue)
+                break
+            } catch where attempt < Self.writeAttempts {
+                attempt += 1
+                usleep(useconds_t(10_000 * attempt))
+            } catch {
+                throw StoreError(detail: "\(path): cannot prepare the session store (\(Self.reason(error))).")
+            }
         }
     }
 

@@ -50,7 +50,7 @@ struct PipelineOptions: ParsableArguments {
 
     /// Sets up, opens the source, runs the session and prints it. Signals are trapped
     /// before anything is opened; the session record is created only once audio flows.
-    func runSession(ringSeconds: Double, durationHint: Double? = nil, makeSource: () throws -> AudioSource) throws {
+    func runSession(ringSeconds: Double, makeSource: () throws -> AudioSource) throws {
         let trap = SignalTrap()
         defer { trap.cancel() }
         compute.apply()
@@ -63,10 +63,9 @@ struct PipelineOptions: ParsableArguments {
         if trap.stopRequested { throw SessionError.stoppedBeforeStart }
         let source = try makeSource()
         var printer = SessionPrinter(json: json, title: "Proscore · \(source.name)", storePath: sessions?.path,
-                                     durationHint: durationHint)
-        let summary = try pipeline.run(source: source) { printer.show($0) }
+                                     durationHint: (source as? RecordingSource)?.durationSeconds)
+        try pipeline.run(source: source) { printer.show($0) }
         if let warning = source.statistics.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        _ = summary
         if case let .failed(reason)? = printer.outcome { throw SessionSetupError("the session failed: \(reason)") }
     }
 }
@@ -84,8 +83,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let recording = try source.recording(file)
-        try pipeline.runSession(ringSeconds: source.ringSeconds, durationHint: recording.durationSeconds) { recording }
+        try pipeline.runSession(ringSeconds: source.ringSeconds) { try source.recording(file) }
     }
 }
 

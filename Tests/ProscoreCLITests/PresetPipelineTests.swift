@@ -1,0 +1,36 @@
+import Foundation
+import ProscoreAudio
+import ProscoreCheckpoint
+import ProscoreModels
+import ProscorePipeline
+import ProscoreTensor
+import Testing
+
+@Suite("presets drive the pipeline", .serialized)
+struct PresetPipelineTests {
+    @Test("a preset's pipeline section sets model and score settings; command-line options override it")
+    func presetAndOverride() throws {
+        let preset = scratch("mine.json")
+        try """
+            {"name": "mine", "description": "test",
+             "streaming": {"chunk_ms": 320, "left_context_ms": 640, "lookahead_ms": 80, "reuse_left_context": true},
+             "pipeline": {"model": "\(fixtureModel)", "head": "none", "window_s": 10, "pause_ms": 400, "endpoint_ms": 900}}
+            """.write(toFile: preset, atomically: true, encoding: .utf8)
+        let store = scratch("preset.sqlite")
+        let audio = try makeRecording()
+        #expect(try proscore(["replay", audio, "--preset", preset, "--speed", "max", "--store", store]).status == 0)
+        #expect(try proscore(["replay", audio, "--preset", preset, "--speed", "max", "--store", store, "--pause-ms", "300"]).status == 0)
+        let first = try proscore(["sessions", "export", "1", "--store", store])
+        let second = try proscore(["sessions", "export", "2", "--store", store])
+        func settings(_ r: CommandResult) throws -> SessionSettings {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let configuration = try JSONSerialization.data(withJSONObject: try #require(object["configuration"]))
+            return try JSONDecoder().decode(SessionSettings.self, from: configuration)
+        }
+        let a = try settings(first), b = try settings(second)
+        #expect(a.windowSeconds == 10 && a.pauseMs == 400 && a.endpointMs == 900 && a.head == nil)
+        #expect(a.streaming == .init(chunkMs: 320, leftContextMs: 640, lookaheadMs: 80, reuseLeftContext: true))
+        #expect(b.pauseMs == 300 && b.windowSeconds == 10)
+        #expect(first.stdout.contains(fixtureModel))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import ProscoreAudio
+import ProscoreCheckpoint
+import ProscoreModels
+import ProscorePipeline
+import ProscoreTensor
+import Testing
+
+@Suite("recorded sessions", .serialized)
+struct SessionsCommandTests {
+    @Test("a replayed session is stored, listed, shown, exported as JSON and CSV, and deleted")
+    func lifecycle() throws {
+        let store = scratch("sessions.sqlite")
+        let r = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("session 1"))
+        let list = try proscore(["sessions", "list", "--store", store])
+        #expect(list.stdout.contains("complete"))
+        let show = try proscore(["sessions", "show", "1", "--store", store])
+        #expect(show.stdout.contains("estimates") && show.stdout.contains("summary"))
+        let json = try proscore(["sessions", "export", "1", "--format", "json", "--store", store])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let events = object["events"] as! [[String: Any]]
+        #expect(events.contains { $0["kind"] as? String == "estimate" } && events.contains { $0["kind"] as? String == "word" })
+        #expect((object["summary"] as? [String: Any])?["words"] != nil)
+        let csv = try proscore(["sessions", "export", "1", "--format", "csv", "--store", store])
+        #expect(csv.stdout.hasPrefix("kind,audio_s,"))
+        #expect(csv.stdout.split(separator: "\n").count == events.count + 1)
+        #expect(try proscore(["sessions", "delete", "1", "--store", store]).status == 0)
+        let gone = try proscore(["sessions", "show", "1", "--store", store])
+        #expect(gone.status != 0 && gone.stderr.contains("No session 1"))
+    }
+
+    @Test("Ctrl-C (SIGINT) mid-replay ends the session cleanly: it is saved as stopped, with a summary")
+    func sigint() throws {
+        let store = scratch("interrupted.sqlite")
+        let (process, out) = try launch(["replay", try longRecording(seconds: 6), "--model", fixtureModel, "--speed", "1", "--json", "--store", store])
+        _ = readUntil(out, contains: "\"estimate\"")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let export = try proscore(["sessions", "export", "1", "--format", "json", "--store", store])
+        let object = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as! [String: Any]
+        #expect(object["ended_at"] is String)
+        #expect(object["status"] as? String == "stopped")
+        let summary = try #require(object["summary"] as? [String: Any])
+        #expect((summary["audio_s"] as! Double) < 5.5, "stopped early, not at the end of the recording")
+    }
+
+    @Test("killing the process with SIGKILL mid-replay loses at most the estimate in flight")
+    func sigkill() throws {
+        let store = scratch("killed.sqlite")
+        let audio = try longRecording(seconds: 6)
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let (process, out) = try launch(["replay", audio, "--model", fixtureModel, "--speed", "1", "--json", "--store", store,
+                                         "--preset", root.appendingPathComponent("configs/low-latency.json").path])
+        // Read estimates as they are printed; kill once three have gone out.
+        let printed = readUntil(out, contains: "\"estimate\"", count: 3)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let list = try proscore(["sessions", "list", "--store", store])
+        #expect(list.stdout.contains("interrupted"))
+        let export = try proscore(["sessions", "export", "1", "--format", "json", "--store", store])
+        #expect(export.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as! [String: Any]
+        let stored = (object["events"] as! [[String: Any]]).filter { $0["kind"] as? String == "estimate" }.count
+        #expect(stored >= printed - 1, "printed \(printed) estimates, stored \(stored)")
+        #expect(object["ended_at"] is NSNull)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import ProscoreAudio
+import ProscoreCheckpoint
+import ProscoreModels
+import ProscorePipeline
+import ProscoreTensor
+import Testing
+
+@Suite("proscore transcribe", .serialized)
+struct TranscribeCommandTests {
+    @Test("streamed words with times match the offline greedy transcript when the window covers the audio")
+    func transcribe() throws {
+        // A layer-norm checkpoint without input normalisation streams its conv stack exactly;
+        // a window longer than the audio makes the transformer exact too.
+        var dir = URL(fileURLWithPath: fixtureModel)
+        dir.deleteLastPathComponent()
+        let model = dir.appendingPathComponent("wav2vec2-layer-postnorm-ctc").path
+        let expected = try SafeTensorsFile(path: model + "/expected.safetensors")
+        let audio = try expected.tensor("audio").scalars
+        let path = scratch("fixture.wav")
+        try SoundFileWriter.write(audio, channels: 1, sampleRate: 16_000, format: .wavFloat, to: path)
+        let preset = scratch("whole.json")
+        try StreamingPreset(name: "whole", description: "window longer than the audio",
+                            settings: StreamingSettings(chunkMs: 400, leftContextMs: 4_000, lookaheadMs: 4_000)).write(path: preset)
+        let r = try proscore(["transcribe", model, path, "--preset", preset, "--json", "--endpoint-ms", "5000"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let wordLines = lines.filter { $0["word"] != nil }
+        let words = wordLines.map { $0["word"] as! String }
+        let offline = try AudioEncoderLoader.load(path: model).encoder(audio)
+        let vocabulary = try CTCVocabulary(path: model + "/vocab.json")
+        #expect(!words.isEmpty)
+        #expect(words.joined(separator: " ") == vocabulary.greedyTranscript(offline.logits!))
+        let starts = wordLines.map { $0["start_s"] as! Double }
+        #expect(starts == starts.sorted())
+        #expect(lines.last?["utterance"] as? String == words.joined(separator: " "))
+    }
+
+    @Test("a checkpoint without a CTC head cannot transcribe, and says so")
+    func noHead() throws {
+        var root = URL(fileURLWithPath: fixtureModel)
+        root.deleteLastPathComponent()
+        let r = try proscore(["transcribe", root.appendingPathComponent("hubert-base").path, try makeRecording()])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no CTC head"))
+    }
+}

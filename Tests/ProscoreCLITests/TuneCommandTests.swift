@@ -1,0 +1,49 @@
+import Foundation
+import ProscoreAudio
+import ProscoreCheckpoint
+import ProscoreModels
+import ProscorePipeline
+import ProscoreTensor
+import Testing
+
+@Suite("proscore tune", .serialized)
+struct TuneCommandTests {
+    @Test("tune sweeps settings, prints latency, speed and fidelity, and writes the chosen preset")
+    func tune() throws {
+        let audio = try makeRecording()
+        let preset = scratch("tuned.json")
+        let r = try proscore(["tune", audio, "--model", fixtureModel, "--chunk-ms", "200,400", "--left-ms", "400",
+                              "--lookahead-ms", "0,100", "--reuse", "both", "--write", preset, "--name", "test"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 8)
+        #expect(r.stdout.contains("chunk 200 ms, left 400 ms, lookahead 100 ms, reuse"))
+        let written = try StreamingPreset.load(path: preset)
+        #expect(written.name == "test")
+        let measured = try #require(written.measured)
+        #expect(measured.layerMeanCosine.count == 4)
+        #expect(measured.transcriptAgreement != nil)
+        #expect(measured.realTimeFactor > 0 && measured.emitLatencyMsP95 >= 0)
+        // The best fidelity was chosen.
+        #expect(measured.layerMeanCosine.last! > 0.5)
+    }
+
+    @Test("the shipped presets load and describe valid windows", arguments: ["low-latency", "balanced", "accurate"])
+    func shippedPresets(_ name: String) throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let preset = try StreamingPreset.load(path: url.appendingPathComponent("configs/\(name).json").path)
+        #expect(preset.name == name)
+        #expect(preset.settings.problem == nil)
+    }
+
+    @Test("a broken preset file is a clear error naming it")
+    func brokenPreset() throws {
+        let path = scratch("bad.json")
+        try #"{"name": "x", "streaming": {"chunk_ms": 0}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: PresetError.self) { _ = try StreamingPreset.load(path: path) }
+        let r = try proscore(["bench", "streaming", "--preset", path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(path))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import ProscoreAudio
+import ProscoreCheckpoint
+import ProscoreModels
+import ProscorePipeline
+import ProscoreTensor
+import Testing
+
+@Suite("validity on synthesised speech, default model and head", .serialized)
+struct ValidityOnAudioTests {
+    let sentence = "Every morning I read the news and then I walk to work with my friend"
+
+    /// Speaks `text` with espeak-ng (words per minute, gap between words in 10 ms units).
+    func speak(_ text: String, rate: Int = 150, gap: Int = 0) throws -> String {
+        let path = scratch("speech.wav")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
+        p.arguments = ["-v", "en-us", "-s", "\(rate)", "-g", "\(gap)", "-w", path, text]
+        try p.run()
+        p.waitUntilExit()
+        return path
+    }
+
+    /// The final fluency estimate of a replay with the default model, head and accurate preset.
+    func fluency(_ audio: String) throws -> Double {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let (process, out) = try launch(["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none",
+                                         "--preset", "configs/accurate.json"], in: root)
+        let data = readAll(out)
+        process.waitUntilExit()
+        let last = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["estimate"] as? [String: Any]
+        }.last
+        return try #require((last?["scores"] as? [String: Double])?["fluency"], "no scores: is the default model in models/?")
+    }
+
+    @Test("longer pauses between words lower the fluency estimate")
+    func pauses() throws {
+        #expect(FileManager.default.fileExists(atPath: "/usr/bin/espeak-ng"), "espeak-ng comes with make setup")
+        let values = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0)) }
+        #expect(values[0] > values[1] && values[1] > values[2], "\(values)")
+    }
+
+    @Test("slower speech lowers the fluency estimate")
+    func slower() throws {
+        let values = try [150, 110, 90].map { try fluency(try speak(sentence, rate: $0)) }
+        #expect(values[0] > values[1] && values[1] > values[2], "\(values)")
+    }
+
+    @Test("filled pauses lower the fluency estimate")
+    func filled() throws {
+        let texts = [sentence,
+                     "Every morning, um, I read the news, uh, and then I walk, um, to work with my friend",
+                     "Every, um, morning, uh, I read, um, the news, uh, and then, um, I walk, uh, to work with my friend"]
+        let values = try texts.map { try fluency(try speak($0)) }
+        #expect(values[0] > values[1] && values[1] > values[2], "\(values)")
+    }
+}
