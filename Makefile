@@ -29,9 +29,13 @@ build: setup
 demo: build
 	$(PROSCORE) replay $(DEMO_AUDIO) --model $(DEMO_MODEL) --speed 1
 
-## test: the full test suite (what .ci/run runs)
+## test: the full test suite (what .ci/run runs): Swift, then the Python tools' tests
+## (those needing torch or the teachers skip themselves when they are not installed)
 test: setup
 	$(SWIFT) test
+	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest \
+	  || python3 -m pip install -q --break-system-packages pytest
+	python3 -m pytest -q tools; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 ## bench: Proscore against PyTorch and ONNX Runtime (needs tools/requirements.txt installed)
 bench: build
