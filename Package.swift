@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "ProscoreTensorTests", dependencies: ["ProscoreTensor"]),
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
-        .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring"]),
+        .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring", "ProscoreAudio", "ProscoreUnits"]),
         .testTarget(name: "ProscoreStoreTests", dependencies: ["ProscoreStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ProscorePipelineTests",
                     dependencies: ["ProscorePipeline", "ProscoreFakes", "ProscoreModels", "ProscoreAudio", "ProscoreScoring", "ProscoreStore", "ProscoreTensor", "ProscoreUnits"]),

@@ -121,10 +121,17 @@ public final class ScriptedEncoder: StreamingEncoding {
 /// Scores every window with fixed values and remembers what it saw.
 public final class FixedScorer: ProficiencyScoring, @unchecked Sendable {
     public let layers: [Int]
+    public let extraFeatures: [String]
     public private(set) var calls = 0
-    public init(layers: [Int] = []) { self.layers = layers }
+    /// The window features of the last call, by name.
+    public private(set) var lastExtras: [String: Double] = [:]
+    public init(layers: [Int] = [], extraFeatures: [String] = []) {
+        self.layers = layers
+        self.extraFeatures = extraFeatures
+    }
     public func scores(pooled: [[Float]], extras: [Double]) -> ProficiencyScores {
         calls += 1
+        lastExtras = Dictionary(uniqueKeysWithValues: zip(extraFeatures, extras))
         return ProficiencyScores(accuracy: 6, fluency: 7, prosodic: 5, total: 6.5)
     }
 }
@@ -166,9 +173,16 @@ public func greeting(_ frame: Int) -> String {
     switch frame % 10 { case 0, 1: return "H"; case 2: return "<pad>"; case 3, 4: return "I"; default: return "|" }
 }
 
-/// Loud noise (speech-like energy) for `seconds`.
+/// Speech-like sound for `seconds`: a voice whose pitch glides (120 ± 30 Hz) with three
+/// harmonics and four syllable-like swells a second. It passes the speech gate as speech.
 public func loud(seconds: Double) -> [Float] {
-    (0..<FrameGeometry.samples(seconds: seconds)).map { i in Float(0.3 * sin(Double(i) * 0.07)) }
+    var phase = 0.0
+    return (0..<FrameGeometry.samples(seconds: seconds)).map { i in
+        let t = Double(i) / Double(FrameGeometry.sampleRate)
+        phase += 2 * .pi * (120 + 30 * sin(2 * .pi * 1.3 * t)) / Double(FrameGeometry.sampleRate)
+        let swell = 0.55 + 0.45 * sin(2 * .pi * 4 * t)
+        return Float(0.2 * swell * (sin(phase) + 0.5 * sin(2 * phase) + 0.25 * sin(3 * phase)))
+    }
 }
 
 public func settings(reference: String? = nil, windowSeconds: Double = 30) -> SessionSettings {

@@ -50,6 +50,12 @@ public struct Estimate: Sendable, Codable, Equatable {
     /// Fluency measures over the rolling window and over the whole session.
     public var window: FluencyMeasures
     public var session: FluencyMeasures
+    /// Measures from the signal alone (syllable nuclei, pauses by place, pitch) over the
+    /// rolling window and the session.
+    public var windowSignal: SignalMeasures?
+    public var sessionSignal: SignalMeasures?
+    /// With a reference: forced-alignment evidence up to the last word read so far.
+    public var readAloud: ReadAloudEvidence?
     /// Scores from the proficiency head, 0–10, when one is loaded and the window holds
     /// enough speech.
     public var scores: ProficiencyScores?
@@ -79,6 +85,7 @@ public struct Estimate: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case window, session, scores, completeness
+        case windowSignal = "window_signal", sessionSignal = "session_signal", readAloud = "read_aloud"
         case unscoredReason = "unscored_reason"
         case windowConfidence = "window_confidence"
         case omittedWords = "omitted_words", insertedWords = "inserted_words"
@@ -95,6 +102,9 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var words: Int
     public var transcript: String
     public var session: FluencyMeasures?
+    public var signal: SignalMeasures?
+    /// Read-aloud evidence over the whole reference, likely mispronounced words among it.
+    public var readAloud: ReadAloudEvidence?
     /// The final estimate's scores (nil without a head or without enough speech).
     public var scores: ProficiencyScores?
     public var unscoredReason: String?
@@ -107,6 +117,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
         self.words = words.count
         transcript = words.map(\.text).joined(separator: " ")
         session = last?.session
+        signal = last?.sessionSignal
+        readAloud = last?.readAloud
         scores = last?.scores
         unscoredReason = last?.unscoredReason
         completeness = last?.completeness
@@ -115,7 +127,8 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case words, transcript, session, scores, completeness
+        case words, transcript, session, scores, completeness, signal
+        case readAloud = "read_aloud"
         case unscoredReason = "unscored_reason"
         case audioSeconds = "audio_s", realTimeFactor = "rtf", droppedSamples = "dropped_samples"
     }

@@ -37,8 +37,10 @@ extension StreamingCTCDecoder: TranscriptDecoding {}
 public protocol ProficiencyScoring: Sendable {
     /// Hidden-state indices whose window means the scorer reads (empty: extras only).
     var layers: [Int] { get }
+    /// Names of the window features (`WindowFeatures`) it reads, in order.
+    var extraFeatures: [String] { get }
     /// `pooled` holds one mean hidden state per entry of `layers`; `extras` the window's
-    /// fluency features.
+    /// features named by `extraFeatures`.
     func scores(pooled: [[Float]], extras: [Double]) -> ProficiencyScores
 }
 

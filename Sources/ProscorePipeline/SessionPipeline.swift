@@ -18,6 +18,12 @@ public final class SessionPipeline: @unchecked Sendable {
     public let settings: SessionSettings
     private let stages: SessionStages
     private let fluency: FluencyAnalyzer
+    private let signal: SignalAnalyzer
+    private let gate = SpeechGate()
+    private let syllables: SyllableCounter
+    /// The reference, normalised to the vocabulary's characters, word by word.
+    private let referenceWords: [String]
+    private let tokenIds: [Character: Int]
     private let textScoring: ScheduledTextScoring?
     private let textInbox = Inbox<TextScores>()
     private let control = NSLock()
@@ -28,6 +34,17 @@ public final class SessionPipeline: @unchecked Sendable {
         self.settings = settings
         self.stages = stages
         fluency = FluencyAnalyzer(syllableCounter: syllableCounter, pauseThresholdSeconds: settings.pauseThresholdSeconds)
+        signal = SignalAnalyzer(pauseThresholdSeconds: settings.pauseThresholdSeconds,
+                                utteranceBreakSeconds: Double(settings.endpointMs) / 1000)
+        syllables = syllableCounter
+        referenceWords = (settings.reference ?? "").split(whereSeparator: { $0.isWhitespace }).map {
+            String($0.uppercased().filter { $0.isLetter || $0 == "'" })
+        }.filter { !$0.isEmpty }
+        var ids: [Character: Int] = [:]
+        for (i, token) in (stages.vocabulary?.tokens ?? []).enumerated() where token.count == 1 && i != stages.vocabulary?.wordDelimiter {
+            ids[Character(token)] = i
+        }
+        tokenIds = ids
         let inbox = textInbox
         textScoring = stages.textScorer.map {
             ScheduledTextScoring(scorer: $0, everySeconds: settings.textScoringEverySeconds) { inbox.put($0) }
@@ -113,6 +130,7 @@ public final class SessionPipeline: @unchecked Sendable {
             let end = stages.decoder.finish()
             if !end.finalWords.isEmpty { state.words += end.finalWords; emit(.words(end.finalWords)); textScoring?.add(end.finalWords) }
             for u in end.endedUtterances { emit(.utterance(u)) }
+            state.readAloud = readAloudEvidence(state: state, final: true)
             // A last estimate with every word final (the end of the stream closes the last one).
             let last = makeEstimate(state: state, ring: ring, partialWord: "", firstFrame: state.speech.count,
                                     evidence: nil, latencyMs: 0)
@@ -151,6 +169,9 @@ public final class SessionPipeline: @unchecked Sendable {
                                      sampleOffset: state.audioOffset, vocabulary: stages.vocabulary)
         let update = stages.decoder.feed(logits: logits, frameEnergyDb: evidence.energyDb)
         state.speech += evidence.speech
+        state.energyDb += evidence.energyDb
+        state.f0Hz += evidence.f0Hz
+        if !referenceWords.isEmpty { state.logPosteriors += Softmax.logRows(logits) }
         if !update.finalWords.isEmpty {
             state.words += update.finalWords
             emit(.words(update.finalWords))
@@ -160,6 +181,7 @@ public final class SessionPipeline: @unchecked Sendable {
             emit(.utterance(u))
             textScoring?.utteranceEnded()
         }
+        if !update.endedUtterances.isEmpty { state.readAloud = readAloudEvidence(state: state, final: false) }
         if let scorer = stages.scorer, !scorer.layers.isEmpty {
             state.addLayerSums(frames: chunk.frameCount, sums: scorer.layers.map { chunk.hiddenStates[$0].columnSums() },
                                windowFrames: FrameGeometry.frames(seconds: settings.windowSeconds))
@@ -176,15 +198,20 @@ public final class SessionPipeline: @unchecked Sendable {
                               evidence: FrameEvidence?, latencyMs: Double) -> Estimate {
         let timed = state.words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
         let (window, session) = fluency.rolling(speech: state.speech, words: timed, windowSeconds: settings.windowSeconds)
+        let frames = state.speech.count
+        let windowRange = max(0, frames - FrameGeometry.frames(seconds: settings.windowSeconds))..<frames
+        let windowSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: windowRange)
+        let sessionSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz)
         var scores: ProficiencyScores?
         var unscored: String?
         if let scorer = stages.scorer {
             if window.endSeconds - window.startSeconds < 1 {
                 unscored = "less than a second of audio so far"
-            } else if window.phonationTimeRatio == 0 || window.syllables == 0 {
-                unscored = "no speech detected"
+            } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
+                unscored = why
             } else {
-                scores = scorer.scores(pooled: state.pooledLayers(), extras: window.headFeatures)
+                let named = WindowFeatures.named(fluency: window, signal: windowSignal, readAloud: state.readAloud)
+                scores = scorer.scores(pooled: state.pooledLayers(), extras: scorer.extraFeatures.map { named[$0] ?? 0 })
             }
         }
         var completeness: Double?, omitted: [String]?, inserted: [String]?
@@ -202,12 +229,43 @@ public final class SessionPipeline: @unchecked Sendable {
         let partial = (stages.decoder.currentUtterance.map(\.text) + [partialWord]).filter { !$0.isEmpty }.joined(separator: " ")
         let audioSeconds = FrameGeometry.seconds(samples: state.totalSamples)
         return Estimate(
-            audioSeconds: audioSeconds, window: window, session: session, scores: scores, unscoredReason: unscored,
+            audioSeconds: audioSeconds, window: window, session: session, windowSignal: windowSignal, sessionSignal: sessionSignal,
+            readAloud: state.readAloud, scores: scores, unscoredReason: unscored,
             windowConfidence: windowConfidence, completeness: completeness, omittedWords: omitted, insertedWords: inserted,
             partialTranscript: partial, emitLatencyMs: latencyMs,
             realTimeFactor: audioSeconds > 0 ? state.computeSeconds / audioSeconds : 0,
             droppedSamples: ring.droppedSamples, firstFrame: firstFrame,
             frameEnergyDb: (evidence?.energyDb ?? []).map { ($0 * 10).rounded() / 10 }, frameSpeech: evidence?.speech ?? [])
+    }
+}
+
+extension SessionPipeline {
+    /// Read-aloud evidence so far: the reference up to its last recognised word (all of it
+    /// at the end) force-aligned over the frames up to that word's end.
+    func readAloudEvidence(state: SessionState, final: Bool) -> ReadAloudEvidence? {
+        guard !referenceWords.isEmpty, let vocabulary = stages.vocabulary else { return nil }
+        let alignment = ReferenceAlignment(reference: referenceWords, hypothesis: state.words.map(\.text))
+        let lastMatched = alignment.operations.compactMap { op -> (Int, Int)? in
+            if case let .match(r, h) = op { return (r, h) } else { return nil }
+        }.last
+        let frames = state.logPosteriors.count / max(1, vocabulary.tokens.count)
+        let reference: [String], endFrame: Int
+        if final {
+            (reference, endFrame) = (referenceWords, frames)
+        } else if let (r, h) = lastMatched {
+            reference = Array(referenceWords[0...r])
+            endFrame = min(frames, Int((state.words[h].endSeconds / FrameGeometry.frameSeconds).rounded(.up)) + 5)
+        } else {
+            return nil
+        }
+        let v = vocabulary.tokens.count
+        let forced = ForcedAlignment(words: reference, logPosteriors: Array(state.logPosteriors[0..<(endFrame * v)]),
+                                     vocabularySize: v, blank: vocabulary.blank, wordDelimiter: vocabulary.wordDelimiter,
+                                     tokenIds: tokenIds)
+        let spokenAlignment = final ? alignment : ReferenceAlignment(reference: reference, hypothesis: state.words.map(\.text))
+        return ReadAloudEvidence(reference: reference, alignment: spokenAlignment, forced: forced,
+                                 syllables: reference.reduce(0) { $0 + syllables.syllables($1) },
+                                 seconds: Double(endFrame) * FrameGeometry.frameSeconds)
     }
 }
 
@@ -233,6 +291,12 @@ struct SessionState {
     var audioOffset = 0
     var totalSamples = 0
     var speech: [Bool] = []
+    /// Per frame: loudness (dBFS), F0 (Hz, 0 unvoiced) and, with a reference, the CTC log
+    /// posteriors (`frames × vocabulary`) for forced alignment.
+    var energyDb: [Float] = []
+    var f0Hz: [Float] = []
+    var logPosteriors: [Float] = []
+    var readAloud: ReadAloudEvidence?
     var words: [TranscribedWord] = []
     var computeSeconds = 0.0
     /// Per chunk: frames and per-layer sums of hidden states, over the rolling window.

@@ -69,3 +69,20 @@ public struct FramePosteriors: Sendable, Equatable {
         }
     }
 }
+
+extension Softmax {
+    /// Log-softmax of each row of `[rows, columns]` logits, row-major.
+    public static func logRows(_ logits: Tensor) -> [Float] {
+        let (rows, v) = (logits.shape[0], logits.shape[1])
+        var out = [Float](repeating: 0, count: rows * v)
+        for r in 0..<rows {
+            var m = -Float.infinity
+            for j in 0..<v { m = max(m, logits.scalars[r * v + j]) }
+            var sum: Float = 0
+            for j in 0..<v { sum += Foundation.exp(logits.scalars[r * v + j] - m) }
+            let lse = m + Foundation.log(sum)
+            for j in 0..<v { out[r * v + j] = logits.scalars[r * v + j] - lse }
+        }
+        return out
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+
+/// CTC forced alignment of a reference text over a session's frame log-posteriors, and the
+/// goodness of pronunciation (GOP) of each reference word it yields.
+///
+/// The reference's characters, with the word delimiter between words, are aligned by
+/// Viterbi over CTC's extended sequence (a blank before, between and after every token;
+/// a token may repeat over frames; a blank may be skipped between different tokens). A
+/// word's GOP is the log posterior of its aligned path minus that of the free best path
+/// over the same frames, per frame: 0 when the model heard exactly the reference there,
+/// strongly negative when it heard something else.
+public struct ForcedAlignment: Sendable, Equatable {
+    public struct Word: Sendable, Equatable, Codable {
+        public var text: String
+        public var startFrame: Int
+        public var endFrame: Int
+        /// Mean per-frame log-posterior gap to the free best path (≤ 0), in nats.
+        public var gop: Double
+
+        enum CodingKeys: String, CodingKey {
+            case text, gop
+            case startFrame = "start_frame", endFrame = "end_frame"
+        }
+    }
+
+    public let words: [Word]
+    /// The whole path's mean per-frame gap (≤ 0).
+    public let meanGOP: Double
+
+    /// Aligns `words` (already normalised to vocabulary tokens) over `logPosteriors`
+    /// (`frames × vocabularySize`, row-major, log-softmax). `tokenIds` maps a character to
+    /// its id; characters without one are dropped. Nil when the text cannot fit the frames
+    /// (more tokens than frames allow).
+    public init?(words reference: [String], logPosteriors: [Float], vocabularySize v: Int, blank: Int,
+                 wordDelimiter: Int?, tokenIds: [Character: Int]) {
+        let frames = logPosteriors.count / max(1, v)
+        // Token sequence and which word each token belongs to (-1: delimiter).
+        var tokens: [Int] = [], owner: [Int] = []
+        var kept: [String] = []
+        for word in reference {
+            let ids = word.compactMap { tokenIds[$0] }
+            guard !ids.isEmpty else { continue }
+            if !tokens.isEmpty, let d = wordDelimiter { tokens.append(d); owner.append(-1) }
+            tokens += ids
+            owner += Array(repeating: kept.count, count: ids.count)
+            kept.append(word)
+        }
+        guard !tokens.isEmpty, frames > 0 else { return nil }
+        // Extended sequence: blank, t0, blank, t1, …, blank.
+        let s = 2 * tokens.count + 1
+        func label(_ i: Int) -> Int { i % 2 == 0 ? blank : tokens[i / 2] }
+        var minimumFrames = tokens.count
+        for i in 1..<tokens.count where tokens[i] == tokens[i - 1] { minimumFrames += 1 }
+        guard frames >= minimumFrames else { return nil }
+
+        let negative = -Float.infinity
+        var score = [Float](repeating: negative, count: s)
+        var back = [Int32](repeating: -1, count: frames * s)
+        score[0] = logPosteriors[blank]
+        if s > 1 { score[1] = logPosteriors[label(1)] }
+        var next = score
+        for t in 1..<frames {
+            let row = t * v
+            for i in 0..<s {
+                var best = score[i], from = i
+                if i >= 1 && score[i - 1] > best { best = score[i - 1]; from = i - 1 }
+                if i >= 2 && i % 2 == 1 && label(i) != label(i - 2) && score[i - 2] > best { best = score[i - 2]; from = i - 2 }
+                next[i] = best == negative ? negative : best + logPosteriors[row + label(i)]
+                back[t * s + i] = Int32(from)
+            }
+            swap(&score, &next)
+        }
+        var state = s > 1 && score[s - 2] > score[s - 1] ? s - 2 : s - 1
+        guard score[state] > negative else { return nil }
+        // Walk back: the extended state of every frame.
+        var path = [Int](repeating: 0, count: frames)
+        for t in stride(from: frames - 1, through: 0, by: -1) {
+            path[t] = state
+            if t > 0 { state = Int(back[t * s + state]) }
+        }
+        // Per frame: aligned and free log posteriors; frames of a word run from its first
+        // token's first frame to its last token's last frame.
+        var first = [Int](repeating: -1, count: kept.count), last = [Int](repeating: -1, count: kept.count)
+        var gapSum = 0.0
+        var frameGap = [Double](repeating: 0, count: frames)
+        for t in 0..<frames {
+            let row = t * v
+            var best = negative
+            for j in 0..<v { best = max(best, logPosteriors[row + j]) }
+            frameGap[t] = Double(logPosteriors[row + label(path[t])] - best)
+            gapSum += frameGap[t]
+            if path[t] % 2 == 1, case let w = owner[path[t] / 2], w >= 0 {
+                if first[w] < 0 { first[w] = t }
+                last[w] = t
+            }
+        }
+        words = kept.indices.map { w in
+            let lo = first[w], hi = last[w]
+            let gop = lo >= 0 ? (lo...hi).map { frameGap[$0] }.reduce(0, +) / Double(hi - lo + 1) : -10
+            return Word(text: kept[w], startFrame: max(0, lo), endFrame: max(0, hi + 1), gop: gop)
+        }
+        meanGOP = gapSum / Double(frames)
+    }
+}
+
+/// Read-aloud evidence for the proficiency head and the views: how much of the reference
+/// was said, how well the model heard each word, and which words sound wrong.
+public struct ReadAloudEvidence: Sendable, Equatable, Codable {
+    /// Share of reference words recognised, 0–1.
+    public var completeness: Double
+    /// Omitted and inserted words per reference word.
+    public var omittedShare: Double
+    public var insertedShare: Double
+    /// Mean word GOP (nats per frame, ≤ 0) and the share of words under the threshold.
+    public var meanWordGOP: Double
+    public var lowGOPShare: Double
+    /// Reference syllables per second of the span.
+    public var referenceSyllableRate: Double
+    /// Reference words whose GOP is under the threshold: likely mispronounced.
+    public var likelyMispronounced: [String]
+
+    /// Words whose GOP is under this are listed as likely mispronounced.
+    public static let gopThreshold = -1.0
+
+    enum CodingKeys: String, CodingKey {
+        case completeness
+        case omittedShare = "omitted_share", insertedShare = "inserted_share", meanWordGOP = "mean_word_gop"
+        case lowGOPShare = "low_gop_share", referenceSyllableRate = "reference_syllable_rate"
+        case likelyMispronounced = "likely_mispronounced"
+    }
+
+    public static let featureNames = ["completeness", "omitted_share", "inserted_share", "mean_word_gop", "low_gop_share",
+                                      "reference_syllable_rate"]
+
+    public var named: [String: Double] {
+        ["completeness": completeness, "omitted_share": omittedShare, "inserted_share": insertedShare,
+         "mean_word_gop": meanWordGOP, "low_gop_share": lowGOPShare, "reference_syllable_rate": referenceSyllableRate]
+    }
+
+    public init(completeness: Double, omittedShare: Double, insertedShare: Double, meanWordGOP: Double, lowGOPShare: Double,
+                referenceSyllableRate: Double, likelyMispronounced: [String]) {
+        self.completeness = completeness
+        self.omittedShare = omittedShare
+        self.insertedShare = insertedShare
+        self.meanWordGOP = meanWordGOP
+        self.lowGOPShare = lowGOPShare
+        self.referenceSyllableRate = referenceSyllableRate
+        self.likelyMispronounced = likelyMispronounced
+    }
+
+    /// Evidence from the word alignment of the transcript, the forced alignment (when the
+    /// reference fit the frames) and the span's length.
+    public init(reference: [String], alignment: ReferenceAlignment, forced: ForcedAlignment?, syllables: Int, seconds: Double) {
+        let n = Double(max(1, reference.count))
+        let low = forced?.words.filter { $0.gop < Self.gopThreshold } ?? []
+        self.init(completeness: alignment.completeness, omittedShare: Double(alignment.omissions.count) / n,
+                  insertedShare: Double(alignment.insertions.count) / n,
+                  meanWordGOP: forced.map { f in f.words.map(\.gop).reduce(0, +) / Double(max(1, f.words.count)) } ?? -10,
+                  lowGOPShare: forced.map { Double(low.count) / Double(max(1, $0.words.count)) } ?? 1,
+                  referenceSyllableRate: seconds > 0 ? Double(syllables) / seconds : 0,
+                  likelyMispronounced: low.map(\.text))
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import ProscoreAudio
+import ProscoreUnits
+import Testing
+@testable import ProscoreScoring
+
+/// Speech from espeak-ng at 16 kHz, scaled to `levelDb` dBFS RMS when given.
+func espeak(_ text: String, rate: Int = 150, levelDb: Float? = nil) throws -> [Float] {
+    let path = NSTemporaryDirectory() + "proscore-signal-" + UUID().uuidString + ".wav"
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
+    p.arguments = ["-v", "en-us", "-s", "\(rate)", "-w", path, text]
+    try p.run()
+    p.waitUntilExit()
+    var samples = try AudioLoading.load16kMono(path: path)
+    if let levelDb {
+        let rms = (samples.map { $0 * $0 }.reduce(0, +) / Float(samples.count)).squareRoot()
+        let gain = pow(10, levelDb / 20) / rms
+        samples = samples.map { $0 * gain }
+    }
+    return samples
+}
+
+func tone(_ hz: Double, seconds: Double, amplitude: Float = 0.3) -> [Float] {
+    (0..<FrameGeometry.samples(seconds: seconds)).map { amplitude * Float(sin(2 * .pi * hz * Double($0) / 16_000)) }
+}
+
+/// Deterministic white noise in [-amplitude, amplitude].
+func noise(seconds: Double, amplitude: Float = 0.3, seed: UInt64 = 1) -> [Float] {
+    var state = seed
+    return (0..<FrameGeometry.samples(seconds: seconds)).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return amplitude * (Float(state >> 40) / Float(1 << 24) * 2 - 1)
+    }
+}
+
+/// Per-frame evidence as the pipeline computes it, with loudness alone deciding speech.
+func evidence(_ samples: [Float]) -> (speech: [Bool], energy: [Float], f0: [Float]) {
+    let frames = samples.count / FrameGeometry.samplesPerFrame
+    var energy = [Float](), f0 = [Float]()
+    for f in 0..<frames {
+        let lo = f * 320, hi = min(samples.count, lo + 320)
+        energy.append(10 * log10(max(1e-12, samples[lo..<hi].map { $0 * $0 }.reduce(0, +) / Float(hi - lo))))
+    }
+    f0 = PitchTracker().frequencies(samples: samples, frames: frames)
+    let speech = SpeechActivity().classify(blankPosterior: [Float](repeating: 1, count: frames), energyDb: energy)
+    return (speech, energy, f0)
+}
+
+@Suite("signal measures: pitch, syllable nuclei, speech gate")
+struct SignalTests {
+    @Test("YIN finds the pitch of tones within 1%, and none in noise or silence", arguments: [80.0, 100, 220, 440])
+    func tones(hz: Double) {
+        let f0 = PitchTracker().frequencies(samples: tone(hz, seconds: 1), frames: 45)
+        let inner = f0[2..<40]
+        #expect(inner.allSatisfy { abs(Double($0) - hz) / hz < 0.01 }, "\(inner.prefix(5))")
+        #expect(PitchTracker().frequencies(samples: noise(seconds: 1), frames: 45).filter { $0 > 0 }.count <= 4)
+        #expect(PitchTracker().frequencies(samples: [Float](repeating: 0, count: 16_000), frames: 45).allSatisfy { $0 == 0 })
+    }
+
+    @Test("on espeak-ng speech YIN finds a voice in the speaking range on a good share of frames")
+    func speechPitch() throws {
+        let e = evidence(try espeak("Every morning I read the news and then I walk to work"))
+        let voiced = e.f0.filter { $0 > 0 }.sorted()
+        #expect(Double(voiced.count) / Double(e.speech.filter { $0 }.count) > 0.4)
+        #expect((70...260).contains(voiced[voiced.count / 2]), "median F0 \(voiced[voiced.count / 2])")
+    }
+
+    @Test("syllable nuclei count the syllables of espeak-ng speech, and twice the text gives about twice the count")
+    func nuclei() throws {
+        // one two three four five six seven eight nine ten: 11 syllables.
+        let counting = "one, two, three, four, five, six, seven, eight, nine, ten"
+        let once = evidence(try espeak(counting))
+        let n1 = SyllableNuclei.find(energyDb: once.energy, f0Hz: once.f0).count
+        #expect((8...14).contains(n1), "found \(n1) nuclei for 11 syllables")
+        let twice = evidence(try espeak(counting + ", " + counting))
+        let n2 = SyllableNuclei.find(energyDb: twice.energy, f0Hz: twice.f0).count
+        #expect(abs(Double(n2) / Double(n1) - 2) < 0.35, "\(n1) then \(n2)")
+    }
+
+    @Test("the gate accepts speech, quiet speech at −40 dBFS included, and rejects what is not speech")
+    func gate() throws {
+        let gate = SpeechGate()
+        func verdict(_ samples: [Float]) -> String? {
+            let e = evidence(samples)
+            return gate.rejection(speech: e.speech, f0Hz: e.f0)
+        }
+        let sentence = "Every morning I read the news and then I walk to work with my friend"
+        #expect(verdict(try espeak(sentence)) == nil)
+        #expect(verdict(try espeak(sentence, levelDb: -40)) == nil)
+        // Music: notes with harmonics and a decaying envelope, a new pitch every 250 ms.
+        let notes = [261.6, 329.6, 392.0, 523.3, 392.0, 329.6, 293.7, 261.6, 349.2, 440.0, 349.2, 293.7]
+        let music = notes.flatMap { hz in
+            (0..<4_000).map { i -> Float in
+                let t = Double(i) / 16_000
+                return Float(0.25 * exp(-3 * t) * (sin(2 * .pi * hz * t) + 0.5 * sin(4 * .pi * hz * t) + 0.25 * sin(6 * .pi * hz * t)))
+            }
+        }
+        let cough = noise(seconds: 0.4, amplitude: 0.6).enumerated().map { $1 * Float(exp(-Double($0) / 2_000)) }
+            + [Float](repeating: 0, count: 16_000)
+        let breathing = (0..<3).flatMap { _ in
+            noise(seconds: 1.2, amplitude: 0.05).enumerated().map { $1 * Float(sin(Double.pi * Double($0) / 19_200)) }
+        }
+        for (name, samples) in [("silence", [Float](repeating: 0, count: 48_000)), ("white noise", noise(seconds: 3)),
+                                ("a 440 Hz tone", tone(440, seconds: 3)), ("music", music), ("a cough", cough),
+                                ("breathing", breathing)] {
+            #expect(verdict(samples)?.hasPrefix("no speech detected") == true, "\(name): \(String(describing: verdict(samples)))")
+        }
+        // Half a second of speech is speech, but too little to score a window.
+        let short = Array(try espeak("yes").prefix(8_000))
+        #expect(verdict(short)?.hasPrefix("too little speech") == true || verdict(short)?.hasPrefix("no speech") == true)
+    }
+
+    @Test("pauses split by place: shorter than the utterance break within, longer between")
+    func pauseSplit() {
+        // 1 s speech, 0.3 s pause, 1 s speech, 1 s pause, 1 s speech (frames of 20 ms).
+        let speech = [Bool](repeating: true, count: 50) + [Bool](repeating: false, count: 15) + [Bool](repeating: true, count: 50)
+            + [Bool](repeating: false, count: 50) + [Bool](repeating: true, count: 50)
+        let f0 = speech.map { $0 ? Float(120) : 0 }
+        let energy = speech.map { $0 ? Float(-20) : -80 }
+        let m = SignalAnalyzer(pauseThresholdSeconds: 0.25, utteranceBreakSeconds: 0.6).measure(speech: speech, energyDb: energy, f0Hz: f0)
+        let minutes = Double(speech.count) * 0.02 / 60
+        #expect(abs(m.midPausesPerMinute - 1 / minutes) < 1e-9 && abs(m.betweenPausesPerMinute - 1 / minutes) < 1e-9)
+        #expect(abs(m.meanMidPauseSeconds - 0.3) < 1e-9)
+        #expect(m.f0DeviationSemitones < 1e-9 && m.voicedRatio == 1)
+    }
+
+    @Test("pitch measures: a rising glide has positive slope and range; a reset across a pause is measured in semitones")
+    func pitchMeasures() {
+        let frames = 200
+        let speech = (0..<frames).map { !(100..<120).contains($0) }
+        // 100 → 200 Hz glide over the first stretch, then 150 Hz steady after the pause.
+        let f0 = (0..<frames).map { f -> Float in f < 100 ? Float(100 * pow(2, Double(f) / 100)) : (f < 120 ? 0 : 150) }
+        let m = SignalAnalyzer().measure(speech: speech, energyDb: [Float](repeating: -20, count: frames), f0Hz: f0)
+        #expect(m.declinationSemitonesPerSecond > 0)
+        #expect(m.f0RangeSemitones > 6)
+        // Before the pause: last 200 ms ≈ 2^(90..99/100) × 100 ≈ 190 Hz; after: 150 Hz.
+        #expect(abs(m.pitchResetSemitones - abs(12 * log2(150 / (100 * pow(2, 0.95))))) < 0.3)
+    }
+}
+
+@Suite("CTC forced alignment and goodness of pronunciation")
+struct ForcedAlignmentTests {
+    let tokens = ["<pad>", "|", "A", "B", "C"]
+    var ids: [Character: Int] { ["A": 2, "B": 3, "C": 4] }
+
+    /// Log posteriors where each frame's named token has probability `p`, the rest share the remainder.
+    func posteriors(_ frames: [String], p: Float = 0.9) -> [Float] {
+        frames.flatMap { name -> [Float] in
+            let winner = tokens.firstIndex(of: name)!
+            return (0..<tokens.count).map { $0 == winner ? log(p) : log((1 - p) / Float(tokens.count - 1)) }
+        }
+    }
+
+    @Test("a reference the model heard aligns with GOP near 0 and the words at their frames")
+    func heard() throws {
+        let lp = posteriors(["<pad>", "A", "B", "<pad>", "|", "C", "A", "<pad>"])
+        let a = try #require(ForcedAlignment(words: ["AB", "CA"], logPosteriors: lp, vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids))
+        #expect(a.words.map(\.text) == ["AB", "CA"])
+        #expect(a.words[0].startFrame == 1 && a.words[0].endFrame == 3 && a.words[1].startFrame == 5 && a.words[1].endFrame == 7)
+        #expect(a.words.allSatisfy { abs($0.gop) < 1e-6 })
+    }
+
+    @Test("a word the model heard as something else gets a strongly negative GOP; repeated letters need a blank")
+    func misheard() throws {
+        let lp = posteriors(["<pad>", "A", "B", "<pad>", "|", "B", "B", "<pad>"])
+        let a = try #require(ForcedAlignment(words: ["AB", "CA"], logPosteriors: lp, vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids))
+        #expect(a.words[0].gop > -0.01 && a.words[1].gop < -2)
+        let evidence = ReadAloudEvidence(reference: ["AB", "CA"], alignment: ReferenceAlignment(reference: ["AB", "CA"], hypothesis: ["AB", "BB"]),
+                                         forced: a, syllables: 2, seconds: 0.16)
+        #expect(evidence.likelyMispronounced == ["CA"] && evidence.lowGOPShare == 0.5 && evidence.completeness == 0.5)
+        // "AA" needs A, blank, A: three frames at least.
+        #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) == nil)
+        #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "<pad>", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) != nil)
+    }
+}
