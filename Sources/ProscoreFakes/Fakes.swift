@@ -125,6 +125,7 @@ public final class FixedScorer: ProficiencyScoring, @unchecked Sendable {
     public private(set) var calls = 0
     /// The window features of the last call, by name.
     public private(set) var lastExtras: [String: Double] = [:]
+    public private(set) var lastPooled: [[Float]] = []
     public init(layers: [Int] = [], extraFeatures: [String] = []) {
         self.layers = layers
         self.extraFeatures = extraFeatures
@@ -132,6 +133,7 @@ public final class FixedScorer: ProficiencyScoring, @unchecked Sendable {
     public func scores(pooled: [[Float]], extras: [Double]) -> ProficiencyScores {
         calls += 1
         lastExtras = Dictionary(uniqueKeysWithValues: zip(extraFeatures, extras))
+        lastPooled = pooled
         return ProficiencyScores(accuracy: 6, fluency: 7, prosodic: 5, total: 6.5)
     }
 }

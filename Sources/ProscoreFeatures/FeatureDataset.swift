@@ -28,3 +28,47 @@ public enum FeatureDataset {
         return (examples, layers)
     }
 }
+
+/// Which window features a head reads: free speech, or read-aloud (adds the reference's
+/// evidence). A head of either kind may also mix the encoder's layers.
+public enum HeadKind: String, Sendable, CaseIterable {
+    case free
+    case readAloud = "read-aloud"
+
+    public var featureNames: [String] { self == .free ? WindowFeatures.freeSpeechNames : WindowFeatures.readAloudNames }
+}
+
+/// A serving-path feature folder read back as training examples.
+public enum ServingDataset {
+    /// Examples for a head of `kind` (with the layers unless `layers` is false), and the
+    /// same utterances' trivial-baseline inputs (energy-based duration and pauses, plus the
+    /// reference's length when `withReference`). Utterances the gate refused are left out and counted.
+    public static func load(folder: String, kind: HeadKind, layers useLayers: Bool = true)
+        throws -> (examples: [TrainingExample], layers: [Int], baseline: [TrainingExample], baselineWithReference: [TrainingExample], gated: Int)
+    {
+        let index = ServingFeatureExtractor.readIndex(folder + "/index.jsonl")
+        guard !index.isEmpty else {
+            throw ManifestError(path: folder + "/index.jsonl", detail: "no extracted utterances here; run proscore extract first")
+        }
+        var layers: [Int] = []
+        var examples: [TrainingExample] = [], baseline: [TrainingExample] = [], withReference: [TrainingExample] = []
+        var gated = 0
+        for entry in index {
+            guard let file = entry.file, let named = entry.windowFeatures else { gated += 1; continue }
+            var pooled: [[Float]] = []
+            if useLayers {
+                let f = try SafeTensorsFile(path: folder + "/" + file)
+                let p = try f.tensor("pooled")
+                if layers.isEmpty { layers = try f.tensor("layer_indices").scalars.map { Int($0) } }
+                pooled = (0..<p.shape[0]).map { p[$0].scalars }
+            }
+            let speaker = entry.speaker ?? entry.id
+            examples.append(TrainingExample(speaker: speaker, pooled: pooled, extras: kind.featureNames.map { named[$0] ?? 0 }, labels: entry.labels))
+            let energy = TrivialBaseline.energyNames.map { entry.baseline[$0] ?? 0 }
+            baseline.append(TrainingExample(speaker: speaker, pooled: [], extras: energy, labels: entry.labels))
+            withReference.append(TrainingExample(speaker: speaker, pooled: [],
+                                                 extras: energy + TrivialBaseline.referenceNames.map { entry.baseline[$0] ?? 0 }, labels: entry.labels))
+        }
+        return (examples, useLayers ? layers : [], baseline, withReference, gated)
+    }
+}

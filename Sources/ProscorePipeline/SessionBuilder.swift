@@ -9,6 +9,8 @@ public struct SessionRequest: Sendable {
     public var model: String?
     /// A head file, or "none".
     public var head: String?
+    /// The head for read-aloud sessions (with a reference), or "none".
+    public var readAloudHead: String?
     /// A BERT checkpoint, or "none".
     public var textModel: String?
     public var endpointMs: Int?
@@ -35,8 +37,19 @@ public struct SessionSetupError: Error, CustomStringConvertible, LocalizedError 
 public struct LoadedModels: @unchecked Sendable {
     public let encoder: AudioEncoder
     public let vocabulary: CTCVocabulary
+    /// The free-speech head, and the read-aloud head used when a reference is given.
     public let head: ProficiencyHead?
+    public let readAloudHead: ProficiencyHead?
     public let embedder: SentenceEmbedder?
+
+    public init(encoder: AudioEncoder, vocabulary: CTCVocabulary, head: ProficiencyHead?, readAloudHead: ProficiencyHead?,
+                embedder: SentenceEmbedder?) {
+        self.encoder = encoder
+        self.vocabulary = vocabulary
+        self.head = head
+        self.readAloudHead = readAloudHead
+        self.embedder = embedder
+    }
 }
 
 /// Turns a preset plus overrides into settings, loads what they name, and builds the
@@ -57,11 +70,14 @@ public enum SessionBuilder {
         var head = request.head ?? (request.model == nil ? section?.head : nil)
             ?? (FileManager.default.fileExists(atPath: defaultHead) ? defaultHead : nil)
         if head == "none" { head = nil }
+        // With --head, that head serves read-aloud sessions too unless one is named for them.
+        var readAloudHead = request.readAloudHead ?? (request.head == nil && request.model == nil ? section?.readAloudHead : nil)
+        if readAloudHead == "none" { readAloudHead = nil }
         var text = request.textModel
             ?? (FileManager.default.fileExists(atPath: defaultTextModel + "/model.safetensors") ? defaultTextModel : nil)
         if text == "none" { text = nil }
         return SessionSettings(
-            preset: request.preset, model: model, head: head, textModel: text, streaming: preset.streaming,
+            preset: request.preset, model: model, head: head, readAloudHead: readAloudHead, textModel: text, streaming: preset.streaming,
             endpointMs: request.endpointMs ?? section?.endpointMs ?? 600,
             maxUtteranceSeconds: request.maxUtteranceSeconds ?? 30,
             windowSeconds: request.windowSeconds ?? section?.windowSeconds ?? 30,
@@ -84,29 +100,36 @@ public enum SessionBuilder {
             throw SessionSetupError("\(model) has no CTC head: scoring needs a …ForCTC checkpoint.")
         }
         let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
-        var head: ProficiencyHead?
-        if let headPath = settings.head {
-            let h = try HeadFile.read(path: headPath).head
+        func loadHead(_ path: String) throws -> ProficiencyHead {
+            let h = try HeadFile.read(path: path).head
             let expected = (h.layers.isEmpty ? 0 : loaded.encoder.config.hiddenSize) + h.extraFeatures.count
             if h.layers.contains(where: { $0 > loaded.encoder.config.numHiddenLayers }) || h.regression.featureMean.count != expected {
-                throw SessionSetupError("\(headPath) belongs to another encoder than \(model) (its layers or width do not match); pass --head for this model, or --head none.")
+                throw SessionSetupError("\(path) belongs to another encoder than \(model) (its layers or width do not match); pass --head for this model, or --head none.")
             }
-            head = h
+            let unknown = h.extraFeatures.filter { !WindowFeatures.readAloudNames.contains($0) }
+            if !unknown.isEmpty { throw SessionSetupError("\(path) reads features this version does not compute: \(unknown.joined(separator: ", ")).") }
+            return h
         }
+        let head = try settings.head.map(loadHead)
+        let readAloudHead = try settings.readAloudHead.map(loadHead)
         var embedder: SentenceEmbedder?
         if let textPath = settings.textModel {
             let bert = try BertLoader.load(path: textPath)
             embedder = SentenceEmbedder(model: bert.model, tokenizer: bert.tokenizer)
         }
-        return LoadedModels(encoder: loaded.encoder, vocabulary: vocabulary, head: head, embedder: embedder)
+        return LoadedModels(encoder: loaded.encoder, vocabulary: vocabulary, head: head, readAloudHead: readAloudHead, embedder: embedder)
     }
 
-    /// A ready pipeline for one session over shared `models`.
-    public static func pipeline(settings: SessionSettings, models: LoadedModels, recorder: SessionRecording?) -> SessionPipeline {
+    /// A ready pipeline for one session over shared `models`: the read-aloud head scores when
+    /// the settings carry a reference and there is one, else the free-speech head; `scorer`
+    /// replaces both (feature capture).
+    public static func pipeline(settings: SessionSettings, models: LoadedModels, recorder: SessionRecording?,
+                                scorer: ProficiencyScoring? = nil) -> SessionPipeline {
+        let head = settings.reference != nil ? (models.readAloudHead ?? models.head) : models.head
         let stages = SessionStages(
             encoder: StreamingEncoder(encoder: models.encoder, settings: settings.streamingSettings),
             decoder: StreamingCTCDecoder(vocabulary: models.vocabulary, endpoint: settings.endpoint),
-            vocabulary: models.vocabulary, scorer: models.head,
+            vocabulary: models.vocabulary, scorer: scorer ?? head,
             textScorer: models.embedder.map { BertTextScorer(embedder: $0, referenceText: settings.reference) },
             recorder: recorder)
         return SessionPipeline(settings: settings, stages: stages)

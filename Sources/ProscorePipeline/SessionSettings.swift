@@ -9,6 +9,8 @@ public struct SessionSettings: Sendable, Codable, Equatable {
     /// for text scores (nil: none).
     public var model: String
     public var head: String?
+    /// The head for read-aloud sessions (nil: the free-speech head serves them too).
+    public var readAloudHead: String?
     public var textModel: String?
     public var streaming: StreamingPreset.Window
     /// Trailing silence that ends an utterance, and the longest utterance, in ms and s.
@@ -27,12 +29,13 @@ public struct SessionSettings: Sendable, Codable, Equatable {
     /// Audio buffered between the source and the encoder, in seconds.
     public var ringSeconds: Double
 
-    public init(preset: String, model: String, head: String?, textModel: String?, streaming: StreamingPreset.Window,
+    public init(preset: String, model: String, head: String?, readAloudHead: String? = nil, textModel: String?, streaming: StreamingPreset.Window,
                 endpointMs: Int, maxUtteranceSeconds: Double, windowSeconds: Double, pauseMs: Int,
                 textScoringEverySeconds: Double, reference: String?, threads: Int, ringSeconds: Double) {
         self.preset = preset
         self.model = model
         self.head = head
+        self.readAloudHead = readAloudHead
         self.textModel = textModel
         self.streaming = streaming
         self.endpointMs = endpointMs
@@ -58,7 +61,7 @@ public struct SessionSettings: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case preset, model, head, streaming, reference, threads
-        case textModel = "text_model", endpointMs = "endpoint_ms", maxUtteranceSeconds = "max_utterance_s"
+        case readAloudHead = "read_aloud_head", textModel = "text_model", endpointMs = "endpoint_ms", maxUtteranceSeconds = "max_utterance_s"
         case windowSeconds = "window_s", pauseMs = "pause_ms", textScoringEverySeconds = "text_scoring_every_s"
         case ringSeconds = "ring_s"
     }

@@ -68,7 +68,9 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
     /// Pipeline settings a preset may also carry; command-line options override them.
     public struct Pipeline: Codable, Sendable, Equatable {
         public var model: String?
+        /// The free-speech head and the read-aloud head (used when a reference is given).
         public var head: String?
+        public var readAloudHead: String?
         /// Rolling window of the fluency measures, seconds.
         public var windowSeconds: Double?
         public var pauseMs: Int?
@@ -78,6 +80,7 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case model, head
+            case readAloudHead = "read_aloud_head"
             case windowSeconds = "window_s", pauseMs = "pause_ms", endpointMs = "endpoint_ms"
             case textScoringEverySeconds = "text_scoring_every_s"
         }

@@ -58,7 +58,14 @@ public struct SessionReport {
         if let c = summary.completeness {
             body += "<div class=card><div class=v>\(String(format: "%.1f", c))<small> / 10</small></div><div class=l>completeness</div></div>"
         }
-        body += "</div><h2>Fluency measures (whole session)</h2><div class=cards>"
+        body += "</div>"
+        if let readAloud = summary.readAloud {
+            body += "<h2>Read aloud</h2><p>" + String(format: "%.0f%% of the reference recognised; mean goodness of pronunciation %.2f (0 is what the model expects; under %.1f a word is listed).",
+                                                     100 * readAloud.completeness, readAloud.meanWordGOP, ReadAloudEvidence.gopThreshold) + "</p>"
+            body += readAloud.likelyMispronounced.isEmpty ? "<p>No word stands out as mispronounced.</p>"
+                : "<p>Likely mispronounced: " + readAloud.likelyMispronounced.map { "<b class=bad>\(Self.escape($0))</b>" }.joined(separator: ", ") + "</p>"
+        }
+        body += "<h2>Fluency measures (whole session)</h2><div class=cards>"
         let measures: [(String, Double?, String, String)] = [
             ("Speech rate", session?.speechRate, "syl/s", "%.2f"), ("Articulation rate", session?.articulationRate, "syl/s", "%.2f"),
             ("Phonation", session.map { 100 * $0.phonationTimeRatio }, "%", "%.0f"),
@@ -116,7 +123,7 @@ public struct SessionReport {
             h1{margin:0 0 4px} h2{margin:28px 0 8px;font-size:16px} .meta{color:#666}
             .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
             .v{font-size:22px;font-weight:600}.l{color:#666;font-size:12px} table{border-collapse:collapse;margin-top:8px}
-            td,th{border-bottom:1px solid #eee;padding:2px 10px;text-align:left} svg{display:block;background:#fafafa;border:1px solid #eee}
+            td,th{border-bottom:1px solid #eee;padding:2px 10px;text-align:left} .bad{color:#c03030} svg{display:block;background:#fafafa;border:1px solid #eee}
             </style></head><body>\(body)</body></html>
             """
     }

@@ -8,8 +8,9 @@ import ProscoreUnits
 public struct SpeechGate: Sendable, Equatable {
     /// Voiced speech needed before anything is scored, seconds.
     public var minimumVoicedSeconds = 0.3
-    /// Phonation a window needs to be scored, seconds.
-    public var minimumSpeechSeconds = 1.0
+    /// Phonation (speech or voiced frames) a window needs to be scored, seconds: half a
+    /// second holds a short sentence's voiced core.
+    public var minimumSpeechSeconds = 0.5
     /// Consecutive voiced frames whose pitch moves less than `steadySemitones` count as
     /// steady; more than this share of them is music or a tone.
     public var maximumSteadyShare = 0.6
@@ -37,7 +38,7 @@ public struct SpeechGate: Sendable, Equatable {
         }
         if Double(voiced) * frameSeconds < minimumVoicedSeconds { return "no speech detected" }
         if pairs >= 10 && Double(steady) / Double(pairs) > maximumSteadyShare { return "no speech detected (a steady pitch: music or a tone)" }
-        let phonation = Double(speech[span].filter { $0 }.count) * frameSeconds
+        let phonation = Double(span.filter { speech[$0] || f0Hz[$0] > 0 }.count) * frameSeconds
         if phonation < minimumSpeechSeconds {
             return String(format: "too little speech in this window (%.1f s; %.1f s needed)", phonation, minimumSpeechSeconds)
         }

@@ -2,21 +2,34 @@ import ArgumentParser
 import Foundation
 import ProscoreFeatures
 import ProscoreModels
+import ProscorePipeline
 
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "extract",
-        abstract: "Extract per-layer encoder features (and BERT features of the text) for a list of utterances.",
+        abstract: "Extract, for training heads, the features serving computes for each utterance (or offline per-layer features).",
         discussion: """
             MANIFEST is a JSON-lines file ({"id", "audio", "speaker", "text", "labels"}; id and audio \
-            required) or a speechocean762 folder (wav.scp, text, utt2spk, scores.csv). Writes \
-            OUT/features/ID.safetensors (pooled [layers, dim], optionally hidden_states \
-            [layers, frames, dim], text_tokens and text_pooled) and OUT/index.jsonl. Rerunning \
-            resumes; a file that fails is reported and skipped.
+            required) or a speechocean762 folder (wav.scp, text, utt2spk, scores.csv).
+
+            By default each utterance runs through the session pipeline exactly as `replay --speed max` \
+            (the preset's streaming settings; with --read-aloud its text is the reference), and what a head \
+            is given for the final estimate is stored: OUT/features/ID.safetensors (pooled [layers, dim], \
+            the layer means as serving pools them) and, in OUT/index.jsonl, the window features, the \
+            transcript and the trivial baselines' inputs. Heads trained on these (proscore train --kind \
+            free|read-aloud) see at run time exactly what they were trained on.
+
+            --offline instead runs the encoder once over the whole utterance (per-frame hidden states with \
+            --sequential, BERT text features with --text-model): a data set for research, not for heads \
+            that serve. Rerunning resumes; a file that fails is reported and skipped.
             """)
 
     @Argument(help: "Manifest file or speechocean762 folder.") var manifest: String
-    @Option(help: "Audio encoder checkpoint.") var model: String
+    @Option(help: "Audio encoder checkpoint (default: the preset's, else \(SessionBuilder.defaultModel)).") var model: String?
+    @Option(help: "Preset whose streaming settings serving uses.") var preset: String = SessionBuilder.defaultPreset
+    @Flag(help: "Use each utterance's text as the reference (read-aloud evidence for read-aloud heads).") var readAloud = false
+    @Option(help: "Utterances scored at once.") var jobs: Int = 1
+    @Flag(help: "The offline data set (whole-utterance encoder pass) instead of the serving path.") var offline = false
     @Option(help: "BERT checkpoint for text features (e.g. models/all-minilm-l6-v2).") var textModel: String?
     @Option(help: "Output folder.") var out: String
     @Option(help: "Hidden states to keep: all, or indices like 0,6,12.") var layers: LayerSelection = .all
@@ -25,11 +38,17 @@ struct ExtractCommand: ParsableCommand {
     @Option(help: "Only the first N utterances.") var limit: Int?
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        if !(1...64).contains(jobs) { throw ValidationError("--jobs must be 1–64.") }
+        if !offline && (sequential || textModel != nil) { throw ValidationError("--sequential and --text-model belong to --offline extraction.") }
+    }
+
     func run() throws {
         compute.apply()
         var entries = try Manifest.load(path: manifest)
         if let limit { entries = Array(entries.prefix(limit)) }
-        let loaded = try AudioEncoderLoader.load(path: model)
+        if !offline { return try runServing(entries) }
+        let loaded = try AudioEncoderLoader.load(path: model ?? SessionBuilder.defaultModel)
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let text = try textModel.map { path -> (BertModel, WordPieceTokenizer) in
             let bert = try BertLoader.load(path: path)
@@ -41,20 +60,29 @@ struct ExtractCommand: ParsableCommand {
         options.float16 = float16
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
         let start = Date()
-        let terminal = isatty(2) != 0
-        let result = try extractor.run(entries, into: out) { done, total, id in
-            // A bar redrawn in place on a terminal; a line every 10% in a log.
-            if terminal {
-                let width = 30, filled = width * done / max(1, total)
-                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                FileHandle.standardError.write(Data("\r\(bar) \(done)/\(total) \(id)      ".utf8))
-                if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-            } else if done == total || done % max(1, total / 10) == 0 {
-                FileHandle.standardError.write(Data("\(done)/\(total)\n".utf8))
-            }
-        }
+        var bar = ProgressBar()
+        let result = try extractor.run(entries, into: out) { done, total, id in bar.show(done, total, id) }
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
         print(String(format: "%@: %d written, %d already there, %d failed, in %.1f s",
                      out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)))
+    }
+
+    /// The serving path: every utterance through the session pipeline.
+    func runServing(_ entries: [ManifestEntry]) throws {
+        var request = SessionRequest()
+        request.preset = preset
+        request.model = model
+        request.head = "none"
+        request.textModel = "none"
+        let settings = try SessionBuilder.settings(for: request)
+        let models = try SessionBuilder.loadModels(for: settings)
+        let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
+                                                readAloud: readAloud)
+        let start = Date()
+        var bar = ProgressBar()
+        let result = try extractor.run(entries, into: out) { done, total, id in bar.show(done, total, id) }
+        for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
+        print(String(format: "%@: %d written, %d refused by the speech gate, %d already there, %d failed, in %.1f s (serving path, %@)",
+                     out, result.written, result.gated, result.skipped, result.failures.count, Date().timeIntervalSince(start), preset))
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import ProscoreFeatures
 import ProscoreScoring
 
+extension HeadKind: ExpressibleByArgument {}
+
 /// Targets shared by train, probe and evaluate.
 struct TargetOptions: ParsableArguments {
     @Option(help: "Scores to fit, comma-separated (speechocean762 names).") var targets = "accuracy,fluency,prosodic,total"
@@ -10,6 +12,7 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Join BERT's pooled text features (if extracted) to the layer mix.") var withText = false
     @Flag(help: "Join the utterance's fluency features (speech rate, pauses, …) to the layer mix.") var withFluency = false
     @Flag(help: "Use the fluency features alone (a head that works with any encoder).") var fluencyOnly = false
+    @Option(help: "Serving-path folders: free (no reference) or read-aloud (adds forced-alignment evidence).") var kind: HeadKind = .free
     var names: [String] { targets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
@@ -17,15 +20,28 @@ struct TargetOptions: ParsableArguments {
         guard !names.isEmpty else { throw ValidationError("--targets needs at least one score name.") }
     }
 
+    /// The window features the head will read.
+    func extraNames(_ folder: String) -> [String] {
+        if ServingFeatureExtractor.isServingFolder(folder) { return kind.featureNames }
+        return (withFluency || fluencyOnly ? FeatureExtractor.fluencyFeatureNames : []) + (withText ? ["text_pooled"] : [])
+    }
+
     func load(_ folder: String) throws -> (examples: [TrainingExample], layers: [Int]) {
+        if ServingFeatureExtractor.isServingFolder(folder) {
+            let data = try ServingDataset.load(folder: folder, kind: kind, layers: !fluencyOnly)
+            return (labelled(data.examples), data.layers)
+        }
         var data = try FeatureDataset.load(folder: folder, includeText: withText, includeFluency: withFluency || fluencyOnly)
         if fluencyOnly {
             data.examples = data.examples.map { var e = $0; e.pooled = []; return e }
             data.layers = []
         }
-        let missing = names.filter { name in !data.examples.contains { $0.labels[name] != nil } }
-        guard missing.isEmpty else { throw ValidationError("No utterance in \(folder) has labels for: \(missing.joined(separator: ", ")).") }
-        return (data.examples.filter { e in names.allSatisfy { e.labels[$0] != nil } }, data.layers)
+        return (labelled(data.examples), data.layers)
+    }
+
+    /// The examples that carry every target's label.
+    func labelled(_ examples: [TrainingExample]) -> [TrainingExample] {
+        examples.filter { e in names.allSatisfy { e.labels[$0] != nil } }
     }
 }
 
@@ -39,10 +55,12 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let (examples, layers) = try targets.load(features)
-        let extras = (targets.withFluency || targets.fluencyOnly ? FeatureExtractor.fluencyFeatureNames : []) + (targets.withText ? ["text_pooled"] : [])
+        guard !examples.isEmpty else { throw ValidationError("No utterance in \(features) has labels for \(targets.names.joined(separator: ", ")).") }
+        let extras = targets.extraNames(features)
         let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: targets.folds)
         try HeadFile.write(head, encoder: encoder, training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
+            "kind": ServingFeatureExtractor.isServingFolder(features) ? targets.kind.rawValue + " (serving path)" : "offline features",
         ], to: out)
         let top = head.layerWeights.enumerated().sorted { $0.element > $1.element }.prefix(3)
         print("\(out): \(examples.count) utterances, λ \(head.lambda), heaviest layers " +
@@ -75,18 +93,31 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let (examples, layers) = try targets.load(features)
-        let result = HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: targets.folds)
+        guard !examples.isEmpty else { throw ValidationError("No utterance in \(features) has labels for \(targets.names.joined(separator: ", ")).") }
+        var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: targets.folds))]
+        var gated = 0
+        if ServingFeatureExtractor.isServingFolder(features) {
+            let data = try ServingDataset.load(folder: features, kind: targets.kind, layers: false)
+            gated = data.gated
+            rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.baseline), layers: [], targets: targets.names, folds: targets.folds)))
+            rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.baselineWithReference), layers: [], targets: targets.names, folds: targets.folds)))
+        }
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
-            print(String(decoding: try e.encode(result), as: UTF8.self))
+            let object = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, $0.1) })
+            print(String(decoding: try e.encode(object), as: UTF8.self))
             return
         }
-        print("\(examples.count) utterances, \(Set(examples.map(\.speaker)).count) speakers, \(targets.folds) folds by speaker")
-        print("score       Pearson  Spearman  RMSE")
-        for name in targets.names {
-            let a = result[name]!
-            print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %7.3f  %8.3f  %5.3f", a.pearson, a.spearman, a.rmse))
+        print("\(examples.count) utterances, \(Set(examples.map(\.speaker)).count) speakers, \(targets.folds) folds by speaker"
+              + (gated > 0 ? "; \(gated) refused by the speech gate are left out" : ""))
+        for (label, result) in rows {
+            print("\n\(label)")
+            print("score       Pearson  Spearman  RMSE")
+            for name in targets.names {
+                let a = result[name]!
+                print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %7.3f  %8.3f  %5.3f", a.pearson, a.spearman, a.rmse))
+            }
         }
     }
 }

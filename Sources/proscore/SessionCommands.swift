@@ -12,6 +12,8 @@ struct PipelineOptions: ParsableArguments {
     var preset: String = SessionBuilder.defaultPreset
     @Option(help: "Proficiency head for rolling scores (default: the preset's, else \(SessionBuilder.defaultHead); none to switch off).")
     var head: String?
+    @Option(help: "Head for read-aloud sessions, used with --reference (default: the preset's; none to use --head's).")
+    var readAloudHead: String?
     @Option(help: "BERT model for text scores (default \(SessionBuilder.defaultTextModel) when present; none to switch off).")
     var textModel: String?
     @Option(help: "Trailing silence that ends an utterance, in ms (default 600).") var endpointMs: Int?
@@ -37,6 +39,7 @@ struct PipelineOptions: ParsableArguments {
         r.preset = preset
         r.model = model
         r.head = head
+        r.readAloudHead = readAloudHead
         r.textModel = textModel
         r.endpointMs = endpointMs
         r.maxUtteranceSeconds = maxUtteranceSeconds

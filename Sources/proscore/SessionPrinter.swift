@@ -90,6 +90,7 @@ struct SessionPrinter {
             print("no proficiency scores: \(why)")
         }
         if let c = s.completeness { print(String(format: "completeness %.1f of 10", c)) }
+        if let words = s.readAloud?.likelyMispronounced, !words.isEmpty { print("likely mispronounced: " + words.joined(separator: ", ")) }
     }
 
     private func printJSON(_ event: PipelineEvent) {

@@ -30,6 +30,8 @@ struct TerminalView {
             for name in ["fluency", "accuracy", "prosodic", "total"] {
                 if let v = scores[name] { lines.append(name.padding(toLength: 10, withPad: " ", startingAt: 0) + bar(v) + String(format: " %4.1f", v)) }
             }
+        } else if let why = e.unscoredReason {
+            lines.append("no scores: \(why)")
         } else {
             lines.append("(no proficiency head: rolling measures only)")
         }
@@ -39,6 +41,9 @@ struct TerminalView {
                              w.endSeconds - w.startSeconds, w.speechRate, w.articulationRate, 100 * w.phonationTimeRatio,
                              w.silentPausesPerMinute, w.meanPauseSeconds, w.filledPausesPerMinute)]
         if !textLine.isEmpty { lines.append(textLine) }
+        if let words = e.readAloud?.likelyMispronounced, !words.isEmpty {
+            lines.append("likely mispronounced: " + words.suffix(8).joined(separator: ", "))
+        }
         lines.append("")
         for u in utterances.suffix(4) { lines.append("  " + String(u.prefix(width - 2))) }
         lines.append("▸ " + String(e.partialTranscript.suffix(width - 2)))

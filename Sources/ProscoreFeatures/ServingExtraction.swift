@@ -1,0 +1,119 @@
+import Foundation
+import ProscoreAudio
+import ProscoreCheckpoint
+import ProscorePipeline
+import ProscoreScoring
+import ProscoreTensor
+
+/// One line of a serving-path feature folder's `index.jsonl`.
+public struct ServingIndexEntry: Sendable, Equatable, Codable {
+    public var id: String
+    public var speaker: String?
+    public var text: String?
+    public var labels: [String: Double]
+    public var durationSeconds: Double
+    /// The transcript serving produced.
+    public var transcript: String
+    /// The head inputs of the final estimate: pooled layers in `file`, named features here
+    /// (full precision). Absent, with the reason, when the gate refused the utterance.
+    public var file: String?
+    public var windowFeatures: [String: Double]?
+    public var unscoredReason: String?
+    /// The trivial baselines' inputs.
+    public var baseline: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+        case id, speaker, text, labels, transcript, file, baseline
+        case durationSeconds = "duration_s", windowFeatures = "window_features", unscoredReason = "unscored_reason"
+    }
+}
+
+/// `extract` on the path the product runs: every utterance goes through the session
+/// pipeline at full speed with the preset's streaming settings (and, for read-aloud, its
+/// text as the reference), and what the head would have been given for the final estimate
+/// is stored: the layer means as serving pools them and the window features as serving
+/// computes them. A head trained on these sees at run time exactly what it was trained on.
+public final class ServingFeatureExtractor {
+    public let scorer: BatchScorer
+    public let readAloud: Bool
+
+    public init(scorer: BatchScorer, readAloud: Bool) {
+        self.scorer = scorer
+        self.readAloud = readAloud
+    }
+
+    /// Runs over `entries` (resuming: ids already in the index are skipped).
+    public func run(_ entries: [ManifestEntry], into folder: String, progress: @escaping (Int, Int, String) -> Void = { _, _, _ in })
+        throws -> (written: Int, skipped: Int, gated: Int, failures: [(id: String, reason: String)])
+    {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: folder + "/features", withIntermediateDirectories: true)
+        let indexPath = folder + "/index.jsonl"
+        let done = Set(Self.readIndex(indexPath).map(\.id))
+        if !fm.fileExists(atPath: indexPath) { _ = fm.createFile(atPath: indexPath, contents: nil) }
+        guard let index = FileHandle(forWritingAtPath: indexPath) else { throw ManifestError(path: indexPath, detail: "cannot be written") }
+        defer { try? index.close() }
+        try index.seekToEnd()
+        let todo = entries.filter { !done.contains($0.id) }
+        var written = 0, gated = 0, finished = entries.count - todo.count
+        var failures: [(String, String)] = []
+        scorer.run(todo, references: todo.map { readAloud ? $0.text : nil }) { _, result in
+            finished += 1
+            defer { progress(finished, entries.count, result.entry.id) }
+            guard let summary = result.summary else {
+                failures.append((result.entry.id, result.error ?? "no result"))
+                return
+            }
+            do {
+                let line = try self.store(result, summary: summary, folder: folder)
+                if line.file == nil { gated += 1 } else { written += 1 }
+                index.write(try JSONEncoder.sortedKeys.encode(line) + Data("\n".utf8))
+            } catch {
+                failures.append((result.entry.id, "\(error)"))
+            }
+        }
+        return (written, entries.count - todo.count, gated, failures)
+    }
+
+    func store(_ result: ScoredFile, summary: SessionSummary, folder: String) throws -> ServingIndexEntry {
+        let entry = result.entry
+        var baseline = TrivialBaseline.energyFeatures(samples: try AudioLoading.load16kMono(path: entry.audio))
+        if let text = entry.text { baseline.merge(TrivialBaseline.referenceFeatures(text: text)) { a, _ in a } }
+        var line = ServingIndexEntry(id: entry.id, speaker: entry.speaker, text: entry.text, labels: entry.labels,
+                                     durationSeconds: result.durationSeconds ?? summary.audioSeconds, transcript: summary.transcript,
+                                     file: nil, windowFeatures: nil, unscoredReason: summary.unscoredReason, baseline: baseline)
+        guard let captured = result.captured, summary.unscoredReason == nil else {
+            line.unscoredReason = summary.unscoredReason ?? "not scored"
+            return line
+        }
+        let file = "features/\(entry.id).safetensors"
+        let dim = captured.pooled.first?.count ?? 0
+        try SafeTensorsWriter.write([
+            ("pooled", Tensor(shape: [captured.pooled.count, dim], scalars: captured.pooled.flatMap { $0 })),
+            ("layer_indices", Tensor(shape: [captured.layers.count], scalars: captured.layers.map(Float.init))),
+        ], to: folder + "/" + file, metadata: ["id": entry.id, "path": "serving"])
+        line.file = file
+        line.windowFeatures = Dictionary(uniqueKeysWithValues: zip(captured.names, captured.values))
+        line.unscoredReason = nil
+        return line
+    }
+
+    public static func readIndex(_ path: String) -> [ServingIndexEntry] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(ServingIndexEntry.self, from: Data($0.utf8)) }
+    }
+
+    /// Whether `folder` was written by this extractor (rather than the offline one).
+    public static func isServingFolder(_ folder: String) -> Bool {
+        guard let first = readIndex(folder + "/index.jsonl").first else { return false }
+        return first.baseline.isEmpty == false
+    }
+}
+
+extension JSONEncoder {
+    static var sortedKeys: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import ProscoreFeatures
+import ProscorePipeline
+import ProscoreScoring
+
+/// `score`: a folder's or a class's recordings through exactly the replay path, several at once.
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Score recordings (files, a JSON-lines manifest or a speechocean762 folder) exactly as replay does, in parallel.",
+        discussion: """
+            Each recording runs through the session pipeline at full speed with the preset's settings; the \\
+            final estimate's 0–10 scores (speechocean762 scale: 10 is native-like), transcript and measures \\
+            are written as CSV or JSON lines. A file that fails is reported and the batch goes on. With a \\
+            reference (--reference, --references, or --read-aloud for a manifest's texts) the read-aloud head \\
+            scores and likely mispronounced words are listed. Exit status 0 when every file was scored, 2 \\
+            when some failed, 1 when none could be.
+            """)
+
+    enum Format: String, ExpressibleByArgument { case csv, jsonl }
+
+    @Argument(help: "Recordings, or one manifest (.jsonl) or speechocean762 folder.") var inputs: [String]
+    @Option(help: "The text read aloud, for every file.") var reference: String?
+    @Option(help: "A file of `PATH-or-ID<TAB>TEXT` lines: each recording's reference.") var references: String?
+    @Flag(help: "Use a manifest's texts as the references.") var readAloud = false
+    @Option(help: "Recordings scored at once (each on one thread).") var jobs: Int = 1
+    @Option(help: "csv or jsonl.") var format: Format = .csv
+    @Option(help: "Write here instead of stdout.") var out: String?
+    @Flag(help: "Replace --out if it exists.") var overwrite = false
+    @Option(help: "CTC checkpoint directory (default: the preset's).") var model: String?
+    @Option(help: "Preset (configs/*.json).") var preset: String = SessionBuilder.defaultPreset
+    @Option(help: "Free-speech head (default: the preset's; none for measures only).") var head: String?
+    @Option(help: "Read-aloud head (default: the preset's).") var readAloudHead: String?
+
+    func validate() throws {
+        if !(1...64).contains(jobs) { throw ValidationError("--jobs must be 1–64.") }
+        if [reference != nil, references != nil, readAloud].filter({ $0 }).count > 1 {
+            throw ValidationError("Give one of --reference, --references and --read-aloud.")
+        }
+        if let out { try OutputFile.check(out, overwrite: overwrite) }
+    }
+
+    func entries() throws -> [ManifestEntry] {
+        if inputs.count == 1, let only = inputs.first {
+            var isFolder: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: only, isDirectory: &isFolder)
+            if exists && (isFolder.boolValue || only.hasSuffix(".jsonl")) { return try Manifest.load(path: only) }
+        }
+        return inputs.map { ManifestEntry(id: (($0 as NSString).lastPathComponent as NSString).deletingPathExtension, audio: $0) }
+    }
+
+    func referenceTexts(_ entries: [ManifestEntry]) throws -> [String?] {
+        if let reference { return entries.map { _ in reference } }
+        if readAloud { return entries.map(\.text) }
+        guard let references else { return entries.map { _ in nil } }
+        guard let text = try? String(contentsOfFile: references, encoding: .utf8) else {
+            throw ValidationError("--references \(references): cannot be read.")
+        }
+        var map: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            if parts.count == 2 { map[String(parts[0])] = String(parts[1]) }
+        }
+        return entries.map { map[$0.audio] ?? map[$0.id] }
+    }
+
+    func run() throws {
+        let list = try entries()
+        guard !list.isEmpty else { throw ValidationError("Nothing to score.") }
+        var request = SessionRequest()
+        request.preset = preset
+        request.model = model
+        request.head = head
+        request.readAloudHead = readAloudHead
+        request.textModel = "none"
+        let settings = try SessionBuilder.settings(for: request)
+        let models = try SessionBuilder.loadModels(for: settings)
+        let scorer = BatchScorer(models: models, settings: settings, jobs: jobs)
+        var rows: [Int: String] = [:]
+        var failed = 0
+        var bar = ProgressBar()
+        var done = 0
+        scorer.run(list, references: try referenceTexts(list)) { i, result in
+            done += 1
+            if result.summary == nil {
+                failed += 1
+                FileHandle.standardError.write(Data("\(result.entry.audio): \(result.error ?? "failed")\n".utf8))
+            }
+            rows[i] = format == .csv ? ScoreRow.csv(result) : ScoreRow.json(result)
+            bar.show(done, list.count, result.entry.id)
+        }
+        var text = format == .csv ? ScoreRow.csvHeader + "\n" : ""
+        for i in list.indices { if let row = rows[i] { text += row + "\n" } }
+        if let out {
+            try OutputFile.write(Data(text.utf8), to: out, overwrite: overwrite)
+            FileHandle.standardError.write(Data("\(out): \(list.count - failed) scored, \(failed) failed\n".utf8))
+        } else {
+            print(text, terminator: "")
+        }
+        if failed == list.count { throw ExitCode(1) }
+        if failed > 0 { throw ExitCode(2) }
+    }
+}
+
+/// One scored recording as a CSV row or a JSON line.
+enum ScoreRow {
+    static let measureNames = ["speech_rate", "articulation_rate", "phonation_time_ratio", "silent_pauses_per_minute", "nuclei_rate",
+                               "mid_pauses_per_minute", "between_pauses_per_minute", "f0_range_st"]
+    static let csvHeader = (["id", "file", "speaker", "duration_s", "words"] + ProficiencyScores.names
+        + ["unscored_reason", "completeness", "likely_mispronounced", "transcript"] + measureNames + ["rtf", "error"]).joined(separator: ",")
+
+    static func measures(_ s: SessionSummary) -> [String: Double] {
+        var m = s.session?.named ?? [:]
+        if let signal = s.signal { m.merge(signal.named) { a, _ in a } }
+        return m
+    }
+
+    static func csv(_ r: ScoredFile) -> String {
+        func quote(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        func f(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "" }
+        let s = r.summary
+        let m = s.map(measures) ?? [:]
+        var cells = [quote(r.entry.id), quote(r.entry.audio), quote(r.entry.speaker ?? ""), f(r.durationSeconds), s.map { String($0.words) } ?? ""]
+        cells += ProficiencyScores.names.map { f(s?.scores?[$0]) }
+        cells += [quote(s?.unscoredReason ?? ""), f(s?.completeness), quote(s?.readAloud?.likelyMispronounced.joined(separator: " ") ?? ""),
+                  quote(s?.transcript ?? "")]
+        cells += measureNames.map { f(m[$0]) }
+        cells += [f(s?.realTimeFactor), quote(r.error ?? "")]
+        return cells.joined(separator: ",")
+    }
+
+    static func json(_ r: ScoredFile) -> String {
+        var object: [String: Any] = ["id": r.entry.id, "file": r.entry.audio]
+        if let speaker = r.entry.speaker { object["speaker"] = speaker }
+        if let d = r.durationSeconds { object["duration_s"] = d }
+        if let error = r.error { object["error"] = error }
+        if let s = r.summary {
+            object["words"] = s.words
+            object["transcript"] = s.transcript
+            if let scores = s.scores { object["scores"] = Dictionary(uniqueKeysWithValues: scores.present.map { ($0.name, $0.value) }) }
+            if let why = s.unscoredReason { object["unscored_reason"] = why }
+            if let c = s.completeness { object["completeness"] = c }
+            if let ra = s.readAloud { object["likely_mispronounced"] = ra.likelyMispronounced }
+            object["measures"] = measures(s)
+            object["rtf"] = s.realTimeFactor
+        }
+        return String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
+    }
+}
