@@ -72,6 +72,17 @@ public struct Wav2Vec2Config: Sendable, Equatable, Codable {
         doStableLayerNorm: false, featProjLayerNorm: true, vocabSize: 32, padTokenId: 0,
         architectures: [], addAdapter: false, convPosBatchNorm: false)
 
+    /// wav2vec2-large-lv60's shape: layer-norm convs, pre-norm ("stable") transformer.
+    public static let large = Wav2Vec2Config(
+        modelType: .wav2vec2, hiddenSize: 1024, numHiddenLayers: 24, numAttentionHeads: 16,
+        intermediateSize: 4096, hiddenAct: "gelu", layerNormEps: 1e-5,
+        featExtractNorm: "layer", featExtractActivation: "gelu",
+        convDim: Array(repeating: 512, count: 7), convStride: [5, 2, 2, 2, 2, 2, 2],
+        convKernel: [10, 3, 3, 3, 3, 2, 2], convBias: true,
+        numConvPosEmbeddings: 128, numConvPosEmbeddingGroups: 16, convPosKernelSize: 19,
+        doStableLayerNorm: true, featProjLayerNorm: true, vocabSize: 32, padTokenId: 0,
+        architectures: [], addAdapter: false, convPosBatchNorm: false)
+
     public init(modelType: AudioEncoderFamily, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
                 intermediateSize: Int, hiddenAct: String, layerNormEps: Float, featExtractNorm: String,
                 featExtractActivation: String, convDim: [Int], convStride: [Int], convKernel: [Int], convBias: Bool,

@@ -1,6 +1,7 @@
 import Foundation
 import ProscoreModels
 import ProscoreScoring
+import ProscoreTensor
 
 /// What a person asks for on the command line (or a client in its start message): a
 /// preset and overrides. Nil means "the preset's, else the default".
@@ -19,6 +20,8 @@ public struct SessionRequest: Sendable {
     public var pauseMs: Int?
     public var reference: String?
     public var threads = 1
+    /// fp32 or int8 (nil: the preset's, else fp32).
+    public var precision: Precision?
     public var ringSeconds = 10.0
 
     public init() {}
@@ -76,7 +79,7 @@ public enum SessionBuilder {
         var text = request.textModel
             ?? (FileManager.default.fileExists(atPath: defaultTextModel + "/model.safetensors") ? defaultTextModel : nil)
         if text == "none" { text = nil }
-        return SessionSettings(
+        var settings = SessionSettings(
             preset: request.preset, model: model, head: head, readAloudHead: readAloudHead, textModel: text, streaming: preset.streaming,
             endpointMs: request.endpointMs ?? section?.endpointMs ?? 600,
             maxUtteranceSeconds: request.maxUtteranceSeconds ?? 30,
@@ -84,6 +87,8 @@ public enum SessionBuilder {
             pauseMs: request.pauseMs ?? section?.pauseMs ?? 250,
             textScoringEverySeconds: section?.textScoringEverySeconds ?? 10,
             reference: request.reference, threads: request.threads, ringSeconds: request.ringSeconds)
+        settings.precision = request.precision ?? section?.precision ?? .fp32
+        return settings
     }
 
     /// Loads the encoder, vocabulary, head and text model that `settings` name, and checks
@@ -95,7 +100,7 @@ public enum SessionBuilder {
                 ? "The default model is not at \(model) (run from the repository, or pass --model DIR with a …ForCTC checkpoint)."
                 : "\(model): no such model directory.")
         }
-        let loaded = try AudioEncoderLoader.load(path: model)
+        let loaded = try AudioEncoderLoader.load(path: model, precision: settings.precision.available.precision)
         guard loaded.encoder.ctcHead != nil else {
             throw SessionSetupError("\(model) has no CTC head: scoring needs a …ForCTC checkpoint.")
         }

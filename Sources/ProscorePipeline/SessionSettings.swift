@@ -1,4 +1,5 @@
 import ProscoreModels
+import ProscoreTensor
 
 /// Everything that decides how a session is scored: resolved from a preset and the
 /// command line by `SessionBuilder`, stored with the session as its configuration.
@@ -24,8 +25,9 @@ public struct SessionSettings: Sendable, Codable, Equatable {
     public var textScoringEverySeconds: Double
     /// The text read aloud, when there is one.
     public var reference: String?
-    /// Threads for the encoder's numeric work.
+    /// Threads for the encoder's numeric work, and the precision of its weight products.
     public var threads: Int
+    public var precision: Precision = .fp32
     /// Audio buffered between the source and the encoder, in seconds.
     public var ringSeconds: Double
 
@@ -63,6 +65,6 @@ public struct SessionSettings: Sendable, Codable, Equatable {
         case preset, model, head, streaming, reference, threads
         case readAloudHead = "read_aloud_head", textModel = "text_model", endpointMs = "endpoint_ms", maxUtteranceSeconds = "max_utterance_s"
         case windowSeconds = "window_s", pauseMs = "pause_ms", textScoringEverySeconds = "text_scoring_every_s"
-        case ringSeconds = "ring_s"
+        case ringSeconds = "ring_s", precision
     }
 }

@@ -52,10 +52,12 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         /// Which GEMM ran the weights: "packed AVX-512 kernel" or "OpenBLAS" (absent in
         /// older files).
         public var gemm: String?
+        /// fp32 or int8 (absent in older files: fp32).
+        public var precision: String?
         public var date: String
 
         enum CodingKeys: String, CodingKey {
-            case model, audio, threads, date, gemm
+            case model, audio, threads, date, gemm, precision
             case algorithmicLatencyMs = "algorithmic_latency_ms"
             case stepComputeMsP50 = "step_compute_ms_p50", stepComputeMsP95 = "step_compute_ms_p95"
             case emitLatencyMsP50 = "emit_latency_ms_p50", emitLatencyMsP95 = "emit_latency_ms_p95"
@@ -71,6 +73,8 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         /// The free-speech head and the read-aloud head (used when a reference is given).
         public var head: String?
         public var readAloudHead: String?
+        /// fp32 or int8.
+        public var precision: Precision?
         /// Rolling window of the fluency measures, seconds.
         public var windowSeconds: Double?
         public var pauseMs: Int?
@@ -80,7 +84,7 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case model, head
-            case readAloudHead = "read_aloud_head"
+            case readAloudHead = "read_aloud_head", precision
             case windowSeconds = "window_s", pauseMs = "pause_ms", endpointMs = "endpoint_ms"
             case textScoringEverySeconds = "text_scoring_every_s"
         }
@@ -152,7 +156,7 @@ extension StreamingPreset.Measured {
             layerMeanCosine: (0..<layers).map { i in mean { $0.fidelity.layers[i].meanCosine } },
             layerMaxAbsDifference: (0..<layers).map { i in worst { Double($0.fidelity.layers[i].maxAbsDifference) } },
             transcriptAgreement: agreements.isEmpty ? nil : Double(agreements.filter { $0 }.count) / Double(agreements.count),
-            gemm: PackedMatrix.engineName,
+            gemm: PackedMatrix.engineName, precision: nil,
             date: formatter.string(from: Date()))
     }
 }

@@ -25,7 +25,7 @@ public struct MultiHeadAttention: Sendable {
         b += key.bias?.scalars ?? [Float](repeating: 0, count: h)
         b += value.bias?.scalars ?? [Float](repeating: 0, count: h)
         qkv = Linear(weight: Tensor(shape: [3 * h, h], scalars: w), bias: Tensor(shape: [3 * h], scalars: b),
-                     packed: query.isPacked)
+                     packed: query.isPacked, precision: query.precision)
         self.output = output
         self.heads = heads
         self.hidden = h

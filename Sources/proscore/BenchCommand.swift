@@ -23,6 +23,8 @@ struct EncoderBench: ParsableCommand {
     @Option(help: "Timed runs per thread count (after one warm-up run); the median is reported.") var repeats: Int = 3
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Flag(help: "Also print where the time goes, stage by stage (from the last run).") var profile = false
+    @Option(help: "Model shape: base or large.") var shape: BenchShape = .base
+    @Option(help: "fp32 or int8.") var precision: Precision = .fp32
 
     func validate() throws {
         guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be between 0.1 and 600.") }
@@ -36,7 +38,9 @@ struct EncoderBench: ParsableCommand {
     }
 
     func run() throws {
-        let encoder = try BenchModel.wav2vec2Base()
+        let (ran, notice) = precision.available
+        if let notice { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
+        let encoder = try BenchModel.encoder(shape, precision: ran)
         let audio = BenchModel.audio(seconds: seconds)
         var results: [[String: Any]] = []
         for t in threadCounts! {
@@ -64,13 +68,15 @@ struct EncoderBench: ParsableCommand {
         }
         if json {
             let object: [String: Any] = [
-                "model": "wav2vec2-base shape (random weights)", "audio_seconds": seconds,
+                "model": shape.label, "shape": shape.rawValue, "precision": ran.rawValue, "audio_seconds": seconds,
                 "parameters": encoder.parameterCount, "blas_core": BLAS.coreName, "gemm": PackedMatrix.engineName, "results": results,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("model: wav2vec2-base shape, \(encoder.parameterCount.formatted()) parameters, weights through \(PackedMatrix.engineName), OpenBLAS core \(BLAS.coreName)")
+            print("model: \(shape.label), \(encoder.parameterCount.formatted()) parameters, \(ran.rawValue)"
+                  + (ran == .int8 ? " (transformer and projection through the VNNI kernel; convs through \(PackedMatrix.engineName))" : ", weights through \(PackedMatrix.engineName)")
+                  + ", OpenBLAS core \(BLAS.coreName)")
         }
     }
 
@@ -91,13 +97,20 @@ struct EncoderBench: ParsableCommand {
     }
 }
 
-/// The benchmark's model and audio: wav2vec2-base's shape with seeded random weights.
+/// The benchmark's model shapes, with seeded random weights.
+enum BenchShape: String, ExpressibleByArgument, CaseIterable {
+    case base, large
+    var config: Wav2Vec2Config { self == .base ? .base : .large }
+    var label: String { "wav2vec2-\(rawValue) shape (random weights)" }
+}
+
+/// The benchmark's model and audio.
 enum BenchModel {
-    static func wav2vec2Base() throws -> AudioEncoder {
+    static func encoder(_ shape: BenchShape = .base, precision: Precision = .fp32) throws -> AudioEncoder {
         let source = RandomTensorSource(seed: 1) { name in
             !name.hasPrefix("lm_head") && !name.contains("weight_g") && !name.contains("original0")
         }
-        return try AudioEncoderLoader.build(config: .base, preprocessor: PreprocessorConfig(), from: source)
+        return try AudioEncoderLoader.build(config: shape.config, preprocessor: PreprocessorConfig(), from: source, precision: precision)
     }
 
     static func audio(seconds: Double) -> [Float] {
@@ -120,19 +133,22 @@ struct StreamingBench: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Record the measurement in the preset file's `measured` section.") var record = false
     @Flag(help: "Print the time per stage, summed over a run.") var profile = false
+    @Option(help: "Model shape: base or large.") var shape: BenchShape = .base
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
         compute.apply()
         var p = try StreamingPreset.load(path: preset)
-        let encoder = try BenchModel.wav2vec2Base()
+        let precision = compute.resolved(p.pipeline?.precision)
+        let encoder = try BenchModel.encoder(shape, precision: precision)
         let audio = BenchModel.audio(seconds: seconds)
         _ = encoder(audio)  // warm up
         let reports = (0..<max(1, repeats)).map { _ in
             StreamingMeasurement.run(encoder: encoder, settings: p.settings, samples: audio)
         }.sorted { $0.realTimeFactor < $1.realTimeFactor }
         let r = reports[reports.count / 2]
-        let m = StreamingPreset.Measured(reports: [r], model: "wav2vec2-base shape (random weights)", audio: ["\(seconds) s synthetic"], threads: compute.threads)
+        var m = StreamingPreset.Measured(reports: [r], model: shape.label, audio: ["\(seconds) s synthetic"], threads: compute.threads)
+        m.precision = precision.rawValue
         if profile {
             let clock = StageClock()
             _ = StreamingMeasurement.run(encoder: encoder, settings: p.settings, samples: audio, clock: clock)
@@ -152,7 +168,8 @@ struct StreamingBench: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(m), as: UTF8.self))
         } else {
-            print("preset \(p.name) (\(p.settings.summary)) at \(compute.threads) thread(s), wav2vec2-base shape, \(seconds) s, \(PackedMatrix.engineName):")
+            print("preset \(p.name) (\(p.settings.summary)) at \(compute.threads) thread(s), \(shape.label), \(seconds) s, \(precision.rawValue)"
+                  + (precision == .int8 ? " (VNNI kernel)" : ", \(PackedMatrix.engineName)") + ":")
             print(String(format: "  streaming RTF %.3f (offline %.3f); step compute p50 %.0f ms, p95 %.0f ms; emit latency p50 %.0f ms, p95 %.0f ms (lookahead %d ms)",
                          r.realTimeFactor, r.offlineRealTimeFactor, r.stepComputeMs.p50, r.stepComputeMs.p95,
                          r.emitLatencyMs.p50, r.emitLatencyMs.p95, p.streaming.lookaheadMs))

@@ -1,14 +1,27 @@
 import ArgumentParser
+import Foundation
 import ProscoreTensor
 
-/// `--threads`, shared by every command that computes.
+extension Precision: ExpressibleByArgument {}
+
+/// `--threads` and `--precision`, shared by every command that computes.
 struct ComputeOptions: ParsableArguments {
     @Option(name: .long, help: "Threads for the encoder's numeric work (BLAS and kernels).")
     var threads: Int = 1
+    @Option(help: "fp32, or int8 (transformer and feature projection quantised at load; needs AVX-512 VNNI). Default: the preset's, else fp32.")
+    var precision: Precision?
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256.") }
     }
 
     func apply() { Compute.threadCount = threads }
+
+    /// The precision that will run: `asked` (or the command line's), falling back to fp32
+    /// with a one-line notice where the CPU lacks VNNI.
+    func resolved(_ asked: Precision? = nil) -> Precision {
+        let (precision, notice) = (asked ?? precision ?? .fp32).available
+        if let notice { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
+        return precision
+    }
 }

@@ -50,7 +50,7 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let loaded = try AudioEncoderLoader.load(path: modelDirectory)
+        let loaded = try AudioEncoderLoader.load(path: modelDirectory, precision: compute.resolved())
         let encoder = loaded.encoder
         let samples = try AudioLoading.load16kMono(path: audio)
         guard samples.count >= encoder.config.receptiveFieldSamples else {

@@ -48,7 +48,7 @@ struct ExtractCommand: ParsableCommand {
         var entries = try Manifest.load(path: manifest)
         if let limit { entries = Array(entries.prefix(limit)) }
         if !offline { return try runServing(entries) }
-        let loaded = try AudioEncoderLoader.load(path: model ?? SessionBuilder.defaultModel)
+        let loaded = try AudioEncoderLoader.load(path: model ?? SessionBuilder.defaultModel, precision: compute.resolved())
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let text = try textModel.map { path -> (BertModel, WordPieceTokenizer) in
             let bert = try BertLoader.load(path: path)
@@ -74,7 +74,10 @@ struct ExtractCommand: ParsableCommand {
         request.model = model
         request.head = "none"
         request.textModel = "none"
-        let settings = try SessionBuilder.settings(for: request)
+        request.threads = compute.threads
+        request.precision = compute.precision
+        var settings = try SessionBuilder.settings(for: request)
+        settings.precision = compute.resolved(settings.precision)
         let models = try SessionBuilder.loadModels(for: settings)
         let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
                                                 readAloud: readAloud)

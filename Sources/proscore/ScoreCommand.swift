@@ -3,6 +3,7 @@ import Foundation
 import ProscoreFeatures
 import ProscorePipeline
 import ProscoreScoring
+import ProscoreTensor
 
 /// `score`: a folder's or a class's recordings through exactly the replay path, several at once.
 struct ScoreCommand: ParsableCommand {
@@ -32,6 +33,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Preset (configs/*.json).") var preset: String = SessionBuilder.defaultPreset
     @Option(help: "Free-speech head (default: the preset's; none for measures only).") var head: String?
     @Option(help: "Read-aloud head (default: the preset's).") var readAloudHead: String?
+    @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         if !(1...64).contains(jobs) { throw ValidationError("--jobs must be 1–64.") }
@@ -74,7 +76,11 @@ struct ScoreCommand: ParsableCommand {
         request.head = head
         request.readAloudHead = readAloudHead
         request.textModel = "none"
-        let settings = try SessionBuilder.settings(for: request)
+        request.threads = compute.threads
+        request.precision = compute.precision
+        compute.apply()
+        var settings = try SessionBuilder.settings(for: request)
+        settings.precision = compute.resolved(settings.precision)
         let models = try SessionBuilder.loadModels(for: settings)
         let scorer = BatchScorer(models: models, settings: settings, jobs: jobs)
         var rows: [Int: String] = [:]

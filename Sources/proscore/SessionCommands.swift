@@ -47,6 +47,7 @@ struct PipelineOptions: ParsableArguments {
         r.pauseMs = pauseMs
         r.reference = reference
         r.threads = compute.threads
+        r.precision = compute.precision
         r.ringSeconds = ringSeconds
         return r
     }
@@ -57,7 +58,8 @@ struct PipelineOptions: ParsableArguments {
         let trap = SignalTrap()
         defer { trap.cancel() }
         compute.apply()
-        let settings = try SessionBuilder.settings(for: request(ringSeconds: ringSeconds))
+        var settings = try SessionBuilder.settings(for: request(ringSeconds: ringSeconds))
+        settings.precision = compute.resolved(settings.precision)
         let models = try SessionBuilder.loadModels(for: settings)
         let sessions = noStore ? nil : try store.open()
         let recorder = try sessions.map { try StoreSessionRecorder(store: $0, settings: settings) }

@@ -48,7 +48,7 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let loaded = try AudioEncoderLoader.load(path: model)
+        let loaded = try AudioEncoderLoader.load(path: model, precision: compute.resolved())
         let encoder = loaded.encoder
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let recordings = try audio.map { try AudioLoading.load16kMono(path: $0) }

@@ -23,7 +23,7 @@ struct VisualizeCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let encoder = try AudioEncoderLoader.load(path: model).encoder
+        let encoder = try AudioEncoderLoader.load(path: model, precision: compute.resolved()).encoder
         guard (0...encoder.config.numHiddenLayers).contains(layer) else {
             throw ValidationError("--layer \(layer) does not exist: this model has hidden states 0…\(encoder.config.numHiddenLayers).")
         }

@@ -66,6 +66,28 @@ struct EncoderParityTests {
         }
     }
 
+    @Test("under int8 every hidden state keeps a per-frame cosine of at least 0.99 to transformers' output",
+          .enabled(if: Int8Matrix.isSupported, "the CPU lacks AVX-512 VNNI"), arguments: Fixtures.encoderNames)
+    func int8Parity(_ name: String) throws {
+        let encoder = try AudioEncoderLoader.load(path: "\(Fixtures.encoders)/\(name)", precision: .int8).encoder
+        #expect(encoder.layers.first?.attention.output.precision == .int8)
+        let expected = try Fixtures.expected(name)
+        let output = encoder(try expected.tensor("audio").scalars)
+        let hidden = try expected.tensor("hidden_states")
+        for (i, state) in output.hiddenStates.enumerated() {
+            let reference = hidden[i]
+            let d = state.shape[1]
+            var worst: Float = 1
+            for f in 0..<state.shape[0] {
+                let a = state.scalars[(f * d)..<((f + 1) * d)], b = reference.scalars[(f * d)..<((f + 1) * d)]
+                let dot = zip(a, b).map(*).reduce(0, +)
+                let norms = (a.map { $0 * $0 }.reduce(0, +) * b.map { $0 * $0 }.reduce(0, +)).squareRoot()
+                worst = min(worst, norms > 0 ? dot / norms : 1)
+            }
+            #expect(worst >= 0.99, "hidden state \(i) of \(name): worst frame cosine \(worst)")
+        }
+    }
+
     @Test("results are the same on two threads")
     func twoThreads() throws {
         let name = try #require(Fixtures.encoderNames.first)

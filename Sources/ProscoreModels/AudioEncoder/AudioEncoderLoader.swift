@@ -14,23 +14,28 @@ public enum AudioEncoderLoader {
 
     /// Loads the checkpoint directory at `path` (config.json, model.safetensors,
     /// preprocessor_config.json when present).
-    public static func load(path: String) throws -> Loaded {
+    /// `precision` `.int8` quantises the transformer's linear layers and the feature
+    /// projection at load; the conv stack, the positional conv and the CTC head stay fp32
+    /// (the convs are grouped or tiny-channelled, and the CTC posteriors feed the
+    /// pronunciation evidence, where int8 error would show).
+    public static func load(path: String, precision: Precision = .fp32) throws -> Loaded {
         let directory = try CheckpointDirectory(path: path)
         guard case let .audioEncoder(config) = directory.config else {
             throw CheckpointError.badConfig(
                 path: directory.configPath, detail: "is a BERT model; an audio encoder (wav2vec2, hubert, data2vec-audio) is needed here")
         }
         let store = WeightStore(file: try directory.openWeights())
-        let encoder = try build(config: config, preprocessor: try directory.preprocessorConfig(), from: store)
+        let encoder = try build(config: config, preprocessor: try directory.preprocessorConfig(), from: store, precision: precision)
         return Loaded(encoder: encoder, unusedTensors: store.unused, directory: directory)
     }
 
     /// Builds the encoder `config` describes from `source`.
     public static func build(config: Wav2Vec2Config, preprocessor: PreprocessorConfig,
-                             from source: TensorSource) throws -> AudioEncoder {
+                             from source: TensorSource, precision: Precision = .fp32) throws -> AudioEncoder {
+        let precision = precision.available.precision
         let conv0 = "feature_extractor.conv_layers.0.conv.weight"
         let prefix = source.contains(conv0) ? "" : config.modelType.headedPrefix
-        let base = Names(prefix: prefix, source: source)
+        let base = Names(prefix: prefix, source: source, precision: precision)
         guard source.contains(prefix + conv0) else {
             throw CheckpointError.missingTensor(path: base.path, tensor: config.modelType.headedPrefix + conv0)
         }
@@ -70,7 +75,7 @@ public enum AudioEncoderLoader {
                             bias: try base.take("feature_projection.layer_norm.bias", [convOut]),
                             epsilon: config.layerNormEps)
                 : nil,
-            projection: try base.linear("feature_projection.projection", in: convOut, out: h))
+            projection: try base.linear("feature_projection.projection", in: convOut, out: h, quantised: true))
 
         // MARK: encoder.pos_conv_embed
         let groups = config.numConvPosEmbeddingGroups
@@ -102,22 +107,22 @@ public enum AudioEncoderLoader {
             let a = p + "attention."
             layers.append(TransformerLayer(
                 attention: MultiHeadAttention(
-                    query: try base.linear(a + "q_proj", in: h, out: h),
-                    key: try base.linear(a + "k_proj", in: h, out: h),
-                    value: try base.linear(a + "v_proj", in: h, out: h),
-                    output: try base.linear(a + "out_proj", in: h, out: h),
+                    query: try base.linear(a + "q_proj", in: h, out: h, quantised: true),
+                    key: try base.linear(a + "k_proj", in: h, out: h, quantised: true),
+                    value: try base.linear(a + "v_proj", in: h, out: h, quantised: true),
+                    output: try base.linear(a + "out_proj", in: h, out: h, quantised: true),
                     heads: config.numAttentionHeads),
                 attentionNorm: try base.layerNorm(p + "layer_norm", h, config.layerNormEps),
                 feedForward: FeedForward(
-                    intermediate: try base.linear(p + "feed_forward.intermediate_dense", in: h, out: config.intermediateSize),
-                    output: try base.linear(p + "feed_forward.output_dense", in: config.intermediateSize, out: h),
+                    intermediate: try base.linear(p + "feed_forward.intermediate_dense", in: h, out: config.intermediateSize, quantised: true),
+                    output: try base.linear(p + "feed_forward.output_dense", in: config.intermediateSize, out: h, quantised: true),
                     activation: activation),
                 finalNorm: try base.layerNorm(p + "final_layer_norm", h, config.layerNormEps),
                 preNorm: config.doStableLayerNorm))
         }
 
         // MARK: lm_head (outside the base model's prefix)
-        let root = Names(prefix: "", source: source)
+        let root = Names(prefix: "", source: source, precision: .fp32)
         let head = source.contains("lm_head.weight")
             ? try root.linear("lm_head", in: h, out: config.vocabSize) : nil
 
@@ -134,13 +139,16 @@ public enum AudioEncoderLoader {
     private struct Names {
         let prefix: String
         let source: TensorSource
+        let precision: Precision
 
         var path: String { (source as? WeightStore)?.file.path ?? "weights" }
 
         func take(_ name: String, _ shape: [Int]) throws -> Tensor { try source.take(prefix + name, shape: shape) }
 
-        func linear(_ name: String, in inFeatures: Int, out: Int) throws -> Linear {
-            Linear(weight: try take(name + ".weight", [out, inFeatures]), bias: try take(name + ".bias", [out]))
+        /// `quantised`: the layer computes in the model's precision (else always fp32).
+        func linear(_ name: String, in inFeatures: Int, out: Int, quantised: Bool = false) throws -> Linear {
+            Linear(weight: try take(name + ".weight", [out, inFeatures]), bias: try take(name + ".bias", [out]),
+                   precision: quantised ? precision : .fp32)
         }
 
         func layerNorm(_ name: String, _ n: Int, _ eps: Float) throws -> LayerNorm {
