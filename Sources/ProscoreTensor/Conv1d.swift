@@ -27,10 +27,16 @@ public struct Conv1d: Sendable {
     /// small inner dimension wastes most of its time on packing.
     let thinWeight: [Float]?
     static let thinPatchLimit = 32
+    /// In int8 (ungrouped convs that are not thin): the `[out, kernel · in]` weights
+    /// quantised for the VNNI kernel; each output frame's input window is quantised per row.
+    let quantisedWeight: Int8Matrix?
     public let bias: [Float]?
 
     /// Whether products run through the packed kernel.
     public var isPacked: Bool { kernelWeights != nil }
+
+    /// The precision products actually run in.
+    public var precision: Precision { quantisedWeight != nil ? .int8 : .fp32 }
 
     /// Number of weights, bias included.
     public var parameterCount: Int { outChannels * kernelSize * (inChannels / groups) + (bias?.count ?? 0) }
@@ -38,7 +44,7 @@ public struct Conv1d: Sendable {
     /// `weight`: PyTorch layout `[out, in / groups, kernel]`; `bias`: `[out]`. `packed`: store
     /// the weights for the packed kernel (where the CPU runs it).
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, groups: Int = 1,
-                packed usePackedKernel: Bool = PackedMatrix.isEnabled) {
+                packed usePackedKernel: Bool = PackedMatrix.isEnabled, precision: Precision = .fp32) {
         precondition(weight.rank == 3, "Conv1d weight must be [out, in/groups, kernel], got \(weight.shape)")
         let (cout, cinG, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
         precondition(groups >= 1 && cout % groups == 0, "out channels must divide into groups")
@@ -56,10 +62,15 @@ public struct Conv1d: Sendable {
                 for t in 0..<k { packed[(o * k + t) * cinG + i] = weight.scalars[(o * cinG + i) * k + t] }
             }
         }
+        quantisedWeight = precision == .int8 && groups == 1 && k * cinG > Self.thinPatchLimit
+            ? Int8Matrix(Tensor(shape: [cout, k * cinG], scalars: packed)) : nil
         if groups == 1 && k * cinG <= Self.thinPatchLimit {
             var thin = [Float](repeating: 0, count: packed.count)
             for o in 0..<cout { for j in 0..<(k * cinG) { thin[j * cout + o] = packed[o * k * cinG + j] } }
             thinWeight = thin
+            kernelWeights = nil
+        } else if quantisedWeight != nil {
+            thinWeight = nil
             kernelWeights = nil
         } else if usePackedKernel {
             thinWeight = nil
@@ -72,7 +83,7 @@ public struct Conv1d: Sendable {
             thinWeight = nil
             kernelWeights = nil
         }
-        tapMajorWeight = kernelWeights == nil ? packed : []
+        tapMajorWeight = kernelWeights == nil && quantisedWeight == nil ? packed : []
         self.bias = bias?.scalars
     }
 
@@ -107,6 +118,18 @@ public struct Conv1d: Sendable {
     public func apply(_ x: UnsafePointer<Float>, paddedFrames: Int, into y: UnsafeMutablePointer<Float>) {
         let tOut = outputFrames(inputFrames: paddedFrames - 2 * padding)
         guard tOut > 0 else { return }
+        if let quantisedWeight {
+            // Frame t's window is the `kernel · in` floats from row `stride · t`; each window is
+            // quantised with its own scale (quiet frames keep their precision), then one product.
+            if let bias {
+                bias.withUnsafeBufferPointer { b in
+                    quantisedWeight.multiply(x, rows: tOut, ldx: stride * inChannels, bias: b.baseAddress, into: y, ldy: outChannels, accumulate: false)
+                }
+            } else {
+                quantisedWeight.multiply(x, rows: tOut, ldx: stride * inChannels, bias: nil, into: y, ldy: outChannels, accumulate: false)
+            }
+            return
+        }
         let macsPerFrame = outChannels * kernelSize * (inChannels / groups)
         Compute.parallelRanges(tOut, minimumPerThread: max(8, (1 << 21) / max(1, macsPerFrame))) { frames in
             apply(x + frames.lowerBound * stride * inChannels, frames: frames.count,

@@ -55,8 +55,9 @@ public struct Int8Matrix: @unchecked Sendable {
         return Tensor(shape: [n, k], scalars: w)
     }
 
-    /// `y[rows, out] (+)= x[rows, in] · Wᵀ (+ bias)`: the rows are quantised once here, then
-    /// threads take whole panels of output columns. With `accumulate` the product (and the
+    /// `y[rows, out] (+)= x[rows, in] · Wᵀ (+ bias)`: the rows are quantised once here (each
+    /// with its own scale; rows `ldx` floats apart may overlap, as a convolution's windows
+    /// do), then threads take whole panels of output columns. With `accumulate` the product (and the
     /// bias) is added to `y`; otherwise it replaces it.
     public func multiply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, bias: UnsafePointer<Float>?,
                          into y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {

@@ -71,4 +71,27 @@ struct Int8Tests {
         let step = original.map(abs).max()! / 127
         #expect(zip(back, original).allSatisfy { abs($0 - $1) <= step * 0.5 + 1e-6 })
     }
+
+    @Test("an int8 convolution reads each output frame's window quantised on its own and stays within 2% of fp32")
+    func convolution() {
+        var r = TestRandom(9)
+        let (cin, cout, k, frames) = (64, 48, 3, 101)
+        let w = Tensor(shape: [cout, cin, k], scalars: r.array(cout * cin * k, scale: 0.1))
+        let b = Tensor(shape: [cout], scalars: r.array(cout))
+        // A loud half and a quiet half: per-window scales keep the quiet frames right.
+        var x = Tensor(shape: [frames, cin], scalars: r.array(frames * cin))
+        for i in (frames / 2 * cin)..<(frames * cin) { x.scalars[i] *= 0.001 }
+        let exact = Conv1d(weight: w, bias: b, stride: 2)(x).scalars
+        let conv = Conv1d(weight: w, bias: b, stride: 2, precision: .int8)
+        #expect(conv.precision == .int8)
+        let q = conv(x).scalars
+        for (e, v) in zip(exact.chunked(cout), q.chunked(cout)) {
+            let error = zip(e, v).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / e.map { $0 * $0 }.reduce(0, +).squareRoot()
+            #expect(error < 0.02)
+        }
+    }
+}
+
+private extension Array {
+    func chunked(_ n: Int) -> [ArraySlice<Element>] { stride(from: 0, to: count, by: n).map { self[$0..<Swift.min(count, $0 + n)] } }
 }

@@ -14,10 +14,10 @@ public enum AudioEncoderLoader {
 
     /// Loads the checkpoint directory at `path` (config.json, model.safetensors,
     /// preprocessor_config.json when present).
-    /// `precision` `.int8` quantises the transformer's linear layers and the feature
-    /// projection at load; the conv stack, the positional conv and the CTC head stay fp32
-    /// (the convs are grouped or tiny-channelled, and the CTC posteriors feed the
-    /// pronunciation evidence, where int8 error would show).
+    /// `precision` `.int8` quantises at load the transformer's linear layers, the feature
+    /// projection and the conv stack (all but its first, thin conv over raw samples, which
+    /// a direct kernel runs faster); the grouped positional conv and the CTC head stay fp32
+    /// (the CTC posteriors feed the pronunciation evidence, where int8 error would show).
     public static func load(path: String, precision: Precision = .fp32) throws -> Loaded {
         let directory = try CheckpointDirectory(path: path)
         guard case let .audioEncoder(config) = directory.config else {
@@ -51,7 +51,7 @@ public enum AudioEncoderLoader {
             let conv = Conv1d(
                 weight: try base.take(p + "conv.weight", [out, inChannels, k]),
                 bias: config.convBias ? try base.take(p + "conv.bias", [out]) : nil,
-                stride: config.convStride[i])
+                stride: config.convStride[i], precision: precision)
             let norm: FeatureEncoder.Norm
             if config.featExtractNorm == "layer" {
                 norm = .layer(LayerNorm(weight: try base.take(p + "layer_norm.weight", [out]),
