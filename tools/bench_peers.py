@@ -1,29 +1,52 @@
 #!/usr/bin/env python3
-"""Benchmark Proscore's encoder against PyTorch and ONNX Runtime on the CPU.
+"""Benchmark Proscore's encoder against PyTorch and ONNX Runtime on the CPU, in fp32 and int8.
 
 Tools-only script (never used at run time).
 
-All three run the wav2vec2-base shape (transformers' default Wav2Vec2Config():
-512-channel group-norm conv stack, 12 layers, hidden 768, FFN 3072) with random
-weights on the same seeded audio. For each thread count: one warm-up run, then
---repeats timed runs; the median wall time and RTF (seconds of compute per
-second of audio) are reported. Ratios > 1 mean Proscore is faster.
+All three run the same model shape with random weights on the same seeded audio:
+  base  - wav2vec2-base (transformers' default Wav2Vec2Config(): 512-channel
+          group-norm conv stack, 12 layers, hidden 768, 12 heads, FFN 3072);
+  large - wav2vec2-large (hidden 1024, 24 layers, 16 heads, FFN 4096, the same
+          512-channel conv stack with layer norm, stable (pre-norm) layer norm).
+Precisions:
+  fp32 - the engines as they come;
+  int8 - dynamic quantisation (int8 weights, activations quantised on the fly):
+         PyTorch torch.ao.quantization.quantize_dynamic({nn.Linear}, qint8);
+         ONNX Runtime onnxruntime.quantization.quantize_dynamic (QInt8 weights,
+         MatMul only: quantising the conv stack too (ConvInteger) is slower than
+         fp32 there and costs fidelity; per-channel or per-tensor, whichever
+         a probe run finds faster unless --ort-per-channel says which);
+         Proscore `bench encoder --precision int8`.
+For each shape, the engines take turns, round after round (each run warmed up
+first): for every thread count and precision, Proscore, PyTorch, then ONNX
+Runtime, --repeats timed runs each. The median over all rounds' runs and the
+RTF (seconds of compute per second of audio) are reported. Ratios > 1 mean
+Proscore is faster; "int8 speed-up" is an engine's fp32 RTF over its own int8 RTF.
 
-    python tools/bench_peers.py [--seconds 10] [--threads 1,2] [--repeats 5]
-                                [--proscore PATH | --skip-proscore] [--skip-onnx] [--json]
+    python tools/bench_peers.py [--seconds 10] [--threads 1,2] [--repeats 3] [--rounds 3]
+                                [--shape base,large] [--precision fp32,int8]
+                                [--ort-per-channel auto|on|off]
+                                [--proscore PATH | --skip-proscore] [--skip-pytorch] [--skip-onnx] [--json]
 
-Proscore is run as `<proscore> bench encoder --seconds S --threads 1,2
---repeats R --json` and must print one JSON object on stdout:
-{"model": ..., "audio_seconds": S, "results": [{"threads": 1,
-"median_seconds": ..., "rtf": ..., "runs": R}, ...]}. If the binary is
-missing or fails, a warning is printed and its column is left empty.
+Proscore is run as `<proscore> bench encoder --seconds S --threads T
+--repeats R --json`, plus `--shape large` for the large shape and
+`--precision int8` for int8 (neither flag is passed for base fp32), and must
+print one JSON object on stdout: {"model": ..., "audio_seconds": S,
+"results": [{"threads": 1, "median_seconds": ..., "rtf": ..., "runs": R}, ...]}.
+If the binary does not know a flag (it exits non-zero with "Unknown option"),
+that column reads "n/a (binary lacks --precision)" (or --shape) and the rest
+runs on; if the binary is missing or fails otherwise, a warning is printed and
+its column is left empty.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import logging
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -38,7 +61,17 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROSCORE = REPO_ROOT / ".build" / "release" / "proscore"
 SAMPLE_RATE = 16000
-MODEL_LABEL = "wav2vec2-base shape (random weights)"
+PRECISIONS = ("fp32", "int8")
+# Wav2Vec2Config overrides per shape; "base" is transformers' default config.
+SHAPES = {
+    "base": {},
+    "large": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+                  feat_extract_norm="layer", do_stable_layer_norm=True),
+}
+
+
+def model_label(shape: str) -> str:
+    return f"wav2vec2-{shape} shape (random weights)"
 
 
 def warn(msg: str) -> None:
@@ -93,14 +126,31 @@ def time_runs(fn, repeats: int) -> dict:
 
 # ----------------------------------------------------------------------------- peers
 
-def build_torch_model(seed: int):
+def build_torch_model(seed: int, shape: str = "base"):
     import torch
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
     torch.manual_seed(seed)
-    cfg = Wav2Vec2Config()  # wav2vec2-base shape
+    cfg = Wav2Vec2Config(**SHAPES[shape])
     model = Wav2Vec2Model(cfg).eval()
     return model
+
+
+def quantize_torch(model):
+    """PyTorch dynamic int8: nn.Linear weights qint8 (per tensor), activations quantised per call.
+    Returns a quantised copy; the fp32 model is left as it is."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization deprecation notices
+        from torch.ao.quantization import quantize_dynamic
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8).eval()
+
+
+def fidelity(got: np.ndarray, ref: np.ndarray) -> dict:
+    got, ref = got.astype(np.float64).ravel(), ref.astype(np.float64).ravel()
+    cos = float(got @ ref / (np.linalg.norm(got) * np.linalg.norm(ref) + 1e-30))
+    return {"cosine_to_fp32": cos, "max_abs_diff_to_fp32": float(np.abs(got - ref).max())}
 
 
 def export_onnx(model, path: Path, seed: int) -> str:
@@ -140,7 +190,7 @@ def export_onnx(model, path: Path, seed: int) -> str:
     return how
 
 
-def bench_torch(model, audio: np.ndarray, n: int, repeats: int, quiet: bool) -> dict:
+def bench_torch(model, audio: np.ndarray, n: int, repeats: int, quiet: bool, label: str = "PyTorch") -> dict:
     import torch
 
     x = torch.from_numpy(audio)[None]
@@ -149,62 +199,151 @@ def bench_torch(model, audio: np.ndarray, n: int, repeats: int, quiet: bool) -> 
     with torch.inference_mode():
         r = time_runs(lambda: model(x), repeats)
     torch.set_num_threads(prev)
-    info(f"  PyTorch      threads={n}: median {r['median_seconds']:.3f} s", quiet)
+    info(f"  {label:<17} threads={n}: median {r['median_seconds']:.3f} s", quiet)
     return r
 
 
-def prepare_onnx(model, audio: np.ndarray, threads: list[int], seed: int, tmp: Path, quiet: bool):
-    """Exports the model once and opens one session per thread count."""
+def open_session(path: Path, n: int):
     import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = n
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+def quantize_onnx(src: Path, dst: Path, per_channel: bool) -> None:
+    """ONNX Runtime dynamic int8: QInt8 weights of the MatMuls with a constant weight (the linear
+    layers); activations quantised to u8 on the fly. The conv stack stays fp32: quantising it
+    (ConvInteger) made ORT slower than fp32 and dropped the cosine to fp32 to ~0.96."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # "Please consider to run pre-processing before quantization"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(str(src), str(dst), op_types_to_quantize=["MatMul"], per_channel=per_channel,
+                             reduce_range=False, weight_type=QuantType.QInt8,
+                             use_external_data_format=src.stat().st_size > 1_800_000_000)
+    finally:
+        root.setLevel(level)
+
+
+def prepare_onnx(model, audio: np.ndarray, threads: list[int], seed: int, tmp: Path, quiet: bool,
+                 shape: str = "base", precisions=("fp32",), per_channel: str = "auto", ref=None):
+    """Exports the model once (and quantises it for int8); opens one session per thread count and
+    precision. Returns ({precision: {threads: session}}, notes)."""
     import torch
 
-    path = tmp / "wav2vec2-base.onnx"
+    path = tmp / f"wav2vec2-{shape}.onnx"
     t0 = time.perf_counter()
     how = export_onnx(model, path, seed)
     info(f"  exported ONNX in {time.perf_counter() - t0:.1f} s ({how})", quiet)
     x = audio[None]
-    with torch.inference_mode():
-        ref = model(torch.from_numpy(x)).last_hidden_state.numpy()
-    sessions, max_diff = {}, None
-    for n in threads:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = n
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        if max_diff is None:
-            got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
-            max_diff = float(np.abs(got - ref).max())
-            info(f"  ONNX vs PyTorch max abs diff on the benchmark audio: {max_diff:.2e}", quiet)
-            if not max_diff < 1e-2:
-                warn(f"ONNX Runtime output differs from PyTorch by {max_diff}")
-        sessions[n] = sess
-    return sessions, how, max_diff
+    if ref is None:
+        with torch.inference_mode():
+            ref = model(torch.from_numpy(x)).last_hidden_state.numpy()
+    notes = {"onnx_export": how, "onnx_vs_pytorch_max_abs_diff": None}
+    sessions = {}
+    if "fp32" in precisions:
+        sessions["fp32"] = {}
+        for n in threads:
+            sess = open_session(path, n)
+            if notes["onnx_vs_pytorch_max_abs_diff"] is None:
+                got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+                max_diff = notes["onnx_vs_pytorch_max_abs_diff"] = float(np.abs(got - ref).max())
+                info(f"  ONNX vs PyTorch max abs diff on the benchmark audio: {max_diff:.2e}", quiet)
+                if not max_diff < 1e-2:
+                    warn(f"ONNX Runtime output differs from PyTorch by {max_diff}")
+            sessions["fp32"][n] = sess
+    if "int8" in precisions:
+        variants = {"per_tensor": False, "per_channel": True}
+        if per_channel != "auto":
+            variants = {k: v for k, v in variants.items() if v == (per_channel == "on")}
+        paths, probe = {}, {}
+        for name, pc in variants.items():
+            paths[name] = tmp / f"wav2vec2-{shape}-int8-{name}.onnx"
+            t0 = time.perf_counter()
+            quantize_onnx(path, paths[name], pc)
+            info(f"  quantised ONNX ({name.replace('_', '-')} QInt8 weights, MatMul) in "
+                 f"{time.perf_counter() - t0:.1f} s", quiet)
+        if len(paths) > 1:
+            # Probe both at the first thread count: a warm-up each, then two runs each in turns.
+            probe_sessions = {name: open_session(pth, threads[0]) for name, pth in paths.items()}
+            for sess in probe_sessions.values():
+                sess.run(None, {sess.get_inputs()[0].name: x})
+            for _ in range(2):
+                for name, sess in probe_sessions.items():
+                    t0 = time.perf_counter()
+                    sess.run(None, {sess.get_inputs()[0].name: x})
+                    probe[name] = min(probe.get(name, float("inf")), time.perf_counter() - t0)
+            chosen = min(probe, key=probe.get)
+            info(f"  ORT int8 probe (threads={threads[0]}, best of 2): "
+                 + ", ".join(f"{k.replace('_', '-')} {v:.3f} s" for k, v in probe.items())
+                 + f" -> {chosen.replace('_', '-')}", quiet)
+            del probe_sessions
+        else:
+            chosen = next(iter(paths))
+        sessions["int8"] = {n: open_session(paths[chosen], n) for n in threads}
+        sess = sessions["int8"][threads[0]]
+        fid = fidelity(sess.run(None, {sess.get_inputs()[0].name: x})[0], ref)
+        info(f"  ORT int8 vs fp32 on the benchmark audio: cosine {fid['cosine_to_fp32']:.5f}, "
+             f"max abs diff {fid['max_abs_diff_to_fp32']:.2e}", quiet)
+        notes["onnx_int8"] = dict(
+            method="onnxruntime.quantization.quantize_dynamic(weight_type=QInt8, op_types_to_quantize=['MatMul'])",
+            per_channel=(chosen == "per_channel"),
+            selection=("auto: faster in the probe" if per_channel == "auto" else f"--ort-per-channel {per_channel}"),
+            probe_seconds=probe or None, **fid)
+    return sessions, notes
 
 
-def bench_onnx(sessions, audio: np.ndarray, n: int, repeats: int, quiet: bool) -> dict:
+def bench_onnx(sessions, audio: np.ndarray, n: int, repeats: int, quiet: bool, label: str = "ONNX Runtime") -> dict:
     sess = sessions[n]
     name = sess.get_inputs()[0].name
     x = audio[None]
     r = time_runs(lambda: sess.run(None, {name: x}), repeats)
-    info(f"  ONNX Runtime threads={n}: median {r['median_seconds']:.3f} s", quiet)
+    info(f"  {label:<17} threads={n}: median {r['median_seconds']:.3f} s", quiet)
     return r
 
 
-def run_proscore(binary: Path, seconds: float, threads: list[int], repeats: int, timeout: float):
-    """Returns ({threads: result}, info dict) or (None, reason)."""
-    if not binary.exists():
-        return None, f"Proscore binary not found at {binary} (build it with `swift build -c release`)"
+def proscore_command(binary: Path, seconds: float, threads: list[int], repeats: int,
+                     shape: str = "base", precision: str = "fp32") -> list[str]:
     cmd = [str(binary), "bench", "encoder", "--seconds", f"{seconds:g}",
            "--threads", ",".join(map(str, threads)), "--repeats", str(repeats), "--json"]
+    # Base fp32 passes neither flag, so binaries that predate them still run it.
+    if shape != "base":
+        cmd += ["--shape", shape]
+    if precision != "fp32":
+        cmd += ["--precision", precision]
+    return cmd
+
+
+def run_proscore(binary: Path, seconds: float, threads: list[int], repeats: int, timeout: float,
+                 shape: str = "base", precision: str = "fp32"):
+    """Returns ({threads: result}, info dict) or (None, info dict with "error" and "status":
+    "n/a (binary lacks --flag)" when the binary does not know a flag we passed, else "failed")."""
+    if not binary.exists():
+        return None, {"status": "failed",
+                      "error": f"Proscore binary not found at {binary} (build it with `swift build -c release`)"}
+    cmd = proscore_command(binary, seconds, threads, repeats, shape, precision)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"running {' '.join(cmd)} failed: {exc}"
+        return None, {"status": "failed", "error": f"running {' '.join(cmd)} failed: {exc}"}
     if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        return None, f"{' '.join(cmd)} exited with {proc.returncode}: {' | '.join(tail)}"
+        out = (proc.stderr or "") + "\n" + (proc.stdout or "")
+        tail = out.strip().splitlines()[-3:]
+        err = f"{' '.join(cmd)} exited with {proc.returncode}: {' | '.join(tail)}"
+        m = re.search(r"unknown option[^-\w]*(--[\w-]+)?", out, re.IGNORECASE)
+        if m:
+            passed = [a for a in cmd if a in ("--shape", "--precision")]
+            flag = m.group(1) if m.group(1) in passed else " / ".join(passed) or m.group(1) or "an option"
+            return None, {"status": f"n/a (binary lacks {flag})", "error": err}
+        return None, {"status": "failed", "error": err}
     doc = None
     try:
         doc = json.loads(proc.stdout)
@@ -217,7 +356,7 @@ def run_proscore(binary: Path, seconds: float, threads: list[int], repeats: int,
                 except json.JSONDecodeError:
                     pass
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
-        return None, f"could not parse Proscore's JSON output: {proc.stdout.strip()[:200]!r}"
+        return None, {"status": "failed", "error": f"could not parse Proscore's JSON output: {proc.stdout.strip()[:200]!r}"}
     res = {}
     for r in doc["results"]:
         try:
@@ -225,14 +364,25 @@ def run_proscore(binary: Path, seconds: float, threads: list[int], repeats: int,
                                       "rtf": float(r["rtf"]), "runs": int(r.get("runs", repeats)),
                                       "all_seconds": [float(v) for v in r.get("all_seconds", [r["median_seconds"]])]}
         except (KeyError, TypeError, ValueError):
-            return None, f"malformed Proscore result entry: {r!r}"
+            return None, {"status": "failed", "error": f"malformed Proscore result entry: {r!r}"}
     if doc.get("audio_seconds") is not None and abs(float(doc["audio_seconds"]) - seconds) > 1e-6:
         warn(f"Proscore timed {doc['audio_seconds']} s of audio, the peers {seconds} s")
     missing = [n for n in threads if n not in res]
     if missing:
         warn(f"Proscore reported no result for threads {missing}")
-    return res, {"model": doc.get("model"), "audio_seconds": doc.get("audio_seconds"),
-                 "command": " ".join(cmd)}
+    out = {"status": "ok", "model": doc.get("model"), "audio_seconds": doc.get("audio_seconds"),
+           "command": " ".join(cmd)}
+    # A binary that says which path ran (e.g. int8 falling back to fp32 without VNNI) is taken at its word.
+    for key in ("precision", "shape"):
+        if doc.get(key) is not None:
+            out[key] = doc[key]
+    asked = {"precision": precision, "shape": shape}
+    for key, want in asked.items():
+        got = out.get(key)
+        if isinstance(got, str) and got.lower() != want:
+            warn(f"Proscore was asked for {key} {want} but reports {got}")
+            out["status"] = f"ran {key} {got}"
+    return res, out
 
 
 # ----------------------------------------------------------------------------- output
@@ -242,13 +392,22 @@ def fmt(v, spec=".3f"):
 
 
 def render_table(rows: list[dict]) -> str:
-    headers = ["threads", "Proscore RTF", "PyTorch RTF", "ONNX Runtime RTF", "PyTorch÷Proscore", "ONNX÷Proscore",
+    headers = ["shape", "precision", "threads", "Proscore RTF", "PyTorch RTF", "ONNX Runtime RTF",
+               "PyTorch÷Proscore", "ONNX÷Proscore", "int8 speed-up: Proscore / PyTorch / ONNX",
                "best: Proscore / PyTorch / ONNX"]
-    cells = [[str(r["threads"]), fmt(r["proscore_rtf"], ".4f"), fmt(r["pytorch_rtf"], ".4f"),
-              fmt(r["onnxruntime_rtf"], ".4f"), fmt(r["pytorch_over_proscore"], ".2f"),
-              fmt(r["onnx_over_proscore"], ".2f"),
-              " / ".join(fmt(r[k], ".4f") or "-" for k in ("proscore_best_rtf", "pytorch_best_rtf", "onnxruntime_best_rtf"))]
-             for r in rows]
+    cells = []
+    for r in rows:
+        status = r.get("proscore_status") or ""
+        proscore_cell = fmt(r["proscore_rtf"], ".4f") or ("n/a" if status.startswith("n/a") else "")
+        speedup = ""
+        if r["precision"] != "fp32":
+            speedup = " / ".join(fmt(r.get(k), ".2f") + "×" if r.get(k) is not None else "-"
+                                 for k in ("proscore_int8_speedup", "pytorch_int8_speedup", "onnxruntime_int8_speedup"))
+        cells.append([r["shape"], r["precision"], str(r["threads"]), proscore_cell, fmt(r["pytorch_rtf"], ".4f"),
+                      fmt(r["onnxruntime_rtf"], ".4f"), fmt(r["pytorch_over_proscore"], ".2f"),
+                      fmt(r["onnx_over_proscore"], ".2f"), speedup,
+                      " / ".join(fmt(r[k], ".4f") or "-"
+                                 for k in ("proscore_best_rtf", "pytorch_best_rtf", "onnxruntime_best_rtf"))])
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     line = lambda vals: " | ".join(v.rjust(w) for v, w in zip(vals, widths))  # noqa: E731
     sep = "-+-".join("-" * w for w in widths)
@@ -265,12 +424,62 @@ def parse_threads(s: str) -> list[int]:
     return vals
 
 
+def parse_choices(flag: str, allowed):
+    def parse(s: str) -> list[str]:
+        vals = [v.strip().lower() for v in s.split(",") if v.strip()]
+        bad = [v for v in vals if v not in allowed]
+        if not vals or bad:
+            raise argparse.ArgumentTypeError(f"{flag} expects a comma-separated list of {', '.join(allowed)}; got {s!r}")
+        return list(dict.fromkeys(vals))
+    return parse
+
+
+def build_rows(times: dict, shapes: list[str], precisions: list[str], threads: list[int], seconds: float,
+               proscore_runs: dict) -> list[dict]:
+    """times[(shape, precision, engine)][threads] -> list of seconds; engine in proscore, pytorch, onnx."""
+    def rtf(shape, prec, engine, n, pick=statistics.median):
+        t = times.get((shape, prec, engine), {}).get(n)
+        return pick(t) / seconds if t else None
+
+    def ratio(a, b):
+        return (a / b) if (a and b) else None
+
+    rows = []
+    for shape in shapes:
+        for prec in precisions:
+            for n in threads:
+                p, t, o = (rtf(shape, prec, e, n) for e in ("proscore", "pytorch", "onnx"))
+                row = dict(
+                    shape=shape, precision=prec, threads=n,
+                    proscore_rtf=p, pytorch_rtf=t, onnxruntime_rtf=o,
+                    proscore_best_rtf=rtf(shape, prec, "proscore", n, min),
+                    pytorch_best_rtf=rtf(shape, prec, "pytorch", n, min),
+                    onnxruntime_best_rtf=rtf(shape, prec, "onnx", n, min),
+                    runs=max(len(times.get((shape, prec, e), {}).get(n) or []) for e in ("proscore", "pytorch", "onnx")),
+                    pytorch_over_proscore=ratio(t, p), onnx_over_proscore=ratio(o, p),
+                    proscore_status=(proscore_runs.get(f"{shape}/{prec}") or {}).get("status"),
+                )
+                if prec != "fp32":
+                    for key, e in (("proscore", "proscore"), ("pytorch", "pytorch"), ("onnxruntime", "onnx")):
+                        row[f"{key}_int8_speedup"] = ratio(rtf(shape, "fp32", e, n), rtf(shape, prec, e, n))
+                rows.append(row)
+    return rows
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Compare Proscore's encoder speed with PyTorch and ONNX Runtime.")
+    ap = argparse.ArgumentParser(description="Compare Proscore's encoder speed with PyTorch and ONNX Runtime, "
+                                             "fp32 and int8.")
     ap.add_argument("--seconds", type=float, default=10.0, help="audio length in seconds (default 10)")
     ap.add_argument("--threads", type=parse_threads, default=[1, 2], help="thread counts, e.g. 1,2,4 (default 1,2)")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per round after one warm-up (default 3)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of all engines in turn (default 3)")
+    ap.add_argument("--shape", type=parse_choices("--shape", tuple(SHAPES)), default=["base"],
+                    help="model shapes, comma-separated: base, large (default base; large is ~3.5× the work)")
+    ap.add_argument("--precision", type=parse_choices("--precision", PRECISIONS), default=list(PRECISIONS),
+                    help="precisions, comma-separated: fp32, int8 (default fp32,int8)")
+    ap.add_argument("--ort-per-channel", choices=("auto", "on", "off"), default="auto",
+                    help="ONNX Runtime int8 weights per output channel (on), per tensor (off), or whichever "
+                         "a probe run finds faster (auto, the default)")
     ap.add_argument("--seed", type=int, default=0, help="seed for weights and audio (default 0)")
     ap.add_argument("--proscore", type=Path, default=DEFAULT_PROSCORE, help=f"Proscore binary (default {DEFAULT_PROSCORE})")
     ap.add_argument("--proscore-timeout", type=float, default=1800.0, help="seconds before giving up on Proscore")
@@ -279,9 +488,10 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-onnx", action="store_true", help="do not time ONNX Runtime")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the table")
     args = ap.parse_args(argv)
-    if args.repeats < 1 or args.seconds <= 0:
-        ap.error("--repeats must be >= 1 and --seconds > 0")
+    if args.repeats < 1 or args.seconds <= 0 or args.rounds < 1:
+        ap.error("--repeats and --rounds must be >= 1 and --seconds > 0")
     quiet = args.json
+    shapes, precisions = args.shape, [p for p in PRECISIONS if p in args.precision]
 
     import torch
     import transformers
@@ -294,61 +504,101 @@ def main(argv=None) -> int:
         if not args.skip_onnx:
             warn("onnxruntime is not installed; skipping ONNX Runtime")
             args.skip_onnx = True
+    onnx_version = None
+    if not args.skip_onnx:
+        try:
+            import onnx
+            onnx_version = onnx.__version__
+        except ImportError:
+            if "int8" in precisions:
+                warn("onnx is not installed (onnxruntime's quantisation needs it); skipping ONNX Runtime int8")
 
     # The machines this runs on are shared and noisy: run the engines in turns, round after
     # round, so that a slow spell hits all of them, and report the median over all runs.
+    # Shapes run one after the other (a shape's models are freed before the next is built).
     audio = make_audio(args.seconds, args.seed)
-    model = sessions = None
-    onnx_how = onnx_diff = attn = None
-    tmp = Path(tempfile.mkdtemp(prefix="proscore-bench-onnx-"))
-    if not (args.skip_pytorch and args.skip_onnx):
-        info("building the PyTorch model (wav2vec2-base shape, random weights) ...", quiet)
-        model = build_torch_model(args.seed)
-        attn = getattr(model.config, "_attn_implementation", None)
-        if not args.skip_onnx:
-            sessions, onnx_how, onnx_diff = prepare_onnx(model, audio, args.threads, args.seed, tmp, quiet)
+    times: dict = {}
+    peers: dict = {}
+    proscore_runs: dict = {}
+    attn = None
+    binary = args.proscore.expanduser()
+    if not args.skip_proscore and not binary.exists():
+        warn(f"Proscore binary not found at {binary} (build it with `swift build -c release`); "
+             "leaving the Proscore column empty")
+        args.skip_proscore = True
+    for shape in shapes:
+        model = torch_int8 = None
+        sessions: dict = {}
+        torch_models: dict = {}
+        ref = None
+        notes: dict = {"config": SHAPES[shape] or "transformers Wav2Vec2Config() defaults"}
+        tmp = Path(tempfile.mkdtemp(prefix="proscore-bench-onnx-"))
+        try:
+            if not (args.skip_pytorch and args.skip_onnx):
+                info(f"building the PyTorch model ({model_label(shape)}) ...", quiet)
+                model = build_torch_model(args.seed, shape)
+                attn = getattr(model.config, "_attn_implementation", None)
+                if "int8" in precisions:
+                    with torch.inference_mode():
+                        ref = model(torch.from_numpy(audio)[None]).last_hidden_state.numpy()
+                if "int8" in precisions and not args.skip_pytorch:
+                    torch_int8 = quantize_torch(model)
+                    with torch.inference_mode():
+                        fid = fidelity(torch_int8(torch.from_numpy(audio)[None]).last_hidden_state.numpy(), ref)
+                    notes["pytorch_int8"] = dict(
+                        method="torch.ao.quantization.quantize_dynamic({nn.Linear}, dtype=torch.qint8)",
+                        quantized_engine=torch.backends.quantized.engine, **fid)
+                    info(f"  PyTorch int8 vs fp32 on the benchmark audio: cosine {fid['cosine_to_fp32']:.5f}, "
+                         f"max abs diff {fid['max_abs_diff_to_fp32']:.2e}", quiet)
+                if not args.skip_onnx:
+                    onnx_precisions = [p for p in precisions if p == "fp32" or onnx_version is not None]
+                    sessions, onnx_notes = prepare_onnx(model, audio, args.threads, args.seed, tmp, quiet, shape,
+                                                        onnx_precisions, args.ort_per_channel, ref)
+                    notes.update(onnx_notes)
+                if args.skip_pytorch:
+                    model = None
+                    gc.collect()
+            peers[shape] = notes
+            torch_models = {"fp32": model, "int8": torch_int8}
 
-    times = {engine: {n: [] for n in args.threads} for engine in ("proscore", "pytorch", "onnx")}
-    proscore_info = None
-    try:
-        for round_index in range(args.rounds):
-            info(f"round {round_index + 1} of {args.rounds}", quiet)
-            for n in args.threads:
-                if not args.skip_proscore and not (proscore_info or {}).get("error"):
-                    res, proscore_info = run_proscore(args.proscore.expanduser(), args.seconds, [n],
-                                                      args.repeats, args.proscore_timeout)
-                    if res is None:
-                        warn(f"{proscore_info}; leaving the Proscore column empty")
-                        proscore_info = {"error": proscore_info}
-                    else:
-                        times["proscore"][n] += res[n]["all_seconds"]
-                        info(f"  Proscore     threads={n}: median {res[n]['median_seconds']:.3f} s", quiet)
-                if model is not None and not args.skip_pytorch:
-                    times["pytorch"][n] += bench_torch(model, audio, n, args.repeats, quiet)["all_seconds"]
-                if sessions is not None:
-                    times["onnx"][n] += bench_onnx(sessions, audio, n, args.repeats, quiet)["all_seconds"]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            for round_index in range(args.rounds):
+                info(f"{shape}: round {round_index + 1} of {args.rounds}", quiet)
+                for n in args.threads:
+                    for prec in precisions:
+                        key = f"{shape}/{prec}"
+                        if not args.skip_proscore and proscore_runs.get(key, {}).get("status", "ok") == "ok":
+                            res, pinfo = run_proscore(binary, args.seconds, [n], args.repeats,
+                                                      args.proscore_timeout, shape, prec)
+                            proscore_runs[key] = pinfo
+                            if res is None:
+                                if pinfo["status"].startswith("n/a"):
+                                    warn(f"Proscore {shape} {prec}: {pinfo['status']}; carrying on without it")
+                                else:
+                                    warn(f"{pinfo['error']}; leaving the Proscore {shape} {prec} column empty")
+                            elif n in res:
+                                times.setdefault((shape, prec, "proscore"), {}).setdefault(n, []).extend(
+                                    res[n]["all_seconds"])
+                                info(f"  {'Proscore ' + prec:<17} threads={n}: median "
+                                     f"{res[n]['median_seconds']:.3f} s", quiet)
+                        tm = torch_models.get(prec)
+                        if tm is not None and not args.skip_pytorch:
+                            r = bench_torch(tm, audio, n, args.repeats, quiet, f"PyTorch {prec}")
+                            times.setdefault((shape, prec, "pytorch"), {}).setdefault(n, []).extend(r["all_seconds"])
+                        if prec in sessions:
+                            r = bench_onnx(sessions[prec], audio, n, args.repeats, quiet, f"ONNX Runtime {prec}")
+                            times.setdefault((shape, prec, "onnx"), {}).setdefault(n, []).extend(r["all_seconds"])
+        finally:
+            model = torch_int8 = ref = None
+            sessions, torch_models = {}, {}
+            gc.collect()
+            shutil.rmtree(tmp, ignore_errors=True)
 
-    def rtf(engine, n, pick=statistics.median):
-        t = times[engine][n]
-        return pick(t) / args.seconds if t else None
-
-    rows = []
-    for n in args.threads:
-        p, t, o = rtf("proscore", n), rtf("pytorch", n), rtf("onnx", n)
-        rows.append(dict(
-            threads=n,
-            proscore_rtf=p, pytorch_rtf=t, onnxruntime_rtf=o,
-            proscore_best_rtf=rtf("proscore", n, min), pytorch_best_rtf=rtf("pytorch", n, min),
-            onnxruntime_best_rtf=rtf("onnx", n, min),
-            runs=len(times["proscore"][n]) or len(times["pytorch"][n]),
-            pytorch_over_proscore=(t / p) if (t and p) else None,
-            onnx_over_proscore=(o / p) if (o and p) else None,
-        ))
-
+    rows = build_rows(times, shapes, precisions, args.threads, args.seconds, proscore_runs)
+    first = peers.get(shapes[0], {})
     report = dict(
-        model=MODEL_LABEL,
+        model=", ".join(model_label(s) for s in shapes),
+        shapes=shapes,
+        precisions=precisions,
         audio_seconds=args.seconds,
         repeats=args.repeats,
         rounds=args.rounds,
@@ -358,23 +608,47 @@ def main(argv=None) -> int:
         torch_version=torch.__version__,
         transformers_version=transformers.__version__,
         onnxruntime_version=ort_version,
+        onnx_version=onnx_version,
         torch_attention_implementation=attn,
-        onnx_export=onnx_how,
-        onnx_vs_pytorch_max_abs_diff=onnx_diff,
-        proscore=proscore_info,
+        torch_quantized_engine=torch.backends.quantized.engine if "int8" in precisions else None,
+        onnx_export=first.get("onnx_export"),
+        onnx_vs_pytorch_max_abs_diff=first.get("onnx_vs_pytorch_max_abs_diff"),
+        peers=peers,
+        proscore=None if args.skip_proscore else {"binary": str(binary), "runs": proscore_runs},
         results=rows,
     )
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print()
-        print(f"{MODEL_LABEL}, {args.seconds:g} s of audio, median of {args.rounds} rounds × {args.repeats} runs "
-              "(engines in turns, each warmed up); "
-              "RTF = compute seconds / audio seconds; ratio > 1: Proscore is faster")
+        print(f"{', '.join(model_label(s) for s in shapes)}; {args.seconds:g} s of audio, median of {args.rounds} "
+              f"rounds × {args.repeats} runs (engines in turns, each warmed up); "
+              "RTF = compute seconds / audio seconds; ratio > 1: Proscore is faster; "
+              "int8 speed-up = the engine's fp32 RTF / its int8 RTF")
         print(render_table(rows))
+        for key, pinfo in proscore_runs.items():
+            if pinfo.get("status") != "ok":
+                print(f"Proscore {key.replace('/', ' ')}: {pinfo.get('status')}"
+                      + (f" ({pinfo['error']})" if pinfo.get("status") == "failed" else ""))
+            elif pinfo.get("model"):
+                print(f"Proscore {key.replace('/', ' ')}: {pinfo['model']}"
+                      + (f", precision {pinfo['precision']}" if pinfo.get("precision") else ""))
+        for shape, notes in peers.items():
+            if "pytorch_int8" in notes:
+                n = notes["pytorch_int8"]
+                print(f"PyTorch int8 ({shape}): {n['method']}, engine {n['quantized_engine']}; "
+                      f"cosine to fp32 {n['cosine_to_fp32']:.5f}")
+            if "onnx_int8" in notes:
+                n = notes["onnx_int8"]
+                probe = n.get("probe_seconds") or {}
+                print(f"ONNX Runtime int8 ({shape}): quantize_dynamic, QInt8 weights, MatMul only, "
+                      f"{'per-channel' if n['per_channel'] else 'per-tensor'} ({n['selection']}"
+                      + ("; " + ", ".join(f"{k.replace('_', '-')} {v:.3f} s" for k, v in probe.items()) if probe else "")
+                      + f"); cosine to fp32 {n['cosine_to_fp32']:.5f}")
         print(f"CPU: {report['cpu']} ({report['logical_cpus']} logical CPUs)")
         print(f"torch {torch.__version__}, transformers {transformers.__version__}, onnxruntime {ort_version}"
-              + (f"; ONNX: {onnx_how}" if onnx_how else ""))
+              + (f", onnx {onnx_version}" if onnx_version else "")
+              + (f"; ONNX: {report['onnx_export']}" if report["onnx_export"] else ""))
     return 0
 
 
