@@ -48,10 +48,12 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let loaded = try AudioEncoderLoader.load(path: model, precision: compute.resolved())
+        let precision = compute.resolved()
+        let loaded = try AudioEncoderLoader.load(path: model, precision: precision)
         let encoder = loaded.encoder
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let recordings = try audio.map { try AudioLoading.load16kMono(path: $0) }
+        if precision == .int8 { try reportInt8Fidelity(encoder: encoder, vocabulary: vocabulary, recordings: recordings) }
         var candidates: [(settings: StreamingSettings, measured: StreamingPreset.Measured)] = []
         if !json {
             print("setting                                               algo   step p50/p95   emit p50/p95     RTF  offline  cos L0  cos mid  cos last  maxdiff last  same text")
@@ -85,6 +87,45 @@ struct TuneCommand: ParsableCommand {
             try preset.write(path: write)
             FileHandle.standardError.write(Data("wrote \(write)\n".utf8))
         }
+    }
+
+    /// Offline, int8 against fp32: per hidden state, the mean and worst frame cosine and the
+    /// largest difference; and how often the greedy transcripts agree.
+    private func reportInt8Fidelity(encoder: AudioEncoder, vocabulary: CTCVocabulary?, recordings: [[Float]]) throws {
+        let reference = try AudioEncoderLoader.load(path: model, precision: .fp32).encoder
+        var perRecording: [[LayerFidelity]] = []
+        var agree = 0, characters = 0, edits = 0
+        for samples in recordings {
+            let (q, f) = (encoder(samples), reference(samples))
+            perRecording.append(zip(q.hiddenStates, f.hiddenStates).map { LayerFidelity.between($0, $1) })
+            if let vocabulary, let ql = q.logits, let fl = f.logits {
+                let (a, b) = (vocabulary.greedyTranscript(ql), vocabulary.greedyTranscript(fl))
+                if a == b { agree += 1 }
+                characters += b.count
+                edits += Self.editDistance(Array(a), Array(b))
+            }
+        }
+        let layers = LayerFidelity.summarise(perRecording)
+        print("int8 against fp32, offline, \(recordings.count) recording(s):")
+        print("  layer  mean cos  min cos   max |diff|")
+        for (i, l) in layers.enumerated() {
+            print(String(format: "  %5d  %8.5f  %7.5f  %10.3e", i, l.meanCosine, l.minimumCosine, l.maxAbsDifference))
+        }
+        if vocabulary != nil {
+            print(String(format: "  greedy transcripts identical for %d of %d; %.2f%% characters differ", agree, recordings.count,
+                         100 * Double(edits) / Double(max(1, characters))))
+        }
+    }
+
+    /// Levenshtein distance.
+    static func editDistance<T: Equatable>(_ a: [T], _ b: [T]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + [Int](repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() { current[j + 1] = min(previous[j] + (x == y ? 0 : 1), previous[j + 1] + 1, current[j] + 1) }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     private func row(_ s: StreamingSettings, _ m: StreamingPreset.Measured) -> String {

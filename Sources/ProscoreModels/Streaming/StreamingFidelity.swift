@@ -6,6 +6,21 @@ public struct LayerFidelity: Sendable, Equatable, Codable {
     public var meanCosine: Double
     public var minimumCosine: Double
     public var maxAbsDifference: Float
+
+    /// Frame-by-frame agreement of two `[frames, dim]` outputs of one layer (two precisions,
+    /// or streamed against offline).
+    public static func between(_ a: Tensor, _ b: Tensor) -> LayerFidelity { StreamingFidelity.compare(a, b) }
+
+    /// Per hidden-state index, the fidelity of `a` to `b` averaged over several recordings
+    /// (means averaged, minima and worst differences kept).
+    public static func summarise(_ perRecording: [[LayerFidelity]]) -> [LayerFidelity] {
+        guard let first = perRecording.first else { return [] }
+        return first.indices.map { i in
+            let column = perRecording.map { $0[i] }
+            return LayerFidelity(meanCosine: column.map(\.meanCosine).reduce(0, +) / Double(column.count),
+                                 minimumCosine: column.map(\.minimumCosine).min()!, maxAbsDifference: column.map(\.maxAbsDifference).max()!)
+        }
+    }
 }
 
 /// Streamed output put back together and compared with an offline pass.
