@@ -91,7 +91,8 @@ struct ScoreCommand: ParsableCommand {
             done += 1
             if result.summary == nil {
                 failed += 1
-                FileHandle.standardError.write(Data("\(result.entry.audio): \(result.error ?? "failed")\n".utf8))
+                let why = result.error ?? "failed"
+                FileHandle.standardError.write(Data((why.hasPrefix(result.entry.audio) ? why : "\(result.entry.audio): \(why)").utf8 + Data("\n".utf8)))
             }
             rows[i] = format == .csv ? ScoreRow.csv(result) : ScoreRow.json(result)
             bar.show(done, list.count, result.entry.id)

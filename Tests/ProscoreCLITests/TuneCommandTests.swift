@@ -28,7 +28,7 @@ struct TuneCommandTests {
         #expect(measured.layerMeanCosine.last! > 0.5)
     }
 
-    @Test("the shipped presets load and describe valid windows", arguments: ["low-latency", "balanced", "accurate"])
+    @Test("the shipped presets load and describe valid windows", arguments: ["low-latency", "balanced", "accurate", "balanced-int8"])
     func shippedPresets(_ name: String) throws {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }

@@ -1,0 +1,68 @@
+import Foundation
+import ProscoreAudio
+import ProscoreScoring
+import Testing
+
+@Suite("proscore score: the replay path over many files", .serialized)
+struct ScoreCommandTests {
+    /// espeak-ng speech at `rate` words per minute, as a WAV file.
+    func speak(_ text: String, rate: Int) throws -> String {
+        let path = scratch("speech-\(rate).wav")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
+        p.arguments = ["-v", "en-us", "-s", "\(rate)", "-w", path, text]
+        try p.run()
+        p.waitUntilExit()
+        return path
+    }
+
+    var layerNormModel: String {
+        URL(fileURLWithPath: fixtureModel).deletingLastPathComponent().appendingPathComponent("wav2vec2-layer-postnorm-ctc").path
+    }
+
+    @Test("a head trained on extract's features scores each file through score exactly as it scored the features")
+    func trainedHeadThroughScore() throws {
+        let text = "Every morning I read the news and then I walk to work"
+        let manifest = scratch("class.jsonl")
+        var lines: [String] = []
+        for (i, rate) in [90, 110, 130, 150, 170, 190].enumerated() {
+            let audio = try speak(text, rate: rate)
+            lines.append(#"{"id": "u\#(i)", "audio": "\#(audio)", "speaker": "s\#(i % 3)", "text": "\#(text)", "labels": {"total": \#(Double(rate) / 25)}}"#)
+        }
+        try lines.joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let features = scratch("features")
+        let extract = try proscore(["extract", manifest, "--model", layerNormModel, "--out", features])
+        #expect(extract.status == 0, "\(extract.stderr)")
+        let head = scratch("head.json")
+        let train = try proscore(["train", features, "--kind", "free", "--fluency-only", "--targets", "total", "--folds", "3", "--out", head])
+        #expect(train.status == 0, "\(train.stderr)")
+
+        let scored = try proscore(["score", manifest, "--model", layerNormModel, "--head", head, "--format", "jsonl", "--jobs", "2"])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        let rows = scored.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(rows.count == 6)
+        let trained = try HeadFile.read(path: head).head
+        let index = try String(contentsOfFile: features + "/index.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        for row in rows {
+            let id = row["id"] as! String
+            let stored = try #require(index.first { $0["id"] as? String == id }?["window_features"] as? [String: Double])
+            let expected = trained.predict(pooled: [], extras: trained.extraFeatures.map { stored[$0] ?? 0 })["total"]!
+            let served = try #require((row["scores"] as? [String: Double])?["total"], "\(row)")
+            #expect(abs(served - expected) < 1e-6, "\(id): score gave \(served), the features give \(expected)")
+        }
+    }
+
+    @Test("a file that fails is reported and the batch goes on; the exit status says some failed")
+    func perFileErrors() throws {
+        let out = scratch("scores.csv")
+        let r = try proscore(["score", try makeRecording(), "/nonexistent/missing.wav", "--model", layerNormModel, "--out", out])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("/nonexistent/missing.wav: no such file"))
+        let csv = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 3 && csv[0].hasPrefix("id,file,speaker,duration_s,words,accuracy,fluency,prosodic,total"))
+        #expect(csv[2].hasSuffix("no such file."))
+        let again = try proscore(["score", try makeRecording(), "--model", layerNormModel, "--out", out])
+        #expect(again.status != 0 && again.stderr.contains("--overwrite"))
+    }
+}
