@@ -1,6 +1,6 @@
 #include "proscore_kernels.h"
 
-#include <cpuid.h>
+#include "cpu_features.h"
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -32,14 +32,8 @@
 #define GROUP_BYTES (PROSCORE_INT8_PANEL_COLUMNS * 4)
 
 int proscore_int8_gemm_supported(void) {
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-    if (!(ecx & bit_OSXSAVE)) return 0;
-    // The OS must save the AVX-512 state: XCR0 bits 1, 2 (SSE, AVX) and 5–7 (opmask, ZMM).
-    unsigned xcr0_lo, xcr0_hi;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    if ((xcr0_lo & 0xE6) != 0xE6) return 0;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    unsigned ebx, ecx;
+    if (!proscore_avx512_leaf7(&ebx, &ecx)) return 0;
     // Leaf 7: EBX bit 16 AVX512F, bit 30 AVX512BW; ECX bit 11 AVX512_VNNI.
     const unsigned f = 1u << 16, bw = 1u << 30, vnni = 1u << 11;
     return ((ebx & f) && (ebx & bw) && (ecx & vnni)) ? 1 : 0;

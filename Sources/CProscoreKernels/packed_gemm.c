@@ -1,6 +1,6 @@
 #include "proscore_kernels.h"
 
-#include <cpuid.h>
+#include "cpu_features.h"
 #include <immintrin.h>
 
 // Rows per micro-tile: 8 rows × 32 columns keep 16 accumulators in zmm registers.
@@ -13,15 +13,8 @@
 #define BLOCK_ROWS 128
 
 int proscore_packed_gemm_supported(void) {
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-    if (!(ecx & bit_OSXSAVE)) return 0;
-    // The OS must save the AVX-512 state: XCR0 bits 1, 2 (SSE, AVX) and 5–7 (opmask, ZMM).
-    unsigned xcr0_lo, xcr0_hi;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-    if ((xcr0_lo & 0xE6) != 0xE6) return 0;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
-    return (ebx & bit_AVX512F) ? 1 : 0;
+    unsigned ebx, ecx;
+    return proscore_avx512_leaf7(&ebx, &ecx) && (ebx & bit_AVX512F) ? 1 : 0;
 }
 
 long proscore_packed_size(long n, long k) {
