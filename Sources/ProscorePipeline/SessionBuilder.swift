@@ -61,6 +61,8 @@ public enum SessionBuilder {
     public static let defaultPreset = "configs/balanced.json"
     public static let defaultModel = "models/proscore-small-ctc"
     public static let defaultHead = "configs/heads/fluency.json"
+    /// The encoder-independent heads serve any model the preset's heads do not belong to.
+    public static let defaultReadAloudHead = "configs/heads/read-aloud.json"
     public static let defaultTextModel = "models/all-minilm-l6-v2"
 
     /// Settings in force: the request, else the preset's `pipeline` section, else defaults.
@@ -75,6 +77,7 @@ public enum SessionBuilder {
         if head == "none" { head = nil }
         // With --head, that head serves read-aloud sessions too unless one is named for them.
         var readAloudHead = request.readAloudHead ?? (request.head == nil && request.model == nil ? section?.readAloudHead : nil)
+            ?? (request.head == nil && FileManager.default.fileExists(atPath: defaultReadAloudHead) ? defaultReadAloudHead : nil)
         if readAloudHead == "none" { readAloudHead = nil }
         var text = request.textModel
             ?? (FileManager.default.fileExists(atPath: defaultTextModel + "/model.safetensors") ? defaultTextModel : nil)
