@@ -74,8 +74,10 @@ struct SessionsCommand: ParsableCommand {
                     if let error = s.error { object["error"] = error }
                     print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
                 } else {
-                    print(String(format: "%4lld  %@  %7.1f  %-11@  %5@  %@", s.id!, formatter.string(from: s.startedAt), seconds,
-                                 s.status.rawValue as NSString, (total.map { String(format: "%.1f", $0) } ?? "—") as NSString, s.source))
+                    let totalText = total.map { String(format: "%.1f", $0) } ?? "—"
+                    print(String(format: "%4lld  %@  %7.1f  ", s.id!, formatter.string(from: s.startedAt), seconds)
+                          + s.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + "  "
+                          + String(repeating: " ", count: max(0, 5 - totalText.count)) + totalText + "  " + s.source)
                 }
             }
         }
