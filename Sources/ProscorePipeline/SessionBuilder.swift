@@ -91,6 +91,7 @@ public enum SessionBuilder {
             textScoringEverySeconds: section?.textScoringEverySeconds ?? 10,
             reference: request.reference, threads: request.threads, ringSeconds: request.ringSeconds)
         settings.precision = request.precision ?? section?.precision ?? .fp32
+        settings.headsFromPreset = request.head == nil && request.readAloudHead == nil && request.model == nil
         return settings
     }
 
@@ -118,8 +119,17 @@ public enum SessionBuilder {
             if !unknown.isEmpty { throw SessionSetupError("\(path) reads features this version does not compute: \(unknown.joined(separator: ", ")).") }
             return h
         }
-        let head = try settings.head.map(loadHead)
-        let readAloudHead = try settings.readAloudHead.map(loadHead)
+        var head: ProficiencyHead?, readAloudHead: ProficiencyHead?
+        do {
+            head = try settings.head.map(loadHead)
+            readAloudHead = try settings.readAloudHead.map(loadHead)
+        } catch let error as SessionSetupError where settings.headsFromPreset {
+            // The preset's heads belong to another model (the model was replaced): the
+            // encoder-independent heads still score; say so.
+            FileHandle.standardError.write(Data("notice: \(error.message); using \(defaultHead) and \(defaultReadAloudHead) instead\n".utf8))
+            head = try loadHead(defaultHead)
+            readAloudHead = FileManager.default.fileExists(atPath: defaultReadAloudHead) ? try loadHead(defaultReadAloudHead) : nil
+        }
         var embedder: SentenceEmbedder?
         if let textPath = settings.textModel {
             let bert = try BertLoader.load(path: textPath)

@@ -28,6 +28,9 @@ public struct SessionSettings: Sendable, Codable, Equatable {
     /// Threads for the encoder's numeric work, and the precision of its weight products.
     public var threads: Int
     public var precision: Precision = .fp32
+    /// Whether the heads came from the preset (not the command line): such heads give way
+    /// to the encoder-independent ones when they do not fit the model.
+    public var headsFromPreset = false
     /// Audio buffered between the source and the encoder, in seconds.
     public var ringSeconds: Double
 

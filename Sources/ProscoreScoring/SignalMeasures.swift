@@ -24,6 +24,13 @@ public struct SignalMeasures: Sendable, Equatable, Codable {
     public var declinationSemitonesPerSecond: Double
     /// Mean F0 jump across pauses (median of 200 ms after against 200 ms before), semitones.
     public var pitchResetSemitones: Double
+    /// Loudness alone (frames at −40 dBFS or louder): the span's length, its loud seconds,
+    /// and the silent pauses between loud stretches (count and mean length). What the
+    /// trivial baseline knows, so that a head can weigh it against everything else.
+    public var spanSeconds: Double = 0
+    public var loudSeconds: Double = 0
+    public var loudPauses: Double = 0
+    public var loudMeanPauseSeconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case nuclei
@@ -32,6 +39,47 @@ public struct SignalMeasures: Sendable, Equatable, Codable {
         case meanMidPauseSeconds = "mean_mid_pause_s", voicedRatio = "voiced_ratio"
         case f0RangeSemitones = "f0_range_st", f0DeviationSemitones = "f0_deviation_st"
         case declinationSemitonesPerSecond = "declination_st_per_s", pitchResetSemitones = "pitch_reset_st"
+        case spanSeconds = "span_s", loudSeconds = "loud_s", loudPauses = "loud_pauses", loudMeanPauseSeconds = "loud_mean_pause_s"
+    }
+
+    public init(nuclei: Int, nucleiRate: Double, nucleiArticulationRate: Double, midPausesPerMinute: Double,
+                betweenPausesPerMinute: Double, meanMidPauseSeconds: Double, voicedRatio: Double, f0RangeSemitones: Double,
+                f0DeviationSemitones: Double, declinationSemitonesPerSecond: Double, pitchResetSemitones: Double,
+                spanSeconds: Double, loudSeconds: Double, loudPauses: Double, loudMeanPauseSeconds: Double) {
+        self.nuclei = nuclei
+        self.nucleiRate = nucleiRate
+        self.nucleiArticulationRate = nucleiArticulationRate
+        self.midPausesPerMinute = midPausesPerMinute
+        self.betweenPausesPerMinute = betweenPausesPerMinute
+        self.meanMidPauseSeconds = meanMidPauseSeconds
+        self.voicedRatio = voicedRatio
+        self.f0RangeSemitones = f0RangeSemitones
+        self.f0DeviationSemitones = f0DeviationSemitones
+        self.declinationSemitonesPerSecond = declinationSemitonesPerSecond
+        self.pitchResetSemitones = pitchResetSemitones
+        self.spanSeconds = spanSeconds
+        self.loudSeconds = loudSeconds
+        self.loudPauses = loudPauses
+        self.loudMeanPauseSeconds = loudMeanPauseSeconds
+    }
+
+    /// Stored estimates from before the loudness measures decode with them at 0.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(nuclei: try c.decode(Int.self, forKey: .nuclei), nucleiRate: try c.decode(Double.self, forKey: .nucleiRate),
+                  nucleiArticulationRate: try c.decode(Double.self, forKey: .nucleiArticulationRate),
+                  midPausesPerMinute: try c.decode(Double.self, forKey: .midPausesPerMinute),
+                  betweenPausesPerMinute: try c.decode(Double.self, forKey: .betweenPausesPerMinute),
+                  meanMidPauseSeconds: try c.decode(Double.self, forKey: .meanMidPauseSeconds),
+                  voicedRatio: try c.decode(Double.self, forKey: .voicedRatio),
+                  f0RangeSemitones: try c.decode(Double.self, forKey: .f0RangeSemitones),
+                  f0DeviationSemitones: try c.decode(Double.self, forKey: .f0DeviationSemitones),
+                  declinationSemitonesPerSecond: try c.decode(Double.self, forKey: .declinationSemitonesPerSecond),
+                  pitchResetSemitones: try c.decode(Double.self, forKey: .pitchResetSemitones),
+                  spanSeconds: try c.decodeIfPresent(Double.self, forKey: .spanSeconds) ?? 0,
+                  loudSeconds: try c.decodeIfPresent(Double.self, forKey: .loudSeconds) ?? 0,
+                  loudPauses: try c.decodeIfPresent(Double.self, forKey: .loudPauses) ?? 0,
+                  loudMeanPauseSeconds: try c.decodeIfPresent(Double.self, forKey: .loudMeanPauseSeconds) ?? 0)
     }
 
     /// The measures a head may read, by name (scale-free, so they carry from utterances to
@@ -46,7 +94,8 @@ public struct SignalMeasures: Sendable, Equatable, Codable {
 
     public static let featureNames = ["nuclei_rate", "nuclei_articulation_rate", "mid_pauses_per_minute", "between_pauses_per_minute",
                                       "mean_mid_pause_s", "voiced_ratio", "f0_range_st", "f0_deviation_st",
-                                      "declination_st_per_s", "pitch_reset_st"]
+                                      "declination_st_per_s", "pitch_reset_st", "span_s", "loud_s", "loud_pauses",
+                                      "loud_mean_pause_s"]
 }
 
 /// Computes `SignalMeasures` over a span of frames.
@@ -119,6 +168,9 @@ public struct SignalAnalyzer: Sendable {
             return abs(12 * log2(after / before))
         }
 
+        let loud = energyDb.indices.map { energyDb[$0] >= TrivialBaseline.speechThresholdDb }
+        let loudPauses = SilentPauses.find(in: loud, range: span, thresholdSeconds: 0.25, frameSeconds: frameSeconds)
+            .map { Double($0.count) * frameSeconds }
         return SignalMeasures(
             nuclei: nuclei, nucleiRate: seconds > 0 ? Double(nuclei) / seconds : 0,
             nucleiArticulationRate: phonation > 0 ? Double(nuclei) / phonation : 0,
@@ -128,6 +180,9 @@ public struct SignalAnalyzer: Sendable {
             voicedRatio: speechFrames > 0 ? Double(voicedSpeech.count) / Double(speechFrames) : 0,
             f0RangeSemitones: range10to90, f0DeviationSemitones: deviation,
             declinationSemitonesPerSecond: slopeWeight > 0 ? slopeSum / slopeWeight : 0,
-            pitchResetSemitones: resets.isEmpty ? 0 : resets.reduce(0, +) / Double(resets.count))
+            pitchResetSemitones: resets.isEmpty ? 0 : resets.reduce(0, +) / Double(resets.count),
+            spanSeconds: seconds, loudSeconds: Double(span.filter { loud[$0] }.count) * frameSeconds,
+            loudPauses: Double(loudPauses.count),
+            loudMeanPauseSeconds: loudPauses.isEmpty ? 0 : loudPauses.reduce(0, +) / Double(loudPauses.count))
     }
 }

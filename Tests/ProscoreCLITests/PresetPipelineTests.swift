@@ -33,4 +33,25 @@ struct PresetPipelineTests {
         #expect(b.pauseMs == 300 && b.windowSeconds == 10)
         #expect(first.stdout.contains(fixtureModel))
     }
+
+    @Test("a preset whose heads do not fit its model falls back to the encoder-independent heads with a notice")
+    func mismatchedPresetHeads() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let preset = scratch("replaced.json")
+        try """
+            {"name": "replaced", "description": "the model was replaced, the heads were not",
+             "streaming": {"chunk_ms": 640, "left_context_ms": 1280, "lookahead_ms": 160, "reuse_left_context": true},
+             "pipeline": {"model": "\(fixtureModel)", "head": "configs/heads/proscore-small-ctc.json",
+                          "read_aloud_head": "configs/heads/proscore-small-ctc-read-aloud.json"}}
+            """.write(toFile: preset, atomically: true, encoding: .utf8)
+        let (process, out) = try launch(["replay", try makeRecording(), "--preset", preset, "--speed", "max", "--no-store", "--json"], in: root)
+        let stdout = String(decoding: readAll(out), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(stdout.contains("\"summary\""))
+        let explicit = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--head",
+                                     root.appendingPathComponent("configs/heads/proscore-small-ctc.json").path, "--no-store"])
+        #expect(explicit.status != 0 && explicit.stderr.contains("belongs to another encoder"))
+    }
 }
