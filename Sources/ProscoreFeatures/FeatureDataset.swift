@@ -40,10 +40,10 @@ public enum HeadKind: String, Sendable, CaseIterable {
 
 /// A serving-path feature folder read back as training examples.
 public enum ServingDataset {
-    /// Examples for a head of `kind` (with the layers unless `layers` is false), and the
+    /// Examples for a head reading the window features `names` (with the layers unless `layers` is false), and the
     /// same utterances' trivial-baseline inputs (energy-based duration and pauses, plus the
     /// reference's length when `withReference`). Utterances the gate refused are left out and counted.
-    public static func load(folder: String, kind: HeadKind, layers useLayers: Bool = true)
+    public static func load(folder: String, names: [String], layers useLayers: Bool = true)
         throws -> (examples: [TrainingExample], layers: [Int], baseline: [TrainingExample], baselineWithReference: [TrainingExample], gated: Int)
     {
         let index = ServingFeatureExtractor.readIndex(folder + "/index.jsonl")
@@ -63,7 +63,7 @@ public enum ServingDataset {
                 pooled = (0..<p.shape[0]).map { p[$0].scalars }
             }
             let speaker = entry.speaker ?? entry.id
-            examples.append(TrainingExample(speaker: speaker, pooled: pooled, extras: kind.featureNames.map { named[$0] ?? 0 }, labels: entry.labels))
+            examples.append(TrainingExample(speaker: speaker, pooled: pooled, extras: names.map { named[$0] ?? 0 }, labels: entry.labels))
             let energy = TrivialBaseline.energyNames.map { entry.baseline[$0] ?? 0 }
             baseline.append(TrainingExample(speaker: speaker, pooled: [], extras: energy, labels: entry.labels))
             withReference.append(TrainingExample(speaker: speaker, pooled: [],

@@ -13,22 +13,32 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Join the utterance's fluency features (speech rate, pauses, …) to the layer mix.") var withFluency = false
     @Flag(help: "Use the fluency features alone (a head that works with any encoder).") var fluencyOnly = false
     @Option(help: "Serving-path folders: free (no reference) or read-aloud (adds forced-alignment evidence).") var kind: HeadKind = .free
+    @Option(help: "Serving-path folders: the window features to read, comma-separated (default: all of --kind's).") var features: String?
     var names: [String] { targets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
         guard (2...20).contains(folds) else { throw ValidationError("--folds must be between 2 and 20.") }
+        let unknown = servingNames.filter { !WindowFeatures.readAloudNames.contains($0) }
+        guard unknown.isEmpty else {
+            throw ValidationError("Unknown window features: \(unknown.joined(separator: ", ")); known: \(WindowFeatures.readAloudNames.joined(separator: ", ")).")
+        }
         guard !names.isEmpty else { throw ValidationError("--targets needs at least one score name.") }
+    }
+
+    /// The window features a serving-path head reads: --features, else all of the kind's.
+    var servingNames: [String] {
+        features.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? kind.featureNames
     }
 
     /// The window features the head will read.
     func extraNames(_ folder: String) -> [String] {
-        if ServingFeatureExtractor.isServingFolder(folder) { return kind.featureNames }
+        if ServingFeatureExtractor.isServingFolder(folder) { return servingNames }
         return (withFluency || fluencyOnly ? FeatureExtractor.fluencyFeatureNames : []) + (withText ? ["text_pooled"] : [])
     }
 
     func load(_ folder: String) throws -> (examples: [TrainingExample], layers: [Int]) {
         if ServingFeatureExtractor.isServingFolder(folder) {
-            let data = try ServingDataset.load(folder: folder, kind: kind, layers: !fluencyOnly)
+            let data = try ServingDataset.load(folder: folder, names: servingNames, layers: !fluencyOnly)
             return (labelled(data.examples), data.layers)
         }
         var data = try FeatureDataset.load(folder: folder, includeText: withText, includeFluency: withFluency || fluencyOnly)
@@ -97,7 +107,7 @@ struct EvaluateCommand: ParsableCommand {
         var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: targets.folds))]
         var gated = 0
         if ServingFeatureExtractor.isServingFolder(features) {
-            let data = try ServingDataset.load(folder: features, kind: targets.kind, layers: false)
+            let data = try ServingDataset.load(folder: features, names: targets.servingNames, layers: false)
             gated = data.gated
             rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.baseline), layers: [], targets: targets.names, folds: targets.folds)))
             rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.baselineWithReference), layers: [], targets: targets.names, folds: targets.folds)))

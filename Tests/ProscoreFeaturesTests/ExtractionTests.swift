@@ -166,7 +166,13 @@ struct HeadValidityTests {
         var speech = [Bool](repeating: false, count: Int((t + 0.2) / 0.02))
         for (_, s, e) in items { for f in Int(s / 0.02)..<Int(e / 0.02) { speech[f] = true } }
         let m = analyzer.measure(speech: speech, words: items.map { TimedWord(text: $0.0, startSeconds: $0.1, endSeconds: $0.2) })
-        return head.predict(pooled: [], extras: m.headFeatures)["fluency"]!
+        // The signal as serving would see it: loud, voiced speech frames (a gently moving
+        // pitch, syllable-like swells) and silent pauses.
+        let energy = speech.indices.map { f -> Float in speech[f] ? -20 + 6 * Float(sin(Double(f) * 0.9)) : -80 }
+        let f0 = speech.indices.map { f -> Float in speech[f] ? Float(120 + 10 * sin(Double(f) * 0.1)) : 0 }
+        let signal = SignalAnalyzer().measure(speech: speech, energyDb: energy, f0Hz: f0)
+        let named = WindowFeatures.named(fluency: m, signal: signal, readAloud: nil)
+        return head.predict(pooled: [], extras: head.extraFeatures.map { named[$0] ?? 0 })["fluency"]!
     }
 
     @Test("inserting silent pauses lowers the fluency estimate monotonically")
