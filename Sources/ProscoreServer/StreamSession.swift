@@ -17,15 +17,15 @@ struct StreamSession {
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
-        guard services.slots.tryAcquire() else {
-            services.metrics.rejectedSession("full")
-            await close(outbound, .full("the server is scoring its maximum of \(services.slots.limit) sessions; try again in a few seconds"))
-            return
-        }
-        defer { services.slots.release() }
         var frames = inbound.makeAsyncIterator()
         do {
             let (start, encoding) = try await readStart(&frames)
+            // A slot is a scoring session: taken once the client has said what it sends.
+            guard services.slots.tryAcquire() else {
+                services.metrics.rejectedSession("full")
+                throw StreamRejection.full("the server is scoring its maximum of \(services.slots.limit) sessions; try again in a few seconds")
+            }
+            defer { services.slots.release() }
             try await stream(start: start, encoding: encoding, frames: &frames, outbound: outbound)
         } catch let rejection as StreamRejection {
             await close(outbound, rejection)

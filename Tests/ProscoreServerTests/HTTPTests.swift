@@ -29,6 +29,12 @@ struct HTTPTests {
             #expect(garbage.status == .unprocessableContent)
             #expect(object(String(buffer: garbage.body))?["error"] is String)
         }
+        var small = serverConfiguration()
+        small.maxBodyBytes = 64 << 10
+        try await makeServer(small).test(.live) { client in
+            let tooLarge = try await client.post("/v1/score", body: body)
+            #expect(tooLarge.status == .contentTooLarge)
+        }
     }
 
     @Test("session routes take numeric ids only; others and missing sessions are 404")

@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import HummingbirdWSTesting
 import NIOCore
 import NIOWebSocket
+import ProscoreAudio
 import ProscoreServer
 import Synchronization
 import Testing
@@ -143,5 +144,61 @@ struct StreamTests {
             #expect(status == "failed")
             #expect(error?.contains("disconnected") == true)
         }
+    }
+
+    /// Streams `frames` after `start` without reading, sends stop, then reads everything;
+    /// returns the messages, the close frame and the stored session (`GET /v1/sessions/ID`).
+    private func streamWithoutReading(start: String, frames: [ByteBuffer]) async throws
+        -> ([String], WebSocketCloseFrame?, [String: Any]?) {
+        let app = try makeServer(serverConfiguration())
+        return try await app.test(.live) { client in
+            let received = Received()
+            let close = try await client.ws("/v1/stream") { inbound, outbound, _ in
+                try await outbound.write(.text(start))
+                for frame in frames { try await outbound.write(.binary(frame)) }
+                try await outbound.write(.text(#"{"type":"stop"}"#))
+                for try await message in inbound.messages(maxSize: 1 << 22) {
+                    if case let .text(text) = message { received.add(text) }
+                }
+            }
+            let id = received.messages.last.flatMap(object)?["session_id"] as? Int
+            let stored = try await client.get("/v1/sessions/\(id ?? 0)")
+            return (received.messages, close, object(String(buffer: stored.body)))
+        }
+    }
+
+    @Test("a client that sends as fast as it can and reads late is throttled: nothing is dropped, the session completes")
+    func slowReaderFastWriter() async throws {
+        let (messages, close, _) = try await streamWithoutReading(start: startMessage, frames: try pcmFrames())
+        #expect(close?.closeCode == .normalClosure)
+        let last = try #require(messages.last.flatMap(object))
+        let summary = try #require(last["summary"] as? [String: Any])
+        #expect(last["status"] as? String == "complete")
+        #expect(summary["dropped_samples"] as? Int == 0)
+        #expect(abs((summary["audio_s"] as? Double ?? 0) - 8.34) < 0.1)
+    }
+
+    @Test("48 kHz stereo float audio is converted at the source; a named preset and a reference are honoured")
+    func stereoFloatWithPresetAndReference() async throws {
+        let mono = try AudioLoading.load16kMono(path: recording)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(mono.count * 3 * 2 * 4)
+        for sample in mono {
+            let bits = sample.bitPattern.littleEndian
+            let four = [UInt8(bits & 0xff), UInt8((bits >> 8) & 0xff), UInt8((bits >> 16) & 0xff), UInt8(bits >> 24)]
+            for _ in 0..<6 { bytes += four }  // three frames at 48 kHz, two channels each
+        }
+        let frames = stride(from: 0, to: bytes.count, by: 30_001).map { ByteBuffer(bytes: bytes[$0..<min(bytes.count, $0 + 30_001)]) }
+        let start = #"{"sample_rate":48000,"encoding":"pcm_f32le","channels":2,"preset":"low-latency","reference":"good morning everyone"}"#
+        let (messages, close, stored) = try await streamWithoutReading(start: start, frames: frames)
+        #expect(close?.closeCode == .normalClosure)
+        let last = try #require(messages.last.flatMap(object))
+        #expect(last["status"] as? String == "complete")
+        let summary = try #require(last["summary"] as? [String: Any])
+        #expect(abs((summary["audio_s"] as? Double ?? 0) - 8.34) < 0.1)
+        #expect(summary["completeness"] is Double)
+        let configuration = try #require(stored?["configuration"] as? [String: Any])
+        #expect((configuration["preset"] as? String)?.hasSuffix("configs/low-latency.json") == true)
+        #expect(configuration["reference"] as? String == "good morning everyone")
     }
 }
