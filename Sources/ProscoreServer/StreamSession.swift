@@ -118,10 +118,10 @@ struct StreamSession {
         } else {
             source.end(reason: "the client disconnected before sending {\"type\":\"stop\"}")
         }
-        let failure = await sender.value
+        let (ended, failure) = await sender.value
         if let rejection { throw rejection }
         if let failure { throw StreamRejection.serverError(failure) }
-        await close(outbound, .init(code: .normalClosure, reason: "session ended"))
+        await close(outbound, .init(code: .normalClosure, reason: ended ? "session ended" : "no audio arrived before stop; nothing was recorded"))
     }
 
     /// Reads frames until `{"type":"stop"}` (returns), the socket ends (throws
@@ -147,10 +147,11 @@ struct StreamSession {
         throw CancellationError()
     }
 
-    /// Sends every event as it comes; returns the error of a session that failed before it
-    /// could end (after its events, if any, were sent).
-    private func send(_ events: EventChannel, to outbound: WebSocketOutboundWriter) async -> String? {
+    /// Sends every event as it comes; returns whether the session ended (its summary was
+    /// sent) and the error of a session that failed before it could end.
+    private func send(_ events: EventChannel, to outbound: WebSocketOutboundWriter) async -> (ended: Bool, failure: String?) {
         var sessionId: Int64?
+        var ended = false
         var writable = true
         for await item in events.stream {
             defer { events.taken() }
@@ -160,6 +161,7 @@ struct StreamSession {
                 case let .started(id): sessionId = id
                 case let .estimate(e): services.metrics.estimateEmitted(latencyMs: e.emitLatencyMs)
                 case let .ended(_, summary):
+                    ended = true
                     services.metrics.sessionEnded(audioSeconds: summary.audioSeconds, realTimeFactor: summary.realTimeFactor,
                                                   droppedSamples: summary.droppedSamples)
                 default: break
@@ -168,10 +170,10 @@ struct StreamSession {
                 do { try await outbound.write(.text(EventJSON.line(event, storePath: nil, sessionId: sessionId))) } catch { writable = false }
             case let .failed(reason):
                 logger.warning("session failed", metadata: ["client": "\(client)", "error": "\(reason)"])
-                return reason
+                return (ended, reason)
             }
         }
-        return nil
+        return (ended, nil)
     }
 
     private func close(_ outbound: WebSocketOutboundWriter, _ rejection: StreamRejection) async {

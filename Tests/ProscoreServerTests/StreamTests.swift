@@ -122,6 +122,13 @@ struct StreamTests {
         #expect(preset?.reason?.contains("unknown preset") == true)
     }
 
+    @Test("stop before any audio ends the stream normally, saying nothing was recorded")
+    func stopBeforeAudio() async throws {
+        let close = try await closeFrame(for: [.text(startMessage), .text(#"{"type":"stop"}"#)])
+        #expect(close?.closeCode == .normalClosure)
+        #expect(close?.reason?.contains("nothing was recorded") == true)
+    }
+
     @Test("a client that disconnects mid-stream leaves its session stored as failed, with what it sent scored")
     func disconnectMidStream() async throws {
         let app = try makeServer(serverConfiguration())
