@@ -8,6 +8,7 @@ import PackageDescription
 //   → ProscoreModels (Wav2Vec2 family, BERT, CTC) · ProscoreScoring (fluency, heads, training maths)
 //   → ProscorePipeline (the session layer: stages, pipeline, recorder, builder, presets)
 //   → ProscoreFeatures (feature data sets) · ProscoreReport (HTML reports, pictures)
+//   → ProscoreServer (proscore serve: HTTP and WebSocket API, the web page)
 //   → proscore (the command: parses options, prints)
 let package = Package(
     name: "proscore",
@@ -20,6 +21,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: C libraries, wrapped once
@@ -58,12 +63,23 @@ let package = Package(
         .target(name: "ProscoreReport", dependencies: ["ProscoreStore", "ProscorePipeline", "ProscoreScoring", "ProscoreModels", "ProscoreUnits"],
                 swiftSettings: optimised),
 
+        // MARK: The network server (proscore serve)
+        .target(name: "ProscoreServer", dependencies: [
+            "ProscorePipeline", "ProscoreStore", "ProscoreReport", "ProscoreFeatures", "ProscoreAudio", "ProscoreScoring", "ProscoreTensor", "ProscoreUnits",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], resources: [.copy("Web")]),
+
         // MARK: Fakes of the pipeline's stages, for tests only
         .target(name: "ProscoreFakes", dependencies: ["ProscorePipeline", "ProscoreAudio", "ProscoreModels", "ProscoreTensor", "ProscoreUnits"]),
 
         // MARK: The command
         .executableTarget(name: "proscore", dependencies: [
             "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline", "ProscoreStore", "ProscoreReport", "ProscoreUnits",
+            "ProscoreServer",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -82,6 +98,12 @@ let package = Package(
                                    "ProscorePipeline", "ProscoreFakes"]),
         .testTarget(name: "ProscoreCLITests",
                     dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreStore", "ProscorePipeline"]),
+        .testTarget(name: "ProscoreServerTests",
+                    dependencies: ["ProscoreServer", "ProscorePipeline", "ProscoreAudio", "ProscoreStore",
+                                   .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                                   .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                                   .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "ProscoreModelsTests",
                     dependencies: ["ProscoreModels", "ProscoreCheckpoint", "ProscoreAudio"],
                     resources: [.copy("Fixtures")]),

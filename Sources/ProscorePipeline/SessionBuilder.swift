@@ -19,6 +19,8 @@ public struct SessionRequest: Sendable {
     public var windowSeconds: Double?
     public var pauseMs: Int?
     public var reference: String?
+    /// The prompt of a free-speech task, for the text scores' relevance.
+    public var textPrompt: String?
     public var threads = 1
     /// fp32 or int8 (nil: the preset's, else fp32).
     public var precision: Precision?
@@ -92,6 +94,7 @@ public enum SessionBuilder {
             reference: request.reference, threads: request.threads, ringSeconds: request.ringSeconds)
         settings.precision = request.precision ?? section?.precision ?? .fp32
         settings.headsFromPreset = request.head == nil && request.readAloudHead == nil && request.model == nil
+        settings.textPrompt = request.textPrompt
         return settings
     }
 
@@ -148,7 +151,7 @@ public enum SessionBuilder {
             encoder: StreamingEncoder(encoder: models.encoder, settings: settings.streamingSettings),
             decoder: StreamingCTCDecoder(vocabulary: models.vocabulary, endpoint: settings.endpoint),
             vocabulary: models.vocabulary, scorer: scorer ?? head,
-            textScorer: models.embedder.map { BertTextScorer(embedder: $0, referenceText: settings.reference) },
+            textScorer: models.embedder.map { BertTextScorer(embedder: $0, referenceText: settings.reference ?? settings.textPrompt) },
             recorder: recorder)
         return SessionPipeline(settings: settings, stages: stages)
     }

@@ -25,6 +25,9 @@ public struct SessionSettings: Sendable, Codable, Equatable {
     public var textScoringEverySeconds: Double
     /// The text read aloud, when there is one.
     public var reference: String?
+    /// The prompt a free-speech answer is scored against for relevance (the reference
+    /// serves when there is one).
+    public var textPrompt: String?
     /// Threads for the encoder's numeric work, and the precision of its weight products.
     public var threads: Int
     public var precision: Precision = .fp32
@@ -68,6 +71,6 @@ public struct SessionSettings: Sendable, Codable, Equatable {
         case preset, model, head, streaming, reference, threads
         case readAloudHead = "read_aloud_head", textModel = "text_model", endpointMs = "endpoint_ms", maxUtteranceSeconds = "max_utterance_s"
         case windowSeconds = "window_s", pauseMs = "pause_ms", textScoringEverySeconds = "text_scoring_every_s"
-        case ringSeconds = "ring_s", precision
+        case ringSeconds = "ring_s", precision, textPrompt = "text_prompt"
     }
 }

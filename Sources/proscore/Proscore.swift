@@ -7,7 +7,7 @@ struct Proscore: AsyncParsableCommand {
         commandName: "proscore",
         abstract: "Real-time scoring of spoken English with Wav2Vec2-family encoders.",
         version: "0.12.0",
-        subcommands: [LiveCommand.self, ReplayCommand.self, ScoreCommand.self, SessionsCommand.self, ReportCommand.self, VisualizeCommand.self, InspectCommand.self, EncodeCommand.self, TranscribeCommand.self, ExtractCommand.self, TrainCommand.self, ProbeCommand.self, EvaluateCommand.self, DevicesCommand.self, RecordCommand.self, TuneCommand.self, BenchCommand.self])
+        subcommands: [LiveCommand.self, ReplayCommand.self, ScoreCommand.self, ServeCommand.self, SessionsCommand.self, ReportCommand.self, VisualizeCommand.self, InspectCommand.self, EncodeCommand.self, TranscribeCommand.self, ExtractCommand.self, TrainCommand.self, ProbeCommand.self, EvaluateCommand.self, DevicesCommand.self, RecordCommand.self, TuneCommand.self, BenchCommand.self])
 
     static func main() async {
         MemoryPolicy.keepLargeBuffersInHeap()

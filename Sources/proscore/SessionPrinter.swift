@@ -14,11 +14,6 @@ struct SessionPrinter {
     private var last: Estimate?
     private var nextProgress = 0.1
     private(set) var outcome: SessionOutcome?
-    private let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }()
 
     init(json: Bool, title: String, storePath: String?, durationHint: Double?) {
         self.json = json
@@ -94,22 +89,7 @@ struct SessionPrinter {
     }
 
     private func printJSON(_ event: PipelineEvent) {
-        func encoded(_ value: some Encodable) -> String { String(decoding: try! encoder.encode(value), as: UTF8.self) }
-        let line: String
-        switch event {
-        case let .started(id):
-            line = #"{"session":{"id":"# + (id.map(String.init) ?? "null") + #","store":"# + encoded(storePath) + "}}"
-        case let .estimate(e): line = #"{"estimate":"# + encoded(e) + "}"
-        case let .words(w): line = #"{"words":"# + encoded(w) + "}"
-        case let .utterance(u): line = #"{"utterance":"# + encoded(u) + "}"
-        case let .textScores(s): line = #"{"text_scores":"# + encoded(s) + "}"
-        case let .ended(outcome, summary):
-            var reason: String?
-            if case let .failed(r) = outcome { reason = r }
-            line = #"{"summary":"# + encoded(summary) + #","status":"# + encoded(outcome.status.rawValue)
-                + (reason.map { #","error":"# + encoded($0) } ?? "") + "}"
-        }
-        print(line)
+        print(EventJSON.line(event, storePath: storePath))
         fflush(nil)
     }
 }

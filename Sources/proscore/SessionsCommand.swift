@@ -57,25 +57,17 @@ struct SessionsCommand: ParsableCommand {
         func run() throws {
             let formatter = ISO8601DateFormatter()
             let sessions = try store.openForReading()
-            let records = try sessions.sessions()
             if !json {
                 print("  id  started               audio s  status       total  source")
-                if records.isEmpty { print("  (no sessions yet in \(sessions.path))") }
+                if try sessions.sessions().isEmpty { print("  (no sessions yet in \(sessions.path))") }
             }
-            for s in records {
-                let last = try sessions.lastEvent(session: s.id!, kind: .estimate).map { try $0.decode(Estimate.self) }
-                let summary = try s.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
-                let seconds = summary?.audioSeconds ?? last?.audioSeconds ?? 0
-                let total = (summary?.scores ?? last?.scores)?.total
+            for entry in try SessionListEntry.all(in: sessions) {
+                let s = entry.record
                 if json {
-                    var object: [String: Any] = ["id": s.id!, "started_at": formatter.string(from: s.startedAt), "audio_s": seconds,
-                                                 "status": s.status.rawValue, "source": s.source, "model": s.modelPath]
-                    if let total { object["total"] = total }
-                    if let error = s.error { object["error"] = error }
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                    print(try SessionExport.text(entry.jsonObject))
                 } else {
-                    let totalText = total.map { String(format: "%.1f", $0) } ?? "—"
-                    print(String(format: "%4lld  %@  %7.1f  ", s.id!, formatter.string(from: s.startedAt), seconds)
+                    let totalText = entry.total.map { String(format: "%.1f", $0) } ?? "—"
+                    print(String(format: "%4lld  %@  %7.1f  ", s.id!, formatter.string(from: s.startedAt), entry.audioSeconds)
                           + s.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + "  "
                           + String(repeating: " ", count: max(0, 5 - totalText.count)) + totalText + "  " + s.source)
                 }
@@ -127,27 +119,13 @@ struct SessionsCommand: ParsableCommand {
 
         func run() throws {
             let sessions = try store.openForReading()
-            let s = try sessions.session(id)
-            let events = try sessions.events(session: id)
             switch format {
             case .json:
-                let object: [String: Any] = [
-                    "id": id, "source": s.source, "model": s.modelPath, "model_fingerprint": s.modelFingerprint,
-                    "status": s.status.rawValue, "error": s.error ?? NSNull(),
-                    "started_at": ISO8601DateFormatter().string(from: s.startedAt),
-                    "ended_at": s.endedAt.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull(),
-                    "configuration": (try? JSONSerialization.jsonObject(with: Data(s.configuration.utf8))) ?? s.configuration,
-                    "dropped_samples": s.droppedSamples,
-                    "summary": s.summary.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull(),
-                    "events": events.map { e -> [String: Any] in
-                        ["kind": e.kind.rawValue, "audio_s": e.audioSeconds,
-                         "data": (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) ?? e.payload]
-                    },
-                ]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]), as: UTF8.self))
+                print(try SessionExport.text(SessionExport.jsonObject(store: sessions, id: id), pretty: true))
             case .csv:
+                _ = try sessions.session(id)
                 print(CSVExport.header)
-                for e in events { print(try CSVExport.row(e)) }
+                for e in try sessions.events(session: id) { print(try CSVExport.row(e)) }
             }
         }
     }

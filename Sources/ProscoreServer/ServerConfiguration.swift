@@ -1,0 +1,35 @@
+import ProscorePipeline
+
+/// How `proscore serve` runs: where it listens, who may use it, how much it takes on, and
+/// what it scores with.
+public struct ServerConfiguration: Sendable {
+    /// Interface and TCP port (0: any free port). Loopback unless asked otherwise.
+    public var host = "127.0.0.1"
+    public var port = 8470
+    /// Sessions (streams and batch requests) scored at once; more are refused with 503.
+    public var maxSessions = 4
+    /// When set, every request needs `Authorization: Bearer <token>`.
+    public var token: String?
+    /// An origin allowed to call the HTTP API from a browser (CORS) and to open streams;
+    /// nil: same-origin only.
+    public var allowOrigin: String?
+    /// The SQLite session store.
+    public var storePath: String
+    /// The server's preset, model and heads; clients may pick another preset by name.
+    public var request: SessionRequest
+    /// Where client-chosen presets are looked up (`NAME.json`).
+    public var presetsDirectory = "configs"
+    /// Largest `POST /v1/score` body, in bytes.
+    public var maxBodyBytes = 64 << 20
+    /// Largest text message on a stream (the start message), in bytes.
+    public var maxTextMessageBytes = 64 << 10
+    /// Largest binary audio frame, in bytes.
+    public var maxAudioFrameBytes = 1 << 20
+    /// Seconds a refused client is asked to wait (`Retry-After`).
+    public var retryAfterSeconds = 5
+
+    public init(storePath: String, request: SessionRequest) {
+        self.storePath = storePath
+        self.request = request
+    }
+}

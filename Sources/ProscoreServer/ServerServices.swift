@@ -1,0 +1,19 @@
+import Foundation
+import ProscoreStore
+
+/// What every route shares: the configuration, the models, the session pool, the store
+/// and the counters.
+final class ServerServices: Sendable {
+    let configuration: ServerConfiguration
+    let catalog: ModelCatalog
+    let slots: SessionSlots
+    let store: SessionStore
+    let metrics = ServerMetrics()
+
+    init(configuration: ServerConfiguration) throws {
+        self.configuration = configuration
+        catalog = try ModelCatalog(base: configuration.request, presetsDirectory: configuration.presetsDirectory)
+        slots = SessionSlots(limit: configuration.maxSessions)
+        store = try SessionStore(path: configuration.storePath, origin: "--store")
+    }
+}

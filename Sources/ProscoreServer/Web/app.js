@@ -1,0 +1,141 @@
+// The Proscore page: microphone → AudioWorklet → 16-bit PCM over /v1/stream; the server's
+// events (replay --json shapes) → bars, transcript, pauses and mispronounced words.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const scoreNames = ["accuracy", "fluency", "prosodic", "total"];
+let socket = null, context = null, stream = null, activity = [];
+
+function setStatus(text) { $("status").textContent = text; }
+
+function drawBars(scores) {
+  const bars = $("bars");
+  if (!bars.childElementCount) {
+    for (const name of scoreNames) {
+      bars.insertAdjacentHTML("beforeend",
+        `<span>${name}</span><div class="bar"><div id="bar-${name}"></div></div><span id="value-${name}">—</span>`);
+    }
+  }
+  for (const name of scoreNames) {
+    const value = scores ? scores[name] : undefined;
+    $("bar-" + name).style.width = value === undefined ? "0" : `${Math.max(0, Math.min(10, value)) * 10}%`;
+    $("value-" + name).textContent = value === undefined ? "—" : value.toFixed(1);
+  }
+}
+
+function drawActivity(frames) {
+  activity = activity.concat(frames).slice(-600);  // 600 frames of 20 ms = 12 s
+  const canvas = $("activity"), g = canvas.getContext("2d");
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  const w = canvas.width / 600;
+  activity.forEach((speech, i) => {
+    g.fillStyle = speech ? "#2b6cb0" : "#cfd8e3";
+    g.fillRect(i * w, speech ? 4 : 16, Math.ceil(w), speech ? 32 : 8);
+  });
+}
+
+function show(event) {
+  if (event.session) {
+    setStatus(`Listening… (session ${event.session.id ?? "not stored"})`);
+  } else if (event.estimate) {
+    const e = event.estimate;
+    drawBars(e.scores);
+    $("unscored").textContent = e.scores ? "" : (e.unscored_reason ? `No scores yet: ${e.unscored_reason}.` : "");
+    $("partial").textContent = e.partial || "";
+    drawActivity(e.frame_speech || []);
+    const w = e.window;
+    $("pauses").textContent = `${w.silent_pauses_per_minute.toFixed(1)} silent pauses a minute (mean ${w.mean_pause_s.toFixed(2)} s), ` +
+      `speech rate ${w.speech_rate.toFixed(2)} syllables/s, ${(100 * w.phonation_time_ratio).toFixed(0)}% speaking`;
+    showMispronounced(e.read_aloud, e.omitted_words);
+  } else if (event.words) {
+    $("final").textContent += (($("final").textContent ? " " : "") + event.words.map((w) => w.text).join(" "));
+  } else if (event.summary) {
+    const s = event.summary;
+    drawBars(s.scores);
+    $("partial").textContent = "";
+    showMispronounced(s.read_aloud, null);
+    setStatus(`Session ${event.session_id ?? ""} ${event.status}: ${s.audio_s.toFixed(1)} s, ${s.words} words` +
+      (event.error ? ` (${event.error})` : "") + ".");
+    loadSessions();
+  }
+}
+
+function showMispronounced(readAloud, omitted) {
+  if (!readAloud) return;
+  const words = readAloud.likely_mispronounced || [];
+  const box = $("mispronounced");
+  box.textContent = words.length ? words.join(", ") : "None so far.";
+  box.className = words.length ? "bad" : "muted";
+  if (omitted && omitted.length) box.textContent += ` · skipped: ${omitted.join(", ")}`;
+}
+
+async function start() {
+  $("start").disabled = true;
+  $("final").textContent = "";
+  $("partial").textContent = "";
+  activity = [];
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
+  } catch (error) {
+    setStatus(`No microphone: ${error.message}`);
+    $("start").disabled = false;
+    return;
+  }
+  context = new AudioContext();
+  const rate = $("native-rate").checked ? context.sampleRate : 16000;
+  await context.audioWorklet.addModule("/static/capture-worklet.js");
+  const node = new AudioWorkletNode(context, "capture-processor", { processorOptions: { targetRate: rate } });
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  socket = new WebSocket(`${scheme}//${location.host}/v1/stream`);
+  socket.binaryType = "arraybuffer";
+  socket.onopen = () => {
+    const start = { sample_rate: rate, encoding: "pcm_s16le", channels: 1 };
+    const reference = $("reference").value.trim();
+    if (reference) start.reference = reference;
+    socket.send(JSON.stringify(start));
+    node.port.onmessage = (message) => { if (socket.readyState === WebSocket.OPEN) socket.send(message.data); };
+    context.createMediaStreamSource(stream).connect(node);
+    $("stop").disabled = false;
+    setStatus("Connected.");
+  };
+  socket.onmessage = (message) => show(JSON.parse(message.data));
+  socket.onclose = (close) => {
+    if (close.code !== 1000) setStatus(`Closed: ${close.reason || "connection lost"} (code ${close.code}).`);
+    finish();
+  };
+}
+
+function stop() {
+  $("stop").disabled = true;
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "stop" }));
+  setStatus("Scoring what was heard…");
+}
+
+function finish() {
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  if (context) context.close();
+  stream = null; context = null; socket = null;
+  $("start").disabled = false;
+  $("stop").disabled = true;
+}
+
+async function loadSessions() {
+  const response = await fetch("/v1/sessions");
+  if (!response.ok) return;
+  const list = $("sessions");
+  list.textContent = "";
+  for (const s of (await response.json()).slice(0, 20)) {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/v1/sessions/${s.id}/report`;
+    link.textContent = `Session ${s.id}`;
+    item.append(link, ` · ${new Date(s.started_at).toLocaleString()} · ${s.audio_s.toFixed(1)} s · ${s.status}` +
+      (s.total !== undefined ? ` · total ${s.total.toFixed(1)}` : ""));
+    list.append(item);
+  }
+}
+
+$("start").onclick = start;
+$("stop").onclick = stop;
+drawBars(null);
+loadSessions();

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ProscorePipeline
+import ProscoreServer
+
+/// `serve`: live scoring over the network and in the browser, many sessions at once.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Score speech sent over HTTP and WebSockets, with a web page for the microphone.",
+        discussion: """
+            Endpoints: GET / (the page), GET /v1/stream (WebSocket), POST /v1/score, GET /v1/sessions[/ID[/report]], \\
+            GET /healthz, GET /metrics, GET /openapi.yaml. The models are loaded once and shared by every session; \\
+            sessions are recorded in the store like any other. Listens on loopback unless --host says otherwise; \\
+            SIGINT or SIGTERM shuts down gracefully.
+            """)
+
+    @Option(help: "Interface to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
+    @Option(help: "TCP port (0: any free port; the one chosen is printed).") var port = 8470
+    @Option(help: "Preset the sessions start from; clients may name another from configs/ (balanced, low-latency, accurate).")
+    var preset: String = SessionBuilder.defaultPreset
+    @Option(help: "CTC checkpoint directory (default: the preset's).") var model: String?
+    @Option(help: "Free-speech head (default: the preset's; none for measures only).") var head: String?
+    @Option(help: "Read-aloud head (default: the preset's).") var readAloudHead: String?
+    @Option(help: "BERT model for text scores (default \(SessionBuilder.defaultTextModel) when present; none to switch off).")
+    var textModel: String?
+    @Option(help: "Sessions scored at once (streams and POST /v1/score); more get 503 with Retry-After.") var maxSessions = 4
+    @Option(help: "A file holding the bearer token every request must carry (Authorization: Bearer …).") var tokenFile: String?
+    @Option(help: "An origin (https://app.example) allowed to call the API from a browser (CORS) and to open streams.")
+    var allowOrigin: String?
+    @Option(help: "Largest POST /v1/score body, in MiB.") var maxBodyMib = 64
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if !(0...65_535).contains(port) { throw ValidationError("--port must be 0–65535.") }
+        if !(1...256).contains(maxSessions) { throw ValidationError("--max-sessions must be 1–256.") }
+        if !(1...1_024).contains(maxBodyMib) { throw ValidationError("--max-body-mib must be 1–1024.") }
+        if let allowOrigin, URL(string: allowOrigin)?.scheme == nil || allowOrigin.hasSuffix("/") {
+            throw ValidationError("--allow-origin takes an origin such as https://app.example (scheme and host, no path).")
+        }
+    }
+
+    func run() async throws {
+        compute.apply()
+        var request = SessionRequest()
+        request.preset = preset
+        request.model = model
+        request.head = head
+        request.readAloudHead = readAloudHead
+        request.textModel = textModel
+        request.threads = compute.threads
+        request.precision = compute.precision.map { compute.resolved($0) }
+        let storePath = try store.open().path
+        var configuration = ServerConfiguration(storePath: storePath, request: request)
+        configuration.host = host
+        configuration.port = port
+        configuration.maxSessions = maxSessions
+        configuration.allowOrigin = allowOrigin
+        configuration.maxBodyBytes = maxBodyMib << 20
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw ValidationError("--token-file \(tokenFile): cannot be read.")
+            }
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard token.count >= 16 else { throw ValidationError("--token-file \(tokenFile): the token must be at least 16 characters.") }
+            configuration.token = token
+        }
+        if host != "127.0.0.1" && host != "::1" && host != "localhost" && configuration.token == nil {
+            FileHandle.standardError.write(Data("warning: listening on \(host) without --token-file: anyone who can reach it can use it\n".utf8))
+        }
+        var logger = Logger(label: "proscore.serve")
+        logger.logLevel = .notice
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        let app = try ProscoreServer.makeApplication(configuration: configuration, logger: logger) { bound in
+            FileHandle.standardError.write(Data("listening on http://\(shownHost):\(bound) (sessions: \(storePath))\n".utf8))
+        }
+        try await app.runService()
+    }
+}

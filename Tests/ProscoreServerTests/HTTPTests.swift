@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWebSocket
+import HummingbirdWSTesting
+import NIOCore
+import NIOWebSocket
+import ProscoreServer
+import Testing
+
+@Suite("proscore serve: HTTP")
+struct HTTPTests {
+    @Test("POST /v1/score returns the final estimate as score --format jsonl does")
+    func scoresAnUpload() async throws {
+        let app = try makeServer(serverConfiguration())
+        let body = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: recording)))
+        try await app.test(.live) { client in
+            let response = try await client.post("/v1/score?reference=good%20morning", body: body)
+            #expect(response.status == .ok)
+            let result = try #require(object(String(buffer: response.body)))
+            #expect(result["file"] as? String == "upload")
+            #expect(abs((result["duration_s"] as? Double ?? 0) - 8.34) < 0.01)
+            #expect(result["measures"] is [String: Any])
+            #expect(result["rtf"] is Double)
+            #expect(result["completeness"] is Double)
+            let empty = try await client.post("/v1/score", body: ByteBuffer())
+            #expect(empty.status == .badRequest)
+            let garbage = try await client.post("/v1/score", body: ByteBuffer(string: "not a sound file"))
+            #expect(garbage.status == .unprocessableContent)
+            #expect(object(String(buffer: garbage.body))?["error"] is String)
+        }
+        var small = serverConfiguration()
+        small.maxBodyBytes = 64 << 10
+        try await makeServer(small).test(.live) { client in
+            let tooLarge = try await client.post("/v1/score", body: body)
+            #expect(tooLarge.status == .contentTooLarge)
+        }
+    }
+
+    @Test("session routes take numeric ids only; others and missing sessions are 404")
+    func numericIdsOnly() async throws {
+        let app = try makeServer(serverConfiguration())
+        try await app.test(.live) { client in
+            for path in ["/v1/sessions/abc", "/v1/sessions/1x", "/v1/sessions/-1", "/v1/sessions/%2e%2e", "/v1/sessions/99999",
+                         "/v1/sessions/99999/report", "/v1/sessions/abc/report", "/v1/sessions/99999999999999999999"] {
+                let response = try await client.get(path)
+                #expect(response.status == .notFound, "\(path)")
+            }
+            #expect(try await client.get("/v1/sessions").status == .ok)
+        }
+    }
+
+    @Test("with a token every request needs Authorization: Bearer")
+    func tokenRequired() async throws {
+        let token = "0123456789abcdef-test"
+        let app = try makeServer(serverConfiguration(token: token))
+        try await app.test(.live) { client in
+            for path in ["/healthz", "/v1/sessions", "/metrics", "/", "/v1/stream"] {
+                let response = try await client.get(path)
+                #expect(response.status == .unauthorized, "\(path)")
+                #expect(response.headers[.wwwAuthenticate] != nil)
+            }
+            #expect(try await client.get("/v1/sessions", headers: bearer("wrong-token-xxxxxxxx")).status == .unauthorized)
+            #expect(try await client.get("/v1/sessions", headers: bearer(token)).status == .ok)
+            #expect(try await client.post("/v1/score", body: ByteBuffer(string: "x")).status == .unauthorized)
+            await #expect(throws: (any Error).self) {
+                try await client.ws("/v1/stream") { _, outbound, _ in try await outbound.write(.text(startMessage)) }
+            }
+        }
+    }
+
+    @Test("when --max-sessions are running, uploads and plain requests get 503 with Retry-After, new streams close with 1013")
+    func fullServer() async throws {
+        let app = try makeServer(serverConfiguration(maxSessions: 1))
+        try await app.test(.live) { client in
+            let close = try await client.ws("/v1/stream") { inbound, outbound, _ in
+                try await outbound.write(.text(startMessage))
+                try await outbound.write(.binary(ByteBuffer(repeating: 0, count: 3_200)))
+                var health: [String: Any]?
+                for _ in 0..<100 {
+                    health = object(String(buffer: try await client.get("/healthz").body))
+                    if health?["active_sessions"] as? Int == 1 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(health?["active_sessions"] as? Int == 1)
+                let stream = try await client.get("/v1/stream")
+                #expect(stream.status == .serviceUnavailable)
+                #expect(stream.headers[.retryAfter] != nil)
+                let upload = try await client.post("/v1/score", body: ByteBuffer(string: "x"))
+                #expect(upload.status == .serviceUnavailable)
+                #expect(upload.headers[.retryAfter] != nil)
+                let refused = try await client.ws("/v1/stream") { inbound, outbound, _ in
+                    try await outbound.write(.text(startMessage))
+                    for try await _ in inbound {}
+                }
+                #expect(refused?.closeCode == .unknown(1013))
+                #expect(refused?.reason?.contains("try again") == true)
+                try await outbound.write(.text(#"{"type":"stop"}"#))
+                for try await _ in inbound {}
+            }
+            #expect(close?.closeCode == .normalClosure)
+            let metrics = String(buffer: try await client.get("/metrics").body)
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"proscore_rejected_sessions_total{reason="full"}"#) }
+            #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) == 3)
+        }
+    }
+
+    @Test("health, metrics, the OpenAPI document and the page are served")
+    func staticRoutes() async throws {
+        let app = try makeServer(serverConfiguration())
+        try await app.test(.live) { client in
+            let health = try await client.get("/healthz")
+            #expect(object(String(buffer: health.body))?["status"] as? String == "ok")
+            let metrics = String(buffer: try await client.get("/metrics").body)
+            for name in ["proscore_active_sessions", "proscore_audio_seconds_total", "proscore_real_time_factor_bucket",
+                         "proscore_emit_latency_seconds_bucket", "proscore_dropped_samples_total", "proscore_rejected_sessions_total"] {
+                #expect(metrics.contains(name), "\(name)")
+            }
+            let openapi = try await client.get("/openapi.yaml")
+            #expect(String(buffer: openapi.body).hasPrefix("openapi: 3.1"))
+            let page = try await client.get("/")
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(String(buffer: page.body).contains("/static/app.js"))
+            #expect(try await client.get("/static/app.js").status == .ok)
+            #expect(try await client.get("/static/capture-worklet.js").status == .ok)
+            #expect(try await client.get("/static/..%2fopenapi.yaml").status == .notFound)
+            #expect(try await client.get("/v1/stream").status == .upgradeRequired)
+        }
+    }
+
+    @Test("a page of another origin may not open streams or call the API; no CORS headers unless --allow-origin")
+    func origins() async throws {
+        let app = try makeServer(serverConfiguration())
+        try await app.test(.live) { client in
+            let foreign = try await client.get("/v1/sessions", headers: [.origin: "https://evil.example"])
+            #expect(foreign.status == .forbidden)
+            #expect(foreign.headers[.accessControlAllowOrigin] == nil)
+        }
+        var configuration = serverConfiguration()
+        configuration.allowOrigin = "https://app.example"
+        try await makeServer(configuration).test(.live) { client in
+            let allowed = try await client.get("/v1/sessions", headers: [.origin: "https://app.example"])
+            #expect(allowed.status == .ok)
+            #expect(allowed.headers[.accessControlAllowOrigin] == "https://app.example")
+        }
+    }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Headless Chromium check of `proscore serve`'s page.
+
+Starts `proscore serve` on a free loopback port, opens its page in Debian's headless
+Chromium (driven by chromium-driver through selenium) with a recording as the fake
+microphone (Chromium's fake media-stream flags), presses Start, and waits until 0–10
+scores and a transcript appear; then presses Stop and waits for the summary. Saves a
+screenshot. Exit status 0 when everything appeared.
+
+    python3 tools/check_page.py --screenshot docs/serve-page.png
+
+Needs `apt-get install chromium chromium-driver` and `pip install selenium`; the built
+`proscore` (default .build/debug/proscore).
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_server(proscore, model, store):
+    command = [proscore, "serve", "--port", "0", "--store", store]
+    if model:
+        command += ["--model", model]
+    server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        line = server.stderr.readline()
+        if not line:
+            break
+        match = re.search(r"listening on (http://\S+)", line)
+        if match:
+            return server, match.group(1)
+    server.kill()
+    raise SystemExit("proscore serve did not start")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--proscore", default=str(ROOT / ".build/debug/proscore"))
+    parser.add_argument("--model", help="CTC checkpoint (default: the preset's)")
+    parser.add_argument("--audio", default=str(ROOT / "recordings/anna-morning.flac"))
+    parser.add_argument("--reference", default="")
+    parser.add_argument("--screenshot", help="PNG to write")
+    parser.add_argument("--timeout", type=float, default=60)
+    args = parser.parse_args()
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    work = tempfile.mkdtemp(prefix="proscore-page-")
+    wav = os.path.join(work, "microphone.wav")
+    # Chromium's fake capture reads 16-bit WAV: convert with proscore itself.
+    subprocess.run([args.proscore, "record", "--file", args.audio, "--speed", "max", "--out", wav],
+                   cwd=ROOT, check=True, capture_output=True)
+    server, url = start_server(args.proscore, args.model, os.path.join(work, "sessions.sqlite"))
+    options = webdriver.ChromeOptions()
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,1250",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required"]:
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    failures = []
+    try:
+        driver.get(url + "/")
+        if args.reference:
+            driver.find_element(By.ID, "reference").send_keys(args.reference)
+        driver.find_element(By.ID, "start").click()
+        wait = WebDriverWait(driver, args.timeout, poll_frequency=0.25)
+
+        def text(element_id):
+            return driver.find_element(By.ID, element_id).text.strip()
+
+        try:
+            wait.until(lambda d: re.fullmatch(r"\d+\.\d", text("value-total") or text("value-fluency") or ""))
+        except Exception:
+            failures.append(f"no scores appeared (unscored: {text('unscored')!r}, status: {text('status')!r})")
+        try:
+            wait.until(lambda d: text("final") or text("partial"))
+        except Exception:
+            failures.append("no transcript appeared")
+        time.sleep(2)
+        live = {name: text("value-" + name) for name in ["accuracy", "fluency", "prosodic", "total"]}
+        print("live scores:", live, "| transcript:", repr(text("final") + " " + text("partial")), "| pauses:", text("pauses"))
+        driver.find_element(By.ID, "stop").click()
+        try:
+            wait.until(lambda d: text("status").startswith("Session "))
+        except Exception:
+            failures.append(f"no summary after stop (status: {text('status')!r})")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sessions a"))
+        print("status:", text("status"))
+        if args.screenshot:
+            driver.save_screenshot(args.screenshot)
+            print("screenshot:", args.screenshot)
+    finally:
+        driver.quit()
+        server.terminate()
+        server.wait(timeout=30)
+    for failure in failures:
+        print("FAIL:", failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""The page of `proscore serve` in real headless Chromium (tools/check_page.py); skipped
+where Chromium, chromium-driver, selenium or the built proscore are missing."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_page_shows_scores_and_transcript_in_chromium(tmp_path):
+    pytest.importorskip("selenium")
+    if not (shutil.which("chromium") and Path("/usr/bin/chromedriver").exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver")
+    proscore = ROOT / ".build/debug/proscore"
+    if not proscore.exists():
+        pytest.skip("needs the built proscore (swift build)")
+    result = subprocess.run([sys.executable, str(ROOT / "tools/check_page.py"), "--proscore", str(proscore),
+                             "--screenshot", str(tmp_path / "page.png")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "page.png").stat().st_size > 10_000
