@@ -370,6 +370,61 @@ def per_speaker(pool, n_per: int) -> list[int]:
     return out
 
 
+def rebuild_args(argv):
+    """argv without run-control options that do not change the result (--stop-at, --stop-step,
+    --time-budget-minutes and their values)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False; continue
+        if a in ("--stop-at", "--stop-step", "--time-budget-minutes"):
+            skip = True; continue
+        if a.split("=")[0] in ("--stop-at", "--stop-step", "--time-budget-minutes"):
+            continue
+        out.append(a)
+    return out
+
+
+def teacher_ctc_head(args, work: Path, pools, tg, log, torch):
+    """A linear CTC readout (512 -> 32) of the teacher's final layer, trained on the cached
+    targets of the training utterances (cheap: no audio). Its frame posteriors on the
+    teacher's features are soft frame-level targets for the student (all batches, including
+    LibriSpeech and crops), and it initialises the student's CTC head. Cached in WORK/targets."""
+    path = tg.tdir / f"teacher_ctc_head_e{args.teacher_head_epochs}.pt"
+    if path.exists():
+        return torch.load(path, weights_only=False)
+    g = torch.Generator().manual_seed(args.seed)
+    so = pools["so"]
+    feats = [torch.from_numpy(tg.get(u, "final").astype(np.float32)) for u in so.ids]
+    labs = [torch.tensor(tdm.encode_text(t)) for t in so.texts]
+    lin = torch.nn.Linear(512, 32)
+    opt = torch.optim.Adam(lin.parameters(), lr=3e-3)
+    t0 = time.time()
+    for ep in range(args.teacher_head_epochs):
+        perm = torch.randperm(len(feats), generator=g).tolist()
+        tot = 0.0
+        for b in range(0, len(perm), 32):
+            ii = perm[b:b + 32]
+            x = torch.nn.utils.rnn.pad_sequence([feats[i] for i in ii], batch_first=True)
+            lp = torch.log_softmax(lin(x), -1).transpose(0, 1)
+            il = torch.tensor([len(feats[i]) for i in ii]); tl = torch.tensor([len(labs[i]) for i in ii])
+            loss = torch.nn.functional.ctc_loss(lp, torch.cat([labs[i] for i in ii]), il, tl, blank=0,
+                                                reduction="mean", zero_infinity=True)
+            opt.zero_grad(); loss.backward(); opt.step()
+            tot += float(loss.detach()) * len(ii)
+        if (ep + 1) % 5 == 0:
+            log(f"  teacher CTC head: epoch {ep + 1} loss {tot / len(feats):.3f} ({time.time() - t0:.0f}s)")
+    with torch.no_grad():
+        idx = list(range(0, len(feats), 20))
+        hyps = [tdm.greedy_decode(lin(feats[i]).argmax(-1).tolist()) for i in idx]
+    sc = tdm.score([so.texts[i] for i in idx], hyps)
+    log(f"teacher CTC head (linear on teacher final layer, training utterances): CER {sc['cer']:.3f} WER {sc['wer']:.3f}")
+    out = {"weight": lin.weight.detach().clone(), "bias": lin.bias.detach().clone(), "train_cer": sc["cer"],
+           "train_wer": sc["wer"], "epochs": args.teacher_head_epochs}
+    torch.save(out, path)
+    return out
+
+
 def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
     import torch
     from distill.teacher import prepare_whisper_base
@@ -379,6 +434,11 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
     V = read_ct2_model(prepare_whisper_base(work) / "model.bin")["variables"]
     cfg, model = build_student(args, torch, V)
     heads = Heads(tg.stats, torch).mods
+    th = teacher_ctc_head(args, work, pools, tg, log, torch) if args.posterior_weight > 0 else None
+    if th is not None:
+        with torch.no_grad():
+            model.lm_head.weight.copy_(th["weight"]); model.lm_head.bias.copy_(th["bias"])
+        th_w, th_b = th["weight"].to(device), th["bias"].to(device)
     model.to(device); heads.to(device)
     std = {L: torch.from_numpy(tg.stats[f"std_{L}"]).to(device) for L in TARGET_LAYERS}
     mean = {L: torch.from_numpy(tg.stats[f"mean_{L}"]).to(device) for L in TARGET_LAYERS}
@@ -406,13 +466,23 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
             0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, (j - args.warmup_steps) / max(1, args.max_steps - args.warmup_steps))))
         return f * args.lr_new, f * args.lr_transplanted
 
-    ckpt_dir = work / "ckpt"
+    ckpt_dir = work / args.ckpt_name
     ckpt_dir.mkdir(exist_ok=True)
     conf = run_config(args)
     state = {"step": 0, "audio_seen": 0.0, "train_secs": 0.0, "cpu_secs": 0.0, "best_val_cer": None, "best_step": None}
     last = ckpt_dir / "last.pt"
+    if args.init_from and not last.exists():
+        ik = torch.load(Path(args.init_from).expanduser(), map_location=device, weights_only=False)
+        model.load_state_dict(ik["model"])
+        if "heads" in ik:
+            heads.load_state_dict(ik["heads"])
+        log(f"initialised model (and heads) from {args.init_from} (its step {ik.get('state', {}).get('step', ik.get('step'))}); "
+            f"fresh optimiser and schedule")
     if last.exists():
         ck = torch.load(last, map_location=device, weights_only=False)
+        defaults = vars(parse_args([]))  # options added later count as unchanged at their defaults
+        for k in conf["args"]:
+            ck["config"]["args"].setdefault(k, defaults[k])
         if ck["config"] != conf:
             diff = [k for k in conf["args"] if ck["config"]["args"].get(k) != conf["args"][k]]
             raise SystemExit(f"refusing to resume {last}: the run's configuration changed ({', '.join(diff) or 'architecture'}); "
@@ -433,7 +503,7 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
         os.replace(tmp, last)
         log(f"checkpoint saved: step {state['step']} -> {last}")
 
-    curve_p = work / "curve.jsonl"
+    curve_p = ckpt_dir / "curve.jsonl"
     val_idx = per_speaker(pools["val"], 10)
     ho_idx = per_speaker(pools["heldout"], 5)
 
@@ -481,7 +551,7 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
-    if not args.export_only and state["step"] < total:
+    if not args.export_only and state["step"] < min(total, args.stop_step or total):
         log(f"training from step {state['step']} to {total} (stage 0: {args.stage0_steps} front-end steps; "
             f"bf16 autocast {use_amp}); batch {args.batch_seconds:.0f} s padded audio")
         if state["step"] == 0:
@@ -490,6 +560,9 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
         last_ck = time.time()
         win = {"loss": 0.0, "ctc": 0.0, "dist": 0.0, "n": 0, "nc": 0, "audio": 0.0, "t": time.time()}
         while state["step"] < total:
+            if args.stop_step is not None and state["step"] >= args.stop_step:
+                log(f"--stop-step {args.stop_step} reached")
+                break
             if stop["signal"] or (deadline is not None and time.time() > deadline):
                 log(f"{stop['signal'] or 'time budget'}: stopping training at step {state['step']}")
                 break
@@ -525,6 +598,13 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
                         t, m = batch_targets(tg, uids, hs.shape[1], tl, torch, device, foffs, wl)
                         dist_l = dist_l + distance(heads[str(s)](hs), (t - mean[tl]) / std[tl], m)
                     dist_l = dist_l / len(DISTILL_PAIRS)
+                    if th is not None:  # frame posteriors of the teacher CTC head: KL(teacher || student)
+                        t, m = batch_targets(tg, uids, out.logits.shape[1], "final", torch, device, foffs, wl)
+                        pt = torch.log_softmax(t @ th_w.T + th_b, -1)
+                        ps = torch.log_softmax(out.logits.float(), -1)
+                        kl = (pt.exp() * (pt - ps)).sum(-1)
+                        post_l = (kl * m).sum() / m.sum().clamp(min=1)
+                        dist_l = dist_l + args.posterior_weight * post_l
                     ctc_l = out.loss if src == "so" else torch.zeros((), device=device)
                     loss = args.distill_weight * dist_l + (args.ctc_weight * ctc_l if src == "so" else 0.0)
             if torch.isfinite(loss):
@@ -594,7 +674,12 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
                 "validation_speakers": val_spk, "config": conf["args"],
                 "data": {k: {"utterances": len(p), "hours": round(p.hours(), 3)} for k, p in pools.items()},
                 "learning_curve": curve,
-                "command": "python tools/distill_default_model.py " + " ".join(sys.argv[1:])})
+                "command": "python tools/distill_default_model.py " + " ".join(sys.argv[1:]),
+                "rebuild_command": "python tools/distill_default_model.py " + " ".join(
+                    a for a in rebuild_args(sys.argv[1:]) if a != "--export-only") + f" --stop-step {state['step']}"})
+    if th is not None:
+        res["teacher_ctc_head"] = {"train_subset_cer": round(th["train_cer"], 4), "train_subset_wer": round(th["train_wer"], 4),
+                                   "epochs": th["epochs"]}
     tp_file = work / "teacher_eval.json"
     if tp_file.exists():
         res["teacher"] = json.loads(tp_file.read_text())
@@ -755,22 +840,28 @@ def parse_args(argv=None):
     ap.add_argument("--device", default="auto", help="auto|cpu|cuda")
     # schedule (part of the run's configuration: changing it refuses to resume)
     ap.add_argument("--stage0-steps", type=int, default=250, help="front-end-only regression steps")
-    ap.add_argument("--max-steps", type=int, default=1200, help="joint CTC + distillation steps (LR schedule length)")
+    ap.add_argument("--max-steps", type=int, default=900, help="joint CTC + distillation steps (LR schedule length)")
     ap.add_argument("--warmup-steps", type=int, default=60)
     ap.add_argument("--lr-new", type=float, default=6e-4, help="peak LR of new parts (conv stack, projection, pos conv, heads)")
-    ap.add_argument("--lr-transplanted", type=float, default=2e-4, help="peak LR of the transplanted Whisper layers")
+    ap.add_argument("--lr-transplanted", type=float, default=3e-4, help="peak LR of the transplanted Whisper layers")
     ap.add_argument("--stage0-lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--batch-seconds", type=float, default=40.0, help="padded audio per batch (s)")
     ap.add_argument("--ls-fraction", type=float, default=0.25, help="fraction of batches from LibriSpeech (distillation only)")
     ap.add_argument("--crop-fraction", type=float, default=0.2, help="fraction of batches of short crops (distillation only)")
     ap.add_argument("--crop-seconds", type=float, default=2.08)
+    ap.add_argument("--posterior-weight", type=float, default=1.0,
+                    help="KL to the frame posteriors of a linear CTC head on the teacher's final layer (0: off)")
+    ap.add_argument("--teacher-head-epochs", type=int, default=20)
+    ap.add_argument("--init-from", default=None, help="start this run from another run's checkpoint (model + heads weights)")
+    ap.add_argument("--ckpt-name", default="ckpt", help="checkpoint folder inside --work-dir")
     ap.add_argument("--ctc-weight", type=float, default=1.0)
     ap.add_argument("--distill-weight", type=float, default=1.0)
     ap.add_argument("--limit-utts", type=int, default=0, help="use about this many utterances per set (smoke tests)")
     # run control (not part of the configuration)
     ap.add_argument("--time-budget-minutes", type=float, default=None)
     ap.add_argument("--stop-at", default=None, help="stop training at this wall-clock time, HH:MM (local)")
+    ap.add_argument("--stop-step", type=int, default=None, help="stop training at this step (then export)")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--val-every", type=int, default=50)
     ap.add_argument("--log-every", type=int, default=5)
@@ -785,7 +876,7 @@ def parse_args(argv=None):
 
 
 CONFIG_KEYS = ["seed", "librispeech", "stage0_steps", "max_steps", "warmup_steps", "lr_new", "lr_transplanted",
-               "stage0_lr", "weight_decay", "batch_seconds", "ls_fraction", "crop_fraction", "crop_seconds", "ctc_weight", "distill_weight",
+               "stage0_lr", "weight_decay", "batch_seconds", "ls_fraction", "crop_fraction", "crop_seconds", "posterior_weight", "teacher_head_epochs", "init_from", "ctc_weight", "distill_weight",
                "limit_utts"]
 
 

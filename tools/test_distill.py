@@ -132,3 +132,16 @@ def test_transplant_reproduces_whisper_layer(tmp_path):
         out = layer(x)
         out = out[0] if isinstance(out, tuple) else out
     torch.testing.assert_close(out, y, atol=1e-5, rtol=1e-5)
+
+
+def test_rebuild_args_drop_run_control():
+    import distill_default_model as d
+    assert d.rebuild_args(["--ckpt-name", "v2", "--stop-at", "13:00", "--max-steps", "800", "--stop-step=5"]) == \
+        ["--ckpt-name", "v2", "--max-steps", "800"]
+
+
+def test_run_config_changes_with_schedule_not_with_run_control():
+    import distill_default_model as d
+    a = d.run_config(d.parse_args([]))
+    assert a == d.run_config(d.parse_args(["--stop-at", "12:00", "--val-every", "7", "--threads", "2"]))
+    assert a != d.run_config(d.parse_args(["--max-steps", "5"]))

