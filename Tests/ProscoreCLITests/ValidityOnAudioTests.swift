@@ -21,12 +21,13 @@ struct ValidityOnAudioTests {
         return path
     }
 
-    /// The final fluency estimate of a replay with the default model, head and accurate preset.
-    func fluency(_ audio: String) throws -> Double {
+    /// The final fluency estimate of a replay with the default model, head and accurate preset
+    /// (with `reference`, the read-aloud head's).
+    func fluency(_ audio: String, reference: String? = nil) throws -> Double {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
         let (process, out) = try launch(["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none",
-                                         "--preset", "configs/accurate.json"], in: root)
+                                         "--preset", "configs/accurate.json"] + (reference.map { ["--reference", $0] } ?? []), in: root)
         let data = readAll(out)
         process.waitUntilExit()
         let last = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
@@ -56,5 +57,13 @@ struct ValidityOnAudioTests {
                      "Every, um, morning, uh, I read, um, the news, uh, and then, um, I walk, uh, to work with my friend"]
         let values = try texts.map { try fluency(try speak($0)) }
         #expect(values[0] > values[1] && values[1] > values[2], "\(values)")
+    }
+
+    @Test("read aloud, longer pauses and slower speech each lower the read-aloud head's fluency estimate")
+    func readAloud() throws {
+        let pauses = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0), reference: sentence) }
+        #expect(pauses[0] > pauses[1] && pauses[1] > pauses[2], "\(pauses)")
+        let rates = try [150, 110, 75].map { try fluency(try speak(sentence, rate: $0), reference: sentence) }
+        #expect(rates[0] > rates[1] && rates[1] > rates[2], "\(rates)")
     }
 }
