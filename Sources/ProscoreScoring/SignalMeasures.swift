@@ -89,7 +89,8 @@ public struct SignalMeasures: Sendable, Equatable, Codable {
          "mid_pauses_per_minute": midPausesPerMinute, "between_pauses_per_minute": betweenPausesPerMinute,
          "mean_mid_pause_s": meanMidPauseSeconds, "voiced_ratio": voicedRatio, "f0_range_st": f0RangeSemitones,
          "f0_deviation_st": f0DeviationSemitones, "declination_st_per_s": declinationSemitonesPerSecond,
-         "pitch_reset_st": pitchResetSemitones]
+         "pitch_reset_st": pitchResetSemitones, "span_s": spanSeconds, "loud_s": loudSeconds, "loud_pauses": loudPauses,
+         "loud_mean_pause_s": loudMeanPauseSeconds]
     }
 
     public static let featureNames = ["nuclei_rate", "nuclei_articulation_rate", "mid_pauses_per_minute", "between_pauses_per_minute",

@@ -125,6 +125,18 @@ struct SignalTests {
         #expect(m.f0DeviationSemitones < 1e-9 && m.voicedRatio == 1)
     }
 
+    @Test("every window feature a head may name has a value, and the loudness measures count loud stretches")
+    func namedFeatures() {
+        let speech = [Bool](repeating: true, count: 50) + [Bool](repeating: false, count: 30) + [Bool](repeating: true, count: 50)
+        let energy = speech.map { $0 ? Float(-20) : -80 }
+        let m = SignalAnalyzer().measure(speech: speech, energyDb: energy, f0Hz: speech.map { $0 ? 120 : 0 })
+        #expect(Set(m.named.keys) == Set(SignalMeasures.featureNames))
+        #expect(abs(m.spanSeconds - 2.6) < 1e-9 && abs(m.loudSeconds - 2.0) < 1e-9 && m.loudPauses == 1 && abs(m.loudMeanPauseSeconds - 0.6) < 1e-9)
+        let all = WindowFeatures.named(fluency: FluencyAnalyzer(syllableCounter: SyllableCounter()).measure(speech: speech, words: []),
+                                       signal: m, readAloud: nil)
+        #expect(WindowFeatures.freeSpeechNames.allSatisfy { all[$0] != nil })
+    }
+
     @Test("pitch measures: a rising glide has positive slope and range; a reset across a pause is measured in semitones")
     func pitchMeasures() {
         let frames = 200
