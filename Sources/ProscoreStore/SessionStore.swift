@@ -138,11 +138,22 @@ public final class SessionStore: @unchecked Sendable {
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         }
         isReadOnly = readOnlyNow
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw StoreError(detail: "\(path): cannot open the session store (\(Self.reason(error))); \(origin) must name a writable SQLite file.")
+        // Switching a new database to WAL takes an exclusive lock that a second process
+        // opening it at the same moment can meet without waiting: retry that too.
+        var opened: DatabaseQueue?
+        for attempt in 0...Self.writeAttempts {
+            do {
+                opened = try DatabaseQueue(path: path, configuration: configuration)
+                break
+            } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED)
+                && attempt < Self.writeAttempts {
+                usleep(useconds_t(20_000 * (attempt + 1)))
+            } catch {
+                throw StoreError(detail: "\(path): cannot open the session store (\(Self.reason(error))); \(origin) must name a writable SQLite file.")
+            }
         }
+        guard let opened else { throw StoreError(detail: "\(path): the session store stayed locked; try again.") }
+        queue = opened
         if readOnlyNow { return }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
