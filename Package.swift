@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, imports pointing down only:
 //   C wrappers (CALSA, COpenBLAS, CSndFile, CSoxr) · CProscoreKernels (our packed GEMM kernel) · ProscoreUnits (frame geometry)
-//   → ProscoreTensor (tensors, BLAS, kernels) · ProscoreAudio (audio in) · ProscoreStore (session store)
+//   → ProscoreTensor (tensors, BLAS, kernels) · ProscoreAudio (audio in) · ProscoreStore (session store: SQLite or PostgreSQL)
 //   → ProscoreCheckpoint (safetensors, Hugging Face configs, fingerprints)
 //   → ProscoreModels (Wav2Vec2 family, BERT, CTC) · ProscoreScoring (fluency, heads, training maths)
 //   → ProscorePipeline (the session layer: stages, pipeline, recorder, builder, presets)
@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C libraries, wrapped once
@@ -59,7 +61,12 @@ let package = Package(
                 dependencies: ["ProscoreAudio", "ProscoreModels", "ProscoreScoring", "ProscoreTensor", "ProscoreCheckpoint",
                                "ProscoreStore", "ProscoreUnits"]),
 
-        .target(name: "ProscoreStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ProscoreStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ProscoreReport", dependencies: ["ProscoreStore", "ProscorePipeline", "ProscoreScoring", "ProscoreModels", "ProscoreUnits"],
                 swiftSettings: optimised),
 
@@ -79,6 +86,9 @@ let package = Package(
         .executableTarget(name: "proscore", dependencies: [
             "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreTensor", "ProscoreFeatures", "ProscoreScoring", "ProscorePipeline", "ProscoreStore", "ProscoreReport", "ProscoreUnits",
             "ProscoreServer",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -88,7 +98,9 @@ let package = Package(
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
         .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring", "ProscoreAudio", "ProscoreUnits"]),
-        .testTarget(name: "ProscoreStoreTests", dependencies: ["ProscoreStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ProscoreStoreTests", dependencies: [
+            "ProscoreStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ProscorePipelineTests",
                     dependencies: ["ProscorePipeline", "ProscoreFakes", "ProscoreModels", "ProscoreAudio", "ProscoreScoring", "ProscoreStore", "ProscoreTensor", "ProscoreUnits"]),
         .testTarget(name: "ProscoreReportTests",

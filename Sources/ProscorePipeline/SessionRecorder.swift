@@ -8,12 +8,12 @@ import ProscoreStore
 /// summary. A process that dies leaves the session `running` with a dead process id,
 /// which the store reads back as `interrupted`.
 public final class StoreSessionRecorder: SessionRecording {
-    public let store: SessionStore
+    public let store: any SessionStore
     public let settings: SessionSettings
     public private(set) var sessionId: Int64?
     private let configurationJSON: String
 
-    public init(store: SessionStore, settings: SessionSettings) throws {
+    public init(store: any SessionStore, settings: SessionSettings) throws {
         self.store = store
         self.settings = settings
         let encoder = JSONEncoder()

@@ -10,7 +10,7 @@ public struct SessionListEntry {
     /// The total score (0–10), when the session has one.
     public let total: Double?
 
-    public init(record: SessionRecord, store: SessionStore) throws {
+    public init(record: SessionRecord, store: any SessionStore) throws {
         self.record = record
         let last = try store.lastEvent(session: record.id!, kind: .estimate).map { try $0.decode(Estimate.self) }
         let summary = try record.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
@@ -19,7 +19,7 @@ public struct SessionListEntry {
     }
 
     /// Every session of `store`, newest first.
-    public static func all(in store: SessionStore) throws -> [SessionListEntry] {
+    public static func all(in store: any SessionStore) throws -> [SessionListEntry] {
         try store.sessions().map { try SessionListEntry(record: $0, store: store) }
     }
 
@@ -37,7 +37,7 @@ public struct SessionListEntry {
 /// A stored session as one JSON object (`sessions export --format json`,
 /// `GET /v1/sessions/{id}`): record, settings, summary and, optionally, every event.
 public enum SessionExport {
-    public static func jsonObject(store: SessionStore, id: Int64, includeEvents: Bool = true) throws -> [String: Any] {
+    public static func jsonObject(store: any SessionStore, id: Int64, includeEvents: Bool = true) throws -> [String: Any] {
         let s = try store.session(id)
         var object: [String: Any] = [
             "id": id, "source": s.source, "model": s.modelPath, "model_fingerprint": s.modelFingerprint,

@@ -14,7 +14,7 @@ public struct SessionReport {
 
     public let html: String
 
-    public init(store: SessionStore, session id: Int64, pauseThresholdSeconds: Double = 0.25) throws {
+    public init(store: any SessionStore, session id: Int64, pauseThresholdSeconds: Double = 0.25) throws {
         let s = try store.session(id)
         var points: [Point] = []
         var scorePoints: [(t: Double, scores: ProficiencyScores)] = []

@@ -142,7 +142,7 @@ struct HTTPRoutes {
     }
 
     /// Runs `work` on the store off the event loop; a session that does not exist is 404.
-    private func withSession<T: Sendable>(_ id: Int64, _ work: @escaping @Sendable (SessionStore) throws -> T) async throws -> T {
+    private func withSession<T: Sendable>(_ id: Int64, _ work: @escaping @Sendable (any SessionStore) throws -> T) async throws -> T {
         let store = services.store
         return try await onOwnThread(name: "proscore.store") {
             do { _ = try store.session(id) } catch let error as StoreError { throw HTTPError(.notFound, message: error.detail) }

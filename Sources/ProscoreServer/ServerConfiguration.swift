@@ -13,7 +13,7 @@ public struct ServerConfiguration: Sendable {
     /// An origin allowed to call the HTTP API from a browser (CORS) and to open streams;
     /// nil: same-origin only.
     public var allowOrigin: String?
-    /// The SQLite session store.
+    /// The session store: a SQLite file or a `postgres://` URL (shared by several servers).
     public var storePath: String
     /// The server's preset, model and heads; clients may pick another preset by name.
     public var request: SessionRequest

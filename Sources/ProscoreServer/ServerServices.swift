@@ -7,13 +7,13 @@ final class ServerServices: Sendable {
     let configuration: ServerConfiguration
     let catalog: ModelCatalog
     let slots: SessionSlots
-    let store: SessionStore
+    let store: any SessionStore
     let metrics = ServerMetrics()
 
     init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
         catalog = try ModelCatalog(base: configuration.request, presetsDirectory: configuration.presetsDirectory)
         slots = SessionSlots(limit: configuration.maxSessions)
-        store = try SessionStore(path: configuration.storePath, origin: "--store")
+        store = try SessionStores.open(configuration.storePath, origin: "--store")
     }
 }

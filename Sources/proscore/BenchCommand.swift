@@ -9,7 +9,7 @@ import ProscoreUnits
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure speed (see tools/bench_peers.py for PyTorch and ONNX Runtime side by side).",
-        subcommands: [EncoderBench.self, StreamingBench.self])
+        subcommands: [EncoderBench.self, StreamingBench.self, ServeLoadBench.self])
 }
 
 /// Real-time factor of the offline encoder at wav2vec2-base's shape with random weights.

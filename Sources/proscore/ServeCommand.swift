@@ -52,8 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
         request.textModel = textModel
         request.threads = compute.threads
         request.precision = compute.precision.map { compute.resolved($0) }
-        let storePath = try store.open().path
-        var configuration = ServerConfiguration(storePath: storePath, request: request)
+        // Opened here first so that a bad --store fails before anything loads or listens.
+        let storeShown = try store.open().location
+        var configuration = ServerConfiguration(storePath: store.resolvedLocation, request: request)
         configuration.host = host
         configuration.port = port
         configuration.maxSessions = maxSessions
@@ -74,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .notice
         let shownHost = host.contains(":") ? "[\(host)]" : host
         let app = try ProscoreServer.makeApplication(configuration: configuration, logger: logger) { bound in
-            FileHandle.standardError.write(Data("listening on http://\(shownHost):\(bound) (sessions: \(storePath))\n".utf8))
+            FileHandle.standardError.write(Data("listening on http://\(shownHost):\(bound) (sessions: \(storeShown))\n".utf8))
         }
         try await app.runService()
     }

@@ -67,7 +67,7 @@ struct PipelineOptions: ParsableArguments {
         trap.onStop { pipeline.stop() }
         if trap.stopRequested { throw SessionError.stoppedBeforeStart }
         let source = try makeSource()
-        var printer = SessionPrinter(json: json, title: "Proscore · \(source.name)", storePath: sessions?.path,
+        var printer = SessionPrinter(json: json, title: "Proscore · \(source.name)", storePath: sessions?.location,
                                      durationHint: (source as? RecordingSource)?.durationSeconds)
         try pipeline.run(source: source) { printer.show($0) }
         if let warning = source.statistics.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }

@@ -7,20 +7,23 @@ import ProscoreStore
 
 /// `--store`, shared by every command that reads or writes sessions.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Session store (SQLite); default $PROSCORE_STORE, else $XDG_DATA_HOME/proscore/sessions.sqlite, else ~/.local/share/proscore/sessions.sqlite.")
+    @Option(help: "Session store: a SQLite file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE; default $PROSCORE_STORE, else $XDG_DATA_HOME/proscore/sessions.sqlite, else ~/.local/share/proscore/sessions.sqlite.")
     var store: String?
 
+    /// What --store or the environment names (a path or a URL, password included).
+    var resolvedLocation: String { store ?? SessionStores.defaultLocation.path }
+
     /// The store named by --store or the environment, for writing.
-    func open() throws -> SessionStore {
-        if let store { return try SessionStore(path: store, origin: "--store") }
-        let location = SessionStore.defaultLocation
-        return try SessionStore(path: location.path, origin: location.origin == "$PROSCORE_STORE" ? "PROSCORE_STORE" : "--store (or PROSCORE_STORE)")
+    func open() throws -> any SessionStore {
+        if let store { return try SessionStores.open(store, origin: "--store") }
+        let location = SessionStores.defaultLocation
+        return try SessionStores.open(location.path, origin: location.origin == "$PROSCORE_STORE" ? "PROSCORE_STORE" : "--store (or PROSCORE_STORE)")
     }
 
     /// The same store for reading only (works on a store this user cannot write).
-    func openForReading() throws -> SessionStore {
-        let path = store ?? SessionStore.defaultPath
-        return try SessionStore(path: path, readOnly: true, origin: store != nil ? "--store" : "--store (or PROSCORE_STORE)")
+    func openForReading() throws -> any SessionStore {
+        let path = store ?? SessionStores.defaultLocation.path
+        return try SessionStores.open(path, readOnly: true, origin: store != nil ? "--store" : "--store (or PROSCORE_STORE)")
     }
 }
 
@@ -31,7 +34,7 @@ struct StoredSession {
     let words: [TranscribedWord]
     let summary: SessionSummary?
 
-    init(store: SessionStore, id: Int64) throws {
+    init(store: any SessionStore, id: Int64) throws {
         record = try store.session(id)
         estimates = try store.events(session: id, kind: .estimate).map { try $0.decode(Estimate.self) }
         words = try store.events(session: id, kind: .word).map { try $0.decode(TranscribedWord.self) }
@@ -59,7 +62,7 @@ struct SessionsCommand: ParsableCommand {
             let sessions = try store.openForReading()
             if !json {
                 print("  id  started               audio s  status       total  source")
-                if try sessions.sessions().isEmpty { print("  (no sessions yet in \(sessions.path))") }
+                if try sessions.sessions().isEmpty { print("  (no sessions yet in \(sessions.location))") }
             }
             for entry in try SessionListEntry.all(in: sessions) {
                 let s = entry.record

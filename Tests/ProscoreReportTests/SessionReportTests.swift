@@ -8,7 +8,7 @@ import Testing
 
 /// A session run through the pipeline with fake stages into a real store.
 func recordedSession(samples: [Float], end: Bool = true) throws -> (SessionStore, Int64) {
-    let store = try SessionStore(path: NSTemporaryDirectory() + "proscore-report-" + UUID().uuidString + "/sessions.sqlite")
+    let store = try SQLiteSessionStore(path: NSTemporaryDirectory() + "proscore-report-" + UUID().uuidString + "/sessions.sqlite")
     let recorder = try StoreSessionRecorder(store: store, settings: settings())
     let pipeline = SessionPipeline(settings: settings(), stages: SessionStages(
         encoder: ScriptedEncoder(vocabulary: testVocabulary, script: greeting),

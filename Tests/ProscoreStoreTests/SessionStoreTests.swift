@@ -13,7 +13,7 @@ func storePath() -> String {
 struct SessionStoreTests {
     @Test("sessions are created, filled event by event, ended, listed, read back and deleted")
     func lifecycle() throws {
-        let store = try SessionStore(path: storePath())
+        let store = try SQLiteSessionStore(path: storePath())
         let id = try store.begin(source: "recordings/a.flac", modelPath: "/nonexistent", modelFingerprint: "0", configuration: #"{"chunk_ms":640}"#)
         for i in 0..<5 { try store.append(session: id, kind: .estimate, audioSeconds: Double(i) * 0.64, payload: Payload(value: Double(i))) }
         try store.append(session: id, kind: .word, audioSeconds: 1, payload: Payload(value: 9), droppedSamples: 12)
@@ -37,24 +37,24 @@ struct SessionStoreTests {
         let path = storePath()
         let id: Int64
         do {
-            let store = try SessionStore(path: path)
+            let store = try SQLiteSessionStore(path: path)
             id = try store.begin(source: "mic", modelPath: "/m", modelFingerprint: "0", configuration: "{}")
             try store.append(session: id, kind: .estimate, audioSeconds: 0.5, payload: Payload(value: 1))
             #expect(store.journalMode == "wal")
         }
-        let reopened = try SessionStore(path: path)
+        let reopened = try SQLiteSessionStore(path: path)
         #expect(try reopened.events(session: id).count == 1)
     }
 
     @Test("the default location follows PROSCORE_STORE and XDG_DATA_HOME")
     func location() {
-        #expect(SessionStore.defaultPath.hasSuffix("proscore/sessions.sqlite") || ProcessInfo.processInfo.environment["PROSCORE_STORE"] != nil)
+        #expect(SQLiteSessionStore.defaultPath.hasSuffix("proscore/sessions.sqlite") || ProcessInfo.processInfo.environment["PROSCORE_STORE"] != nil)
     }
 
     @Test("a session whose process died reads back as interrupted; stopped and failed ones keep their status and error")
     func statuses() throws {
         let path = storePath()
-        let store = try SessionStore(path: path)
+        let store = try SQLiteSessionStore(path: path)
         let dead = try store.begin(source: "a", modelPath: "/m", modelFingerprint: "0", configuration: "{}")
         // A process id that cannot be alive: the session's writer is gone.
         let queue = try DatabaseQueue(path: path)
@@ -70,10 +70,10 @@ struct SessionStoreTests {
 
     @Test("an event for a session deleted meanwhile is refused with a clear error, not a foreign-key warning")
     func deletedWhileRunning() throws {
-        let store = try SessionStore(path: storePath())
+        let store = try SQLiteSessionStore(path: storePath())
         let id = try store.begin(source: "a", modelPath: "/m", modelFingerprint: "0", configuration: "{}")
         try store.append(session: id, kind: .estimate, audioSeconds: 0.5, payload: Payload(value: 1))
-        try SessionStore(path: store.path).delete(session: id)
+        try SQLiteSessionStore(path: store.path).delete(session: id)
         #expect { try store.append(session: id, kind: .estimate, audioSeconds: 1, payload: Payload(value: 2)) } throws: { error in
             "\(error)".contains("deleted")
         }
@@ -82,11 +82,11 @@ struct SessionStoreTests {
     @Test("four writers on one store at once all keep every event")
     func concurrentWriters() async throws {
         let path = storePath()
-        _ = try SessionStore(path: path)
+        _ = try SQLiteSessionStore(path: path)
         let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
             for w in 0..<4 {
                 group.addTask {
-                    let store = try SessionStore(path: path)  // a connection of its own, as another process has
+                    let store = try SQLiteSessionStore(path: path)  // a connection of its own, as another process has
                     let id = try store.begin(source: "writer \(w)", modelPath: "/m", modelFingerprint: "0", configuration: "{}")
                     for i in 0..<200 { try store.append(session: id, kind: .estimate, audioSeconds: Double(i), payload: Payload(value: Double(i))) }
                     try store.end(session: id, status: .complete, summary: Payload(value: 0), processedSeconds: 200, droppedSamples: 0)
@@ -95,26 +95,26 @@ struct SessionStoreTests {
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        let store = try SessionStore(path: path)
+        let store = try SQLiteSessionStore(path: path)
         for id in ids { #expect(try store.events(session: id).count == 200 && store.session(id).status == .complete) }
     }
 
     @Test("a read-only store can be listed but not written, and says so")
     func readOnly() throws {
         let path = storePath()
-        let id = try SessionStore(path: path).begin(source: "a", modelPath: "/m", modelFingerprint: "0", configuration: "{}")
-        let store = try SessionStore(path: path, readOnly: true)
+        let id = try SQLiteSessionStore(path: path).begin(source: "a", modelPath: "/m", modelFingerprint: "0", configuration: "{}")
+        let store = try SQLiteSessionStore(path: path, readOnly: true)
         #expect(try store.sessions().map(\.id) == [id])
         #expect { try store.delete(session: id) } throws: { "\($0)".contains("read-only") }
     }
 
     @Test("an empty store path is a clear error")
     func emptyPath() {
-        #expect { _ = try SessionStore(path: "") } throws: { "\($0)".contains("--store") }
+        #expect { _ = try SQLiteSessionStore(path: "") } throws: { "\($0)".contains("--store") }
     }
 
     @Test("an unwritable location is a clear error")
     func unwritable() {
-        #expect(throws: (any Error).self) { _ = try SessionStore(path: "/proc/proscore/sessions.sqlite") }
+        #expect(throws: (any Error).self) { _ = try SQLiteSessionStore(path: "/proc/proscore/sessions.sqlite") }
     }
 }
