@@ -29,10 +29,14 @@ build: setup
 demo: build
 	$(PROSCORE) replay $(DEMO_AUDIO) --model $(DEMO_MODEL) --speed 1
 
-## test: the full test suite (what .ci/run runs): Swift, then the Python tools' tests
+## test: the full test suite (what .ci/run runs): starts PostgreSQL, then Swift, then the Python tools' tests
 ## (those needing torch or the teachers skip themselves when they are not installed)
 test: setup
-	$(SWIFT) test
+	@# PostgreSQL and nginx for the scale-out tests (tools/ci/start_services.sh: root on Debian);
+	@# without them those tests are skipped and say why.
+	@url="$${PROSCORE_TEST_POSTGRES:-$$(tools/ci/start_services.sh 2>/dev/null)}"; \
+	  [ -n "$$url" ] || echo "note: PostgreSQL could not be started; the PostgreSQL and nginx tests will be skipped"; \
+	  PROSCORE_TEST_POSTGRES="$$url" $(SWIFT) test
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest \
 	  || python3 -m pip install -q --break-system-packages pytest
 	python3 -m pytest -q tools; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]

@@ -38,4 +38,42 @@ struct ServeCommandTests {
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("/nonexistent"))
     }
+
+    @Test("bench serve streams paced audio from several clients and reports latencies and the stored sessions; a server that is not there is an error")
+    func loadClient() async throws {
+        let store = scratch("sessions.sqlite")
+        let (process, _, stderr) = try launchCapturingErrors([
+            "serve", "--port", "0", "--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", store])
+        defer { if process.isRunning { process.terminate() } }
+        var text = ""
+        while !text.contains("listening on") {
+            let piece = readSome(stderr)
+            if piece.isEmpty { break }
+            text += String(decoding: piece, as: UTF8.self)
+        }
+        let address = try #require(text.split(separator: "\n").first { $0.contains("listening on") }?
+            .split(separator: " ").first { $0.hasPrefix("http://") })
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let audio = root.appendingPathComponent("recordings/anna-morning.flac").path
+        let result = try proscore(["bench", "serve", "--url", address.replacingOccurrences(of: "http://", with: "ws://"),
+                                   "--streams", "3", "--speed", "4", "--recording", audio, "--json"])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(report["completed"] as? Int == 3)
+        #expect((report["session_ids"] as? [Int])?.count == 3)
+        // Paced at 4x real time, the 8.3 s recording takes about 2 s to send.
+        #expect((report["wall_s"] as? Double ?? 0) > 1.9)
+        let latency = try #require(report["end_to_end_ms"] as? [String: Double])
+        #expect((latency["p95"] ?? -1) >= 0 && (latency["p95"] ?? .infinity) < 5_000)
+        #expect((report["estimates"] as? Int ?? 0) >= 3 * 10)
+        process.terminate()
+        process.waitUntilExit()
+
+        let refused = try proscore(["bench", "serve", "--url", address.replacingOccurrences(of: "http://", with: "ws://"),
+                                    "--recording", audio, "--json"])
+        #expect(refused.status != 0)
+        #expect(refused.stdout.contains(#""completed":0"#))
+        #expect(try proscore(["bench", "serve", "--speed", "fast"]).stderr.contains("--speed"))
+    }
 }
