@@ -19,6 +19,9 @@ public struct AudioSourceStatistics: Sendable, Equatable {
     public var overruns = 0
     /// Why the source ended early (device lost, read error), if it did.
     public var endReason: String?
+    /// The early end was the producer going away (a network client that disconnected), not
+    /// a fault: the session is `interrupted`, not `failed`.
+    public var producerLeft = false
     /// Something a person should know that did not stop the source (a truncated file).
     public var warning: String?
 

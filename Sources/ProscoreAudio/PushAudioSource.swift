@@ -69,6 +69,7 @@ public final class PushAudioSource: AudioSource, @unchecked Sendable {
         var s = AudioSourceStatistics()
         s.deliveredSamples = delivered
         s.endReason = endReason
+        s.producerLeft = endReason != nil
         return s
     }
 

@@ -153,6 +153,9 @@ public enum SessionOutcome: Sendable, Equatable {
     case complete
     /// Stopped by the user (signal or `stop()`) after `processedSeconds` of audio.
     case stopped
+    /// The source's producer went away first (a network client disconnected); what came
+    /// before was scored and recorded.
+    case interrupted(String)
     /// An error ended it.
     case failed(String)
 }

@@ -25,7 +25,10 @@ public enum EventJSON {
         case let .textScores(s): return #"{"text_scores":"# + encoded(s) + "}"
         case let .ended(outcome, summary):
             var reason: String?
-            if case let .failed(r) = outcome { reason = r }
+            switch outcome {
+            case let .failed(r), let .interrupted(r): reason = r
+            case .complete, .stopped: break
+            }
             return #"{"summary":"# + encoded(summary) + (sessionId.map { #","session_id":\#($0)"# } ?? "")
                 + #","status":"# + encoded(outcome.status.rawValue) + (reason.map { #","error":"# + encoded($0) } ?? "") + "}"
         }

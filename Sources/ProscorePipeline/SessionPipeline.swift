@@ -139,13 +139,17 @@ public final class SessionPipeline: @unchecked Sendable {
             _ = textScoring?.finish()
             deliverTextScores(emit)
         }
-        if let reason = source.statistics.endReason, !wasStopped { failure = SessionError.sourceFailed(reason) }
+        var producerLeft: String?
+        if let reason = source.statistics.endReason, !wasStopped {
+            if source.statistics.producerLeft { producerLeft = reason } else { failure = SessionError.sourceFailed(reason) }
+        }
 
         let processed = FrameGeometry.seconds(samples: state.totalSamples)
         let summary = SessionSummary(audioSeconds: processed, words: state.words, last: state.last)
         let outcome: SessionOutcome
         if let recorderError { outcome = .failed("\(recorderError)") }
         else if let failure { outcome = .failed("\(failure)") }
+        else if let producerLeft { outcome = .interrupted(producerLeft) }
         else if wasStopped { outcome = .stopped }
         else { outcome = .complete }
         if recordingStarted, let recorder = stages.recorder, recorderError == nil {

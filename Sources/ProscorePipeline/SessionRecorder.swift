@@ -47,17 +47,13 @@ public final class StoreSessionRecorder: SessionRecording {
 
     public func end(_ outcome: SessionOutcome, summary: SessionSummary, processedSeconds: Double) throws {
         guard let id = sessionId else { return }
+        var error: String?
         switch outcome {
-        case .complete:
-            try store.end(session: id, status: .complete, summary: summary, processedSeconds: processedSeconds,
-                          droppedSamples: summary.droppedSamples)
-        case .stopped:
-            try store.end(session: id, status: .stopped, summary: summary, processedSeconds: processedSeconds,
-                          droppedSamples: summary.droppedSamples)
-        case let .failed(error):
-            try store.end(session: id, status: .failed, summary: summary, processedSeconds: processedSeconds,
-                          droppedSamples: summary.droppedSamples, error: error)
+        case .complete, .stopped: break
+        case let .interrupted(reason), let .failed(reason): error = reason
         }
+        try store.end(session: id, status: outcome.status, summary: summary, processedSeconds: processedSeconds,
+                      droppedSamples: summary.droppedSamples, error: error)
     }
 }
 
@@ -67,6 +63,7 @@ extension SessionOutcome {
         switch self {
         case .complete: return .complete
         case .stopped: return .stopped
+        case .interrupted: return .interrupted
         case .failed: return .failed
         }
     }

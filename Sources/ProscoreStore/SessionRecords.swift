@@ -7,7 +7,8 @@ public enum SessionStatus: String, Codable, Sendable, CaseIterable {
     case complete
     /// Ended by the user (Ctrl-C, SIGTERM, `stop`) before the source ended.
     case stopped
-    /// The process died while the session was running (read back, never written).
+    /// Ended before its source did without being stopped: the process died while the
+    /// session was running (read back), or its network client went away (written).
     case interrupted
     /// An error ended it; `SessionRecord.error` says which.
     case failed

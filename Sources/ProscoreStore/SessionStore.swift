@@ -40,10 +40,11 @@ extension SessionStore {
         try append(session: session, kind: kind, audioSeconds: audioSeconds, json: json, droppedSamples: droppedSamples)
     }
 
-    /// Ends a session (`complete`, `stopped` or `failed`) with its summary, if any.
+    /// Ends a session (`complete`, `stopped`, `interrupted` when its client went away, or
+    /// `failed`) with its summary, if any.
     public func end(session: Int64, status: SessionStatus, summary: (some Encodable)?, processedSeconds: Double,
                     droppedSamples: Int, error: String? = nil) throws {
-        precondition(status != .running && status != .interrupted, "a session ends complete, stopped or failed")
+        precondition(status != .running, "a session ends complete, stopped, interrupted or failed")
         let json = try summary.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
         try end(session: session, status: status, summaryJSON: json, processedSeconds: processedSeconds,
                 droppedSamples: droppedSamples, error: error)

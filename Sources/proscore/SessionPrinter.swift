@@ -69,6 +69,7 @@ struct SessionPrinter {
         switch outcome {
         case .complete: status = "complete"
         case .stopped: status = "stopped by the user"
+        case let .interrupted(reason): status = "interrupted: \(reason)"
         case let .failed(reason): status = "failed: \(reason)"
         }
         var line = String(format: "session (%@): %.1f s, %d words", status, s.audioSeconds, s.words)

@@ -129,7 +129,7 @@ struct StreamTests {
         #expect(close?.reason?.contains("nothing was recorded") == true)
     }
 
-    @Test("a client that disconnects mid-stream leaves its session stored as failed, with what it sent scored")
+    @Test("a client that disconnects mid-stream leaves its session stored as interrupted, with what it sent scored")
     func disconnectMidStream() async throws {
         let app = try makeServer(serverConfiguration())
         let frames = try pcmFrames()
@@ -148,7 +148,7 @@ struct StreamTests {
                 if status != nil && status != "running" { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(status == "failed")
+            #expect(status == "interrupted")
             #expect(error?.contains("disconnected") == true)
         }
     }
