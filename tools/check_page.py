@@ -24,10 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_server(proscore, model, store):
+def start_server(proscore, model, store, token_file=None):
     command = [proscore, "serve", "--port", "0", "--store", store]
     if model:
         command += ["--model", model]
+    if token_file:
+        command += ["--token-file", token_file]
     server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -48,6 +50,8 @@ def main():
     parser.add_argument("--audio", default=str(ROOT / "recordings/anna-morning.flac"))
     parser.add_argument("--reference", default="")
     parser.add_argument("--screenshot", help="PNG to write")
+    parser.add_argument("--token", action="store_true",
+                        help="start the server with --token-file and type the token into the page")
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()
 
@@ -61,7 +65,12 @@ def main():
     # Chromium's fake capture reads 16-bit WAV: convert with proscore itself.
     subprocess.run([args.proscore, "record", "--file", args.audio, "--speed", "max", "--out", wav],
                    cwd=ROOT, check=True, capture_output=True)
-    server, url = start_server(args.proscore, args.model, os.path.join(work, "sessions.sqlite"))
+    token_file, token = None, None
+    if args.token:
+        token = "page-check-" + os.urandom(12).hex()
+        token_file = os.path.join(work, "token.txt")
+        Path(token_file).write_text(token + "\n")
+    server, url = start_server(args.proscore, args.model, os.path.join(work, "sessions.sqlite"), token_file)
     options = webdriver.ChromeOptions()
     for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,1250",
                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -72,6 +81,10 @@ def main():
     failures = []
     try:
         driver.get(url + "/")
+        if token:
+            field = driver.find_element(By.ID, "token")
+            field.send_keys(token)
+            driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
         if args.reference:
             driver.find_element(By.ID, "reference").send_keys(args.reference)
         driver.find_element(By.ID, "start").click()

@@ -21,3 +21,17 @@ def test_page_shows_scores_and_transcript_in_chromium(tmp_path):
                              "--screenshot", str(tmp_path / "page.png")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_page_works_with_a_token_in_chromium(tmp_path):
+    """A server started with --token-file: the page loads, takes the token, streams with it
+    as a WebSocket subprotocol and lists the session through the API with the header."""
+    pytest.importorskip("selenium")
+    if not (shutil.which("chromium") and Path("/usr/bin/chromedriver").exists()):
+        pytest.skip("needs Debian's chromium and chromium-driver")
+    proscore = ROOT / ".build/debug/proscore"
+    if not proscore.exists():
+        pytest.skip("needs the built proscore (swift build)")
+    result = subprocess.run([sys.executable, str(ROOT / "tools/check_page.py"), "--proscore", str(proscore), "--token"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

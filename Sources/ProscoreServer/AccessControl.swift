@@ -3,7 +3,10 @@ import HTTPTypes
 import Hummingbird
 
 /// Who may call the server: with a token, every request carries `Authorization: Bearer
-/// <token>`; a browser's request from another origin (its `Origin` header) is refused
+/// <token>`, except the page itself (`/` and `/static/…`, which hold no data), so that a
+/// browser can load it and ask for the token. Browsers cannot add that header to a
+/// WebSocket, so a stream may instead offer the subprotocols `proscore, bearer.<token>`
+/// (the server answers `proscore`). A browser's request from another origin (its `Origin` header) is refused
 /// unless it is the `--allow-origin` one, which also guards streams against pages of other
 /// sites (WebSockets are not covered by CORS).
 struct AccessControl: Sendable {
@@ -28,11 +31,26 @@ struct AccessControl: Sendable {
         if let origin = request.headers[.origin], !isAllowed(origin: origin, host: request.head.authority) {
             return .forbiddenOrigin(origin)
         }
-        if let token {
-            guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-                  constantTimeEqual(String(header.dropFirst(7)), token) else { return .unauthorized }
+        if let token, !Self.isPage(request.uri.path) {
+            if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+               constantTimeEqual(String(header.dropFirst(7)), token) { return nil }
+            if Self.offeredProtocols(request).contains(where: { $0.hasPrefix("bearer.") && constantTimeEqual(String($0.dropFirst(7)), token) }) {
+                return nil
+            }
+            return .unauthorized
         }
         return nil
+    }
+
+    /// The page and its scripts: no data, loadable without the token.
+    static func isPage(_ path: String) -> Bool {
+        path == "/" || path == "/index.html" || path.hasPrefix("/static/")
+    }
+
+    /// The WebSocket subprotocols a client offered (`Sec-WebSocket-Protocol`, comma-separated).
+    static func offeredProtocols(_ request: Request) -> [String] {
+        request.headers[values: .secWebSocketProtocol].flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// Browsers send `http(s)://host[:port]`; any other scheme comes from a program, which

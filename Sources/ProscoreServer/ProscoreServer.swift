@@ -31,7 +31,9 @@ public enum ProscoreServer {
             // Hummingbird answers a refused upgrade with a bare 400 and closes, so only
             // requests without the token or from a foreign page are refused here; a full
             // server accepts and closes the stream at once with 1013 and a reason.
-            access.check(request) == nil ? .upgrade([:]) : .dontUpgrade
+            guard access.check(request) == nil else { return .dontUpgrade }
+            // A browser that offered subprotocols (the page, carrying its token) needs one chosen.
+            return AccessControl.offeredProtocols(request).contains("proscore") ? .upgrade([.secWebSocketProtocol: "proscore"]) : .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
             await StreamSession(services: services, client: context.requestContext.clientAddress, logger: context.logger)
                 .run(inbound: inbound, outbound: outbound)

@@ -50,12 +50,14 @@ struct HTTPTests {
         }
     }
 
-    @Test("with a token every request needs Authorization: Bearer")
+    @Test("with a token every request but the page needs Authorization: Bearer; a stream may carry it as a subprotocol")
     func tokenRequired() async throws {
         let token = "0123456789abcdef-test"
         let app = try makeServer(serverConfiguration(token: token))
         try await app.test(.live) { client in
-            for path in ["/healthz", "/v1/sessions", "/metrics", "/", "/v1/stream"] {
+            // The page holds no data and must load in a browser, which cannot add the header.
+            for path in ["/", "/static/app.js"] { #expect(try await client.get(path).status == .ok, "\(path)") }
+            for path in ["/healthz", "/v1/sessions", "/metrics", "/v1/stream", "/openapi.yaml", "/v1/sessions/1/report"] {
                 let response = try await client.get(path)
                 #expect(response.status == .unauthorized, "\(path)")
                 #expect(response.headers[.wwwAuthenticate] != nil)
@@ -66,6 +68,21 @@ struct HTTPTests {
             await #expect(throws: (any Error).self) {
                 try await client.ws("/v1/stream") { _, outbound, _ in try await outbound.write(.text(startMessage)) }
             }
+            // What the page does: the token as the subprotocol `bearer.<token>` beside `proscore`.
+            await #expect(throws: (any Error).self) {
+                try await client.ws("/v1/stream", configuration: .init(additionalHeaders: [.secWebSocketProtocol: "proscore, bearer.wrong-token-xxxxxx"])) { _, outbound, _ in
+                    try await outbound.write(.text(startMessage))
+                }
+            }
+            let received = Received()
+            let close = try await client.ws("/v1/stream", configuration: .init(additionalHeaders: [.secWebSocketProtocol: "proscore, bearer.\(token)"])) { inbound, outbound, _ in
+                try await outbound.write(.text(startMessage))
+                for frame in try pcmFrames().prefix(20) { try await outbound.write(.binary(frame)) }
+                try await outbound.write(.text(#"{"type":"stop"}"#))
+                for try await message in inbound.messages(maxSize: 1 << 22) { if case let .text(text) = message { received.add(text) } }
+            }
+            #expect(close?.closeCode == .normalClosure)
+            #expect(received.messages.last?.contains(#""status":"complete""#) == true)
         }
     }
 

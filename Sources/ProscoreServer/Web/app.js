@@ -85,7 +85,9 @@ async function start() {
   await context.audioWorklet.addModule("/static/capture-worklet.js");
   const node = new AudioWorkletNode(context, "capture-processor", { processorOptions: { targetRate: rate } });
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  socket = new WebSocket(`${scheme}//${location.host}/v1/stream`);
+  // Browsers cannot send Authorization on a WebSocket: the token travels as a subprotocol.
+  const url = `${scheme}//${location.host}/v1/stream`;
+  socket = token() ? new WebSocket(url, ["proscore", `bearer.${token()}`]) : new WebSocket(url);
   socket.binaryType = "arraybuffer";
   socket.onopen = () => {
     const start = { sample_rate: rate, encoding: "pcm_s16le", channels: 1 };
@@ -119,8 +121,27 @@ function finish() {
   $("stop").disabled = true;
 }
 
+/** The access token typed into the page (kept for this tab only). */
+function token() {
+  return $("token").value.trim();
+}
+
+function authHeaders() {
+  return token() ? { Authorization: `Bearer ${token()}` } : {};
+}
+
+/** A past session's report; with a token it is fetched with the header and shown from memory. */
+async function openReport(event, id) {
+  if (!token()) return;
+  event.preventDefault();
+  const response = await fetch(`/v1/sessions/${id}/report`, { headers: authHeaders() });
+  if (!response.ok) { setStatus(`The report could not be loaded (${response.status}).`); return; }
+  window.open(URL.createObjectURL(new Blob([await response.text()], { type: "text/html" })), "_blank");
+}
+
 async function loadSessions() {
-  const response = await fetch("/v1/sessions");
+  const response = await fetch("/v1/sessions", { headers: authHeaders() });
+  if (response.status === 401) { setStatus("This server needs its access token: type it above."); return; }
   if (!response.ok) return;
   const list = $("sessions");
   list.textContent = "";
@@ -128,6 +149,7 @@ async function loadSessions() {
     const item = document.createElement("li");
     const link = document.createElement("a");
     link.href = `/v1/sessions/${s.id}/report`;
+    link.onclick = (event) => openReport(event, s.id);
     link.textContent = `Session ${s.id}`;
     item.append(link, ` · ${new Date(s.started_at).toLocaleString()} · ${s.audio_s.toFixed(1)} s · ${s.status}` +
       (s.total !== undefined ? ` · total ${s.total.toFixed(1)}` : ""));
@@ -135,6 +157,8 @@ async function loadSessions() {
   }
 }
 
+$("token").value = sessionStorage.getItem("proscore-token") || "";
+$("token").onchange = () => { sessionStorage.setItem("proscore-token", token()); loadSessions(); };
 $("start").onclick = start;
 $("stop").onclick = stop;
 drawBars(null);
