@@ -10,6 +10,25 @@ public enum AudioLoading {
         return try Resampler(inputRate: file.sampleRate, outputRate: pipelineSampleRate).convert(mono)
     }
 
+    /// One sample as 16-bit PCM: scaled by 32 768 and rounded, the inverse of libsndfile's
+    /// reading (which divides by 32 768), so 16-bit audio round-trips bit for bit.
+    @inline(__always)
+    public static func int16(_ sample: Float) -> Int16 {
+        Int16(max(-32_768, min(32_767, (sample * 32_768).rounded())))
+    }
+
+    /// Samples as little-endian 16-bit PCM bytes (`pcm_s16le`, what `serve`'s streams take).
+    public static func pcm16LittleEndian(_ samples: [Float]) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(samples.count * 2)
+        for s in samples {
+            let v = UInt16(bitPattern: int16(s))
+            bytes.append(UInt8(v & 0xff))
+            bytes.append(UInt8(v >> 8))
+        }
+        return bytes
+    }
+
     /// Averages interleaved channels.
     public static func downmix(_ interleaved: [Float], channels: Int) -> [Float] {
         guard channels > 1 else { return interleaved }

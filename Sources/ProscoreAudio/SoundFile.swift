@@ -178,7 +178,7 @@ public final class AudioFileSink {
         guard let handle, !samples.isEmpty else { return }
         if pcm.count < samples.count { pcm = [Int16](repeating: 0, count: samples.count) }
         for i in 0..<samples.count {
-            pcm[i] = Int16(max(-32_768, min(32_767, (samples[i] * 32_768).rounded())))
+            pcm[i] = AudioLoading.int16(samples[i])
         }
         let n = pcm.withUnsafeBufferPointer { sf_writef_short(handle, $0.baseAddress, sf_count_t(samples.count)) }
         guard n == samples.count else {

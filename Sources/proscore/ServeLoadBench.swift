@@ -60,7 +60,7 @@ struct ServeLoadBench: AsyncParsableCommand {
             }
             token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let plan = LoadPlan(url: url.hasSuffix("/") ? url + "v1/stream" : url + "/v1/stream", pcm: Self.pcm16(samples),
+        let plan = LoadPlan(url: url.hasSuffix("/") ? url + "v1/stream" : url + "/v1/stream", pcm: AudioLoading.pcm16LittleEndian(samples),
                             chunkBytes: chunkMs * 32, speed: speedFactor ?? 1, token: token, reference: reference)
         let started = ContinuousClock.now
         let results = await withTaskGroup(of: StreamResult.self) { group in
@@ -77,17 +77,6 @@ struct ServeLoadBench: AsyncParsableCommand {
                                 speed: speed, wallSeconds: (ContinuousClock.now - started).seconds)
         print(json ? report.json : report.text)
         if report.completed < streams { throw ExitCode(1) }
-    }
-
-    static func pcm16(_ samples: [Float]) -> [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(samples.count * 2)
-        for s in samples {
-            let v = UInt16(bitPattern: Int16(max(-32_768, min(32_767, (s * 32_768).rounded()))))
-            bytes.append(UInt8(v & 0xff))
-            bytes.append(UInt8(v >> 8))
-        }
-        return bytes
     }
 }
 

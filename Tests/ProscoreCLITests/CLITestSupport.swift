@@ -130,3 +130,40 @@ func readAll(_ pipe: Pipe) -> Data {
         data += piece
     }
 }
+
+/// A `proscore serve` started for a test; its address is read from what it prints.
+struct RunningServer {
+    let process: Process
+    let port: Int
+
+    init(_ arguments: [String]) throws {
+        let (process, _, stderr) = try launchCapturingErrors(["serve", "--port", "0"] + arguments)
+        self.process = process
+        var text = ""
+        while !text.contains("listening on") {
+            let piece = readSome(stderr)
+            if piece.isEmpty { break }
+            text += String(decoding: piece, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }),
+              let address = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
+              let port = Int(address.split(separator: ":").last ?? "") else {
+            process.terminate()
+            throw TestFailure("serve did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    var httpURL: String { "http://127.0.0.1:\(port)" }
+    var webSocketURL: String { "ws://127.0.0.1:\(port)" }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -8,25 +8,13 @@ import Testing
 struct ServeCommandTests {
     @Test("serve --port 0 says where it listens, answers /healthz and shuts down cleanly on SIGTERM")
     func servesAndStops() async throws {
-        let store = scratch("sessions.sqlite")
-        let (process, _, stderr) = try launchCapturingErrors([
-            "serve", "--port", "0", "--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", store])
-        defer { if process.isRunning { process.terminate() } }
-        var text = ""
-        while !text.contains("listening on") {
-            let piece = readSome(stderr)
-            if piece.isEmpty { break }
-            text += String(decoding: piece, as: UTF8.self)
-        }
-        let address = try #require(text.split(separator: "\n").first { $0.contains("listening on") }?
-            .split(separator: " ").first { $0.hasPrefix("http://") })
-        #expect(address.hasPrefix("http://127.0.0.1:"))
-        let (body, response) = try await URLSession.shared.data(from: URL(string: address + "/healthz")!)
+        let server = try RunningServer(["--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", scratch("sessions.sqlite")])
+        defer { server.stop() }
+        let (body, response) = try await URLSession.shared.data(from: URL(string: server.httpURL + "/healthz")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: body, as: UTF8.self).contains(#""status":"ok""#))
-        process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        server.stop()
+        #expect(server.process.terminationStatus == 0)
     }
 
     @Test("serve refuses a bad option before listening")
@@ -41,22 +29,12 @@ struct ServeCommandTests {
 
     @Test("bench serve streams paced audio from several clients and reports latencies and the stored sessions; a server that is not there is an error")
     func loadClient() async throws {
-        let store = scratch("sessions.sqlite")
-        let (process, _, stderr) = try launchCapturingErrors([
-            "serve", "--port", "0", "--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", store])
-        defer { if process.isRunning { process.terminate() } }
-        var text = ""
-        while !text.contains("listening on") {
-            let piece = readSome(stderr)
-            if piece.isEmpty { break }
-            text += String(decoding: piece, as: UTF8.self)
-        }
-        let address = try #require(text.split(separator: "\n").first { $0.contains("listening on") }?
-            .split(separator: " ").first { $0.hasPrefix("http://") })
+        let server = try RunningServer(["--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", scratch("sessions.sqlite")])
+        defer { server.stop() }
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
         let audio = root.appendingPathComponent("recordings/anna-morning.flac").path
-        let result = try proscore(["bench", "serve", "--url", address.replacingOccurrences(of: "http://", with: "ws://"),
+        let result = try proscore(["bench", "serve", "--url", server.webSocketURL,
                                    "--streams", "3", "--speed", "4", "--recording", audio, "--json"])
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -67,10 +45,9 @@ struct ServeCommandTests {
         let latency = try #require(report["end_to_end_ms"] as? [String: Double])
         #expect((latency["p95"] ?? -1) >= 0 && (latency["p95"] ?? .infinity) < 5_000)
         #expect((report["estimates"] as? Int ?? 0) >= 3 * 10)
-        process.terminate()
-        process.waitUntilExit()
+        server.stop()
 
-        let refused = try proscore(["bench", "serve", "--url", address.replacingOccurrences(of: "http://", with: "ws://"),
+        let refused = try proscore(["bench", "serve", "--url", server.webSocketURL,
                                     "--recording", audio, "--json"])
         #expect(refused.status != 0)
         #expect(refused.stdout.contains(#""completed":0"#))

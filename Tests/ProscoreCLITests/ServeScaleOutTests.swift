@@ -13,40 +13,6 @@ private let annaRecording: String = {
     return root.appendingPathComponent("recordings/anna-morning.flac").path
 }()
 
-/// A `proscore serve` started for a test; its address is read from what it prints.
-private struct RunningServer {
-    let process: Process
-    let port: Int
-
-    init(_ arguments: [String]) throws {
-        let (process, _, stderr) = try launchCapturingErrors(["serve", "--port", "0"] + arguments)
-        self.process = process
-        var text = ""
-        while !text.contains("listening on") {
-            let piece = readSome(stderr)
-            if piece.isEmpty { break }
-            text += String(decoding: piece, as: UTF8.self)
-        }
-        guard let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }),
-              let address = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }),
-              let port = Int(address.split(separator: ":").last ?? "") else {
-            process.terminate()
-            throw TestFailure("serve did not start: \(text)")
-        }
-        self.port = port
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A TCP port nothing listens on now.
 private func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

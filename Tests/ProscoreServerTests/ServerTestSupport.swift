@@ -46,14 +46,7 @@ func makeServer(_ configuration: ServerConfiguration) throws -> some Application
 /// The recording as 16 kHz mono 16-bit little-endian PCM, cut into uneven frames
 /// (odd byte counts included, so samples straddle frames).
 func pcmFrames() throws -> [ByteBuffer] {
-    let samples = try AudioLoading.load16kMono(path: recording)
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(samples.count * 2)
-    for s in samples {
-        let v = UInt16(bitPattern: Int16(max(-32_768, min(32_767, (s * 32_768).rounded()))))
-        bytes.append(UInt8(v & 0xff))
-        bytes.append(UInt8(v >> 8))
-    }
+    let bytes = AudioLoading.pcm16LittleEndian(try AudioLoading.load16kMono(path: recording))
     let sizes = [3_201, 640, 9_999, 1, 4_096, 7_777, 2_048, 12_345]
     var frames: [ByteBuffer] = []
     var offset = 0, i = 0
