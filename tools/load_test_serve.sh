@@ -6,17 +6,18 @@
 # client's end-to-end latency (last sample an estimate needs sent -> estimate received), p50/p95.
 #   tools/load_test_serve.sh [STREAM COUNTS...]      (default: 1 8 32 64)
 # Environment: PROSCORE (binary, default .build/release/proscore), SECONDS_PER_STREAM (30),
-# PRESET (configs/balanced.json), RECORDING (recordings/anna-morning.flac).
+# PRESET (configs/balanced.json), RECORDING (recordings/anna-morning.flac), STORE (--store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROSCORE=${PROSCORE:-.build/release/proscore}
 SECONDS_PER_STREAM=${SECONDS_PER_STREAM:-30}
 PRESET=${PRESET:-configs/balanced.json}
 RECORDING=${RECORDING:-recordings/anna-morning.flac}
+STORE=${STORE:-}  # default: a SQLite file in a temporary folder
 counts=("$@"); [ ${#counts[@]} -gt 0 ] || counts=(1 8 32 64)
 max=0; for n in "${counts[@]}"; do [ "$n" -gt "$max" ] && max=$n; done
 work=$(mktemp -d /tmp/proscore-load.XXXXXX)
-"$PROSCORE" serve --port 0 --preset "$PRESET" --max-sessions "$max" --store "$work/sessions.sqlite" 2>"$work/serve.log" &
+"$PROSCORE" serve --port 0 --preset "$PRESET" --max-sessions "$max" --store "${STORE:-$work/sessions.sqlite}" 2>"$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 300); do grep -q "listening on" "$work/serve.log" && break; sleep 0.1; done

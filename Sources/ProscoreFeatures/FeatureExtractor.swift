@@ -43,7 +43,7 @@ public final class FeatureExtractor {
     public let vocabulary: CTCVocabulary?
     public let text: (model: BertModel, tokenizer: WordPieceTokenizer)?
     public let options: ExtractionOptions
-    private let fluency = FluencyAnalyzer(syllableCounter: SyllableCounter())
+    private let fluency = FluencyAnalyzer(syllableCounter: .shared)
     /// Names of the values in each utterance's `fluency` tensor.
     public static var fluencyFeatureNames: [String] { FluencyMeasures.headFeatureNames }
 

@@ -30,7 +30,7 @@ public final class SessionPipeline: @unchecked Sendable {
     private var stopRequested = false
     private var runningSource: AudioSource?
 
-    public init(settings: SessionSettings, stages: SessionStages, syllableCounter: SyllableCounter = SyllableCounter()) {
+    public init(settings: SessionSettings, stages: SessionStages, syllableCounter: SyllableCounter = .shared) {
         self.settings = settings
         self.stages = stages
         fluency = FluencyAnalyzer(syllableCounter: syllableCounter, pauseThresholdSeconds: settings.pauseThresholdSeconds)

@@ -5,6 +5,9 @@ import Foundation
 /// vowel-group rule with the common exceptions.
 public final class SyllableCounter: @unchecked Sendable {
     public static let festivalDictionary = "/usr/share/festival/dicts/cmu/cmudict-0.4.out"
+    /// Festival's dictionary, loaded once per process on first use and shared read-only by
+    /// every session (loading it per session made starting 24 streams at once take seconds).
+    public static let shared = SyllableCounter()
     private let dictionary: [String: Int]
 
     /// Loads the dictionary at `path` if it exists (about 0.1 s); the rule covers the rest.

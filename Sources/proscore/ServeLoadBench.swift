@@ -146,6 +146,7 @@ actor StreamLog {
             // The first send that carried audio up to `audio` seconds.
             if let sent = sendTimes.first(where: { $0.audio >= audio - 1e-6 }) {
                 result.endToEndMs.append((seconds - sent.at) * 1000)
+                result.endToEndAudioSeconds.append(audio)
             }
             if let server = estimate["emit_latency_ms"] as? Double { result.serverEmitMs.append(server) }
         } else if object["summary"] != nil {
@@ -170,6 +171,8 @@ actor StreamLog {
 /// What one client saw.
 struct StreamResult: Sendable {
     var endToEndMs: [Double] = []
+    /// The audio position of each of `endToEndMs`.
+    var endToEndAudioSeconds: [Double] = []
     var serverEmitMs: [Double] = []
     var status: String?
     var sessionId: Int64?
@@ -211,6 +214,10 @@ struct LoadReport {
             for p in [50.0, 95, 100] { if let v = Self.percentile(values, p) { q[p == 100 ? "max" : "p\(Int(p))"] = (v * 10).rounded() / 10 } }
             o[name] = q
         }
+        // p95 by 5 s of audio into the stream: whether latency grows as sessions go on.
+        var buckets: [Int: [Double]] = [:]
+        for r in results { for (ms, audio) in zip(r.endToEndMs, r.endToEndAudioSeconds) { buckets[Int(audio / 5), default: []].append(ms) } }
+        o["end_to_end_p95_ms_by_5s"] = buckets.keys.sorted().map { ((Self.percentile(buckets[$0]!.sorted(), 95) ?? 0) * 10).rounded() / 10 }
         let rtfs = results.compactMap(\.realTimeFactor)
         if !rtfs.isEmpty { o["mean_rtf"] = rtfs.reduce(0, +) / Double(rtfs.count) }
         return o
