@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     public var maxTextMessageBytes = 64 << 10
     /// Largest binary audio frame, in bytes.
     public var maxAudioFrameBytes = 1 << 20
+    /// A stream from which nothing (audio, stop) arrives for this long is closed (1008) and
+    /// its session kept as `interrupted`, so a vanished client cannot hold a slot forever.
+    public var idleTimeoutSeconds = 30.0
     /// Seconds a refused client is asked to wait (`Retry-After`).
     public var retryAfterSeconds = 5
 

@@ -15,9 +15,22 @@ struct StreamSession {
     let services: ServerServices
     let client: String
     let logger: Logger
+    /// When the client last sent something; a stream silent for the idle timeout is closed.
+    let idle = IdleWatch()
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         var frames = inbound.makeAsyncIterator()
+        let limit = services.configuration.idleTimeoutSeconds
+        let watchdog = Task { [idle, self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int(min(1, limit / 4) * 1000)))
+                if idle.expireIfIdle(longerThan: limit) {
+                    await close(outbound, .policy("nothing arrived for \(Self.seconds(limit)): send audio, or {\"type\":\"stop\"} to end"))
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
         do {
             let (start, encoding) = try await readStart(&frames)
             // A slot is a scoring session: taken once the client has said what it sends.
@@ -34,10 +47,21 @@ struct StreamSession {
         }
     }
 
+    /// The next frame, noting that the client is there.
+    private func nextFrame(_ frames: inout WebSocketInboundStream.AsyncIterator) async throws -> WebSocketDataFrame? {
+        let frame = try await frames.next()
+        idle.touch()
+        return frame
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
     // MARK: - The start message
 
     private func readStart(_ frames: inout WebSocketInboundStream.AsyncIterator) async throws -> (StartMessage, PCMEncoding) {
-        guard let first = try await frames.next() else { throw StreamRejection.invalid("the stream ended before its start message") }
+        guard let first = try await nextFrame(&frames) else { throw StreamRejection.invalid("the stream ended before its start message") }
         guard first.opcode == .text else {
             throw StreamRejection.unsupported("audio before the start message: send the JSON start message first")
         }
@@ -51,7 +75,7 @@ struct StreamSession {
         var buffer = first.data
         var frame = first
         while !frame.fin {
-            guard buffer.readableBytes <= limit, let next = try await frames.next() else { break }
+            guard buffer.readableBytes <= limit, let next = try await nextFrame(&frames) else { break }
             guard next.opcode == .continuation else { throw StreamRejection.invalid("a text message was interrupted by another message") }
             var data = next.data
             buffer.writeBuffer(&data)
@@ -109,6 +133,7 @@ struct StreamSession {
         } catch {
             // The connection broke: handled below as a disconnect.
         }
+        idle.finish()  // the client has said all it will; the idle timeout no longer applies
         if stopped {
             source.flush()
             while !source.drain() { try? await Task.sleep(for: .milliseconds(5)) }
@@ -116,7 +141,9 @@ struct StreamSession {
         } else if rejection != nil {
             pipeline.stop()
         } else {
-            source.end(reason: "the client disconnected before sending {\"type\":\"stop\"}")
+            source.end(reason: idle.expired
+                ? "nothing arrived for \(Self.seconds(services.configuration.idleTimeoutSeconds)) (the idle timeout); the stream was closed"
+                : "the client disconnected before sending {\"type\":\"stop\"}")
         }
         let (ended, failure) = await sender.value
         if let rejection { throw rejection }
@@ -129,7 +156,7 @@ struct StreamSession {
     private func receiveAudio(_ frames: inout WebSocketInboundStream.AsyncIterator, into source: PushAudioSource) async throws {
         let limit = services.configuration.maxAudioFrameBytes
         var inBinaryMessage = false
-        while let frame = try await frames.next() {
+        while let frame = try await nextFrame(&frames) {
             switch frame.opcode {
             case .text:
                 if try ControlMessage.isStop(try await readText(frame, &frames)) { return }
@@ -217,4 +244,26 @@ final class EventChannel: @unchecked Sendable {
 
     /// From the sender: one item was handled.
     func taken() { window.signal() }
+}
+
+/// The idle timeout's clock: touched by every frame, finished once the client has sent
+/// `stop` (or gone); expired once, by the watchdog.
+final class IdleWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = ContinuousClock.now
+    private var done = false
+    private var expiredFlag = false
+
+    func touch() { lock.lock(); last = .now; lock.unlock() }
+    func finish() { lock.lock(); done = true; lock.unlock() }
+    var expired: Bool { lock.lock(); defer { lock.unlock() }; return expiredFlag }
+
+    /// True (once) when nothing arrived for `seconds` while the client still had the word.
+    func expireIfIdle(longerThan seconds: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !done, !expiredFlag, ContinuousClock.now - last > .milliseconds(Int(seconds * 1000)) else { return false }
+        expiredFlag = true
+        return true
+    }
 }

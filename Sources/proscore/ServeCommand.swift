@@ -30,6 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An origin (https://app.example) allowed to call the API from a browser (CORS) and to open streams.")
     var allowOrigin: String?
     @Option(help: "Largest POST /v1/score body, in MiB.") var maxBodyMib = 64
+    @Option(help: "Seconds a stream may send nothing before it is closed (its session kept as interrupted).") var idleTimeoutS = 30.0
     @OptionGroup var store: StoreOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -37,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !(0...65_535).contains(port) { throw ValidationError("--port must be 0–65535.") }
         if !(1...256).contains(maxSessions) { throw ValidationError("--max-sessions must be 1–256.") }
         if !(1...1_024).contains(maxBodyMib) { throw ValidationError("--max-body-mib must be 1–1024.") }
+        if !(idleTimeoutS >= 1 && idleTimeoutS <= 86_400) { throw ValidationError("--idle-timeout-s must be between 1 and 86400.") }
         if let allowOrigin, URL(string: allowOrigin)?.scheme == nil || allowOrigin.hasSuffix("/") {
             throw ValidationError("--allow-origin takes an origin such as https://app.example (scheme and host, no path).")
         }
@@ -60,6 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxSessions = maxSessions
         configuration.allowOrigin = allowOrigin
         configuration.maxBodyBytes = maxBodyMib << 20
+        configuration.idleTimeoutSeconds = idleTimeoutS
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
                 throw ValidationError("--token-file \(tokenFile): cannot be read.")

@@ -129,6 +129,42 @@ struct StreamTests {
         #expect(close?.reason?.contains("nothing was recorded") == true)
     }
 
+    @Test("a client that goes silent is closed after the idle timeout (1008, with the reason) and its session kept as interrupted")
+    func idleTimeout() async throws {
+        var configuration = serverConfiguration()
+        configuration.idleTimeoutSeconds = 1
+        let app = try makeServer(configuration)
+        let frames = try pcmFrames()
+        try await app.test(.live) { client in
+            // Silent before the start message: closed, nothing recorded.
+            let silent = try await client.ws("/v1/stream") { inbound, _, _ in
+                for try await _ in inbound.messages(maxSize: 1 << 22) {}
+            }
+            #expect(silent?.closeCode == .policyViolation)
+            #expect(silent?.reason?.contains("nothing arrived for 1 s") == true)
+            // Silent in the middle of a session.
+            let received = Received()
+            let close = try await client.ws("/v1/stream") { inbound, outbound, _ in
+                try await outbound.write(.text(startMessage))
+                for frame in frames.prefix(12) { try await outbound.write(.binary(frame)) }
+                for try await message in inbound.messages(maxSize: 1 << 22) { if case let .text(text) = message { received.add(text) } }
+            }
+            #expect(close?.closeCode == .policyViolation)
+            var status: String?, error: String?
+            for _ in 0..<100 {
+                let list = try await client.get("/v1/sessions")
+                let sessions = try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [[String: Any]]
+                status = sessions?.first?["status"] as? String
+                error = sessions?.first?["error"] as? String
+                if status != nil && status != "running" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(status == "interrupted")
+            #expect(error?.contains("idle timeout") == true)
+            #expect(sessionsCount(received.messages) == 1)
+        }
+    }
+
     @Test("a client that disconnects mid-stream leaves its session stored as interrupted, with what it sent scored")
     func disconnectMidStream() async throws {
         let app = try makeServer(serverConfiguration())
@@ -209,3 +245,6 @@ struct StreamTests {
         #expect(configuration["reference"] as? String == "good morning everyone")
     }
 }
+
+/// How many session starts a stream's messages hold.
+func sessionsCount(_ messages: [String]) -> Int { messages.filter { $0.hasPrefix(#"{"session":"#) }.count }
