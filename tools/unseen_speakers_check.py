@@ -42,6 +42,7 @@ def main():
     ap.add_argument("--proscore", default=str(ROOT / ".build/release/proscore"))
     ap.add_argument("--extra-speakers", default="", help="comma-separated speakers also unseen by the encoder")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--fluency-only", action="store_true", help="heads on the named features alone (no encoder layers)")
     args = ap.parse_args()
 
     unseen = set(json.loads((ROOT / "tools/heldout_speakers.json").read_text())["speakers"])
@@ -67,8 +68,8 @@ def main():
     gold = {r["id"]: r["labels"] for r in test}
     for kind in ("read-aloud", "free"):
         head = work / f"{kind}.json"
-        subprocess.run([args.proscore, "train", str(feats), "--kind", kind, "--encoder", args.model, "--out", str(head)],
-                       check=True, capture_output=True, text=True)
+        subprocess.run([args.proscore, "train", str(feats), "--kind", kind, "--encoder", args.model, "--out", str(head)]
+                       + (["--fluency-only"] if args.fluency_only else []), check=True, capture_output=True, text=True)
         command = [args.proscore, "score", str(manifest), "--model", args.model, "--format", "jsonl", "--jobs", str(args.jobs)]
         command += ["--read-aloud", "--read-aloud-head", str(head)] if kind == "read-aloud" else ["--head", str(head)]
         out = subprocess.run(command, capture_output=True, text=True)
