@@ -28,10 +28,21 @@ TARGETS = ["accuracy", "fluency", "prosodic", "total"]
 BASELINE = ["duration_s", "speech_s", "pauses", "mean_pause_s", "phonation_ratio", "pauses_per_minute"]
 
 
+def ranks(x):
+    """Average ranks (ties share their mean rank), for Spearman's correlation."""
+    order = np.argsort(x, kind="mergesort")
+    r = np.empty(len(x))
+    r[order] = np.arange(len(x))
+    for v in np.unique(x):
+        tied = x == v
+        r[tied] = r[tied].mean()
+    return r
+
+
 def stats(pred, gold):
-    from scipy.stats import pearsonr, spearmanr  # noqa: PLC0415
     pred, gold = np.asarray(pred, float), np.asarray(gold, float)
-    return {"pearson": round(float(pearsonr(pred, gold)[0]), 3), "spearman": round(float(spearmanr(pred, gold)[0]), 3),
+    return {"pearson": round(float(np.corrcoef(pred, gold)[0, 1]), 3),
+            "spearman": round(float(np.corrcoef(ranks(pred), ranks(gold))[0, 1]), 3),
             "rmse": round(float(np.sqrt(np.mean((pred - gold) ** 2))), 3), "count": len(gold)}
 
 
