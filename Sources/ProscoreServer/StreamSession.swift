@@ -168,7 +168,8 @@ struct StreamSession {
                 }
                 inBinaryMessage = !frame.fin
                 frame.data.withUnsafeReadableBytes { source.push($0) }
-                while !source.drain() { try await Task.sleep(for: .milliseconds(5)) }
+                // Throttled: the wait is ours, not the client's silence.
+                while !source.drain() { idle.touch(); try await Task.sleep(for: .milliseconds(5)) }
             }
         }
         throw CancellationError()
