@@ -150,15 +150,7 @@ struct StreamTests {
                 for try await message in inbound.messages(maxSize: 1 << 22) { if case let .text(text) = message { received.add(text) } }
             }
             #expect(close?.closeCode == .policyViolation)
-            var status: String?, error: String?
-            for _ in 0..<100 {
-                let list = try await client.get("/v1/sessions")
-                let sessions = try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [[String: Any]]
-                status = sessions?.first?["status"] as? String
-                error = sessions?.first?["error"] as? String
-                if status != nil && status != "running" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let (status, error) = try await finalStatusOfNewestSession(client)
             #expect(status == "interrupted")
             #expect(error?.contains("idle timeout") == true)
             #expect(sessionsCount(received.messages) == 1)
@@ -175,15 +167,7 @@ struct StreamTests {
                 for frame in frames.prefix(12) { try await outbound.write(.binary(frame)) }
                 try await Task.sleep(for: .milliseconds(300))
             }
-            var status: String?, error: String?
-            for _ in 0..<100 {
-                let list = try await client.get("/v1/sessions")
-                let sessions = try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [[String: Any]]
-                status = sessions?.first?["status"] as? String
-                error = sessions?.first?["error"] as? String
-                if status != nil && status != "running" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let (status, error) = try await finalStatusOfNewestSession(client)
             #expect(status == "interrupted")
             #expect(error?.contains("disconnected") == true)
         }
@@ -248,3 +232,18 @@ struct StreamTests {
 
 /// How many session starts a stream's messages hold.
 func sessionsCount(_ messages: [String]) -> Int { messages.filter { $0.hasPrefix(#"{"session":"#) }.count }
+
+/// The newest stored session's status and error once it has ended (polled through
+/// `GET /v1/sessions` for up to 5 s).
+func finalStatusOfNewestSession(_ client: some TestClientProtocol) async throws -> (status: String?, error: String?) {
+    var status: String?, error: String?
+    for _ in 0..<100 {
+        let list = try await client.get("/v1/sessions")
+        let sessions = try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [[String: Any]]
+        status = sessions?.first?["status"] as? String
+        error = sessions?.first?["error"] as? String
+        if status != nil && status != "running" { break }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return (status, error)
+}
