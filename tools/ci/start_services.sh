@@ -6,7 +6,8 @@
 # Prints the URL the tests read from PROSCORE_TEST_POSTGRES.
 set -euo pipefail
 need=()
-command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+# The server itself, not just the client tools (postgresql-common and psql may be there alone).
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >&2
@@ -14,7 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # nginx-light's package starts the system nginx on port 80; the tests run their own.
 systemctl stop nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true
-version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+version=$(ls -d /usr/lib/postgresql/*/bin/postgres | sed "s|/usr/lib/postgresql/||; s|/bin/postgres||" | sort -n | tail -1)
 if ! pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | grep -q "^$version main$"; then
   pg_createcluster "$version" main >&2
 fi
