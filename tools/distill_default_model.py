@@ -831,7 +831,8 @@ def proscore_eval(args, work: Path, pools, log):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work-dir", default=os.path.expanduser("~/.cache/proscore-distill"))
-    ap.add_argument("--out", default=str(tdm.DEFAULT_OUT))
+    # The distilled model's own folder: rebuilding it never touches the default model.
+    ap.add_argument("--out", default=str(REPO_ROOT / "models" / "proscore-distilled-ctc"))
     ap.add_argument("--librispeech-dir", default=os.path.expanduser("~/.cache/proscore-distill/librispeech"),
                     help=f"folder holding the extracted audio_data/ of {LIBRI_REPO}")
     ap.add_argument("--librispeech", type=int, default=1, help="use LibriSpeech for distillation (1/0)")

@@ -44,9 +44,11 @@ def write_model_card(out_dir: Path, res: dict, args):
                      f"({cer / best_teacher:.2f} × the teacher).")
     d = res["data"]
     cfg = res["config"]
-    card = f"""# proscore-small-ctc
+    card = f"""# {Path(out_dir).name}
 
-Proscore's default speech recogniser: a `Wav2Vec2ForCTC` (character CTC) whose transformer
+A speech recogniser for Proscore (opt-in: `--model models/{Path(out_dir).name}`; the default
+stays `models/proscore-small-ctc` until heads on a distilled encoder score speakers it never
+heard better, see `tools/unseen_speakers_check.py`): a `Wav2Vec2ForCTC` (character CTC) whose transformer
 is **transplanted from Whisper base's encoder** and then **distilled from Whisper base**
 (a real English recogniser) with a new cheap raw-waveform front end, trained on CPU by
 `tools/distill_default_model.py`. Whisper is a teacher only: it is never a run-time
