@@ -29,10 +29,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "csv or jsonl.") var format: Format = .csv
     @Option(help: "Write here instead of stdout.") var out: String?
     @Flag(help: "Replace --out if it exists.") var overwrite = false
-    @Option(help: "CTC checkpoint directory (default: the preset's).") var model: String?
-    @Option(help: "Preset (configs/*.json).") var preset: String = SessionBuilder.defaultPreset
-    @Option(help: "Free-speech head (default: the preset's; none for measures only).") var head: String?
-    @Option(help: "Read-aloud head (default: the preset's).") var readAloudHead: String?
+    @OptionGroup var scoring: ScoringModelOptions
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -71,10 +68,7 @@ struct ScoreCommand: ParsableCommand {
         let list = try entries()
         guard !list.isEmpty else { throw ValidationError("Nothing to score.") }
         var request = SessionRequest()
-        request.preset = preset
-        request.model = model
-        request.head = head
-        request.readAloudHead = readAloudHead
+        scoring.fill(&request)
         request.textModel = "none"
         request.threads = compute.threads
         request.precision = compute.precision

@@ -18,11 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Interface to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "TCP port (0: any free port; the one chosen is printed).") var port = 8470
-    @Option(help: "Preset the sessions start from; clients may name another from configs/ (balanced, low-latency, accurate).")
-    var preset: String = SessionBuilder.defaultPreset
-    @Option(help: "CTC checkpoint directory (default: the preset's).") var model: String?
-    @Option(help: "Free-speech head (default: the preset's; none for measures only).") var head: String?
-    @Option(help: "Read-aloud head (default: the preset's).") var readAloudHead: String?
+    /// The preset sessions start from; clients may name another from configs/.
+    @OptionGroup var scoring: ScoringModelOptions
     @Option(help: "BERT model for text scores (default \(SessionBuilder.defaultTextModel) when present; none to switch off).")
     var textModel: String?
     @Option(help: "Sessions scored at once (streams and POST /v1/score); more get 503 with Retry-After.") var maxSessions = 4
@@ -47,10 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         compute.apply()
         var request = SessionRequest()
-        request.preset = preset
-        request.model = model
-        request.head = head
-        request.readAloudHead = readAloudHead
+        scoring.fill(&request)
         request.textModel = textModel
         request.threads = compute.threads
         request.precision = compute.precision.map { compute.resolved($0) }

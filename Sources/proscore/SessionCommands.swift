@@ -7,13 +7,7 @@ import ProscoreStore
 
 /// Options shared by `live` and `replay`: what to score with, and how to show it.
 struct PipelineOptions: ParsableArguments {
-    @Option(help: "CTC checkpoint directory (default: the preset's, else \(SessionBuilder.defaultModel)).") var model: String?
-    @Option(help: "Preset: streaming window, and optionally model, head and score settings (configs/*.json).")
-    var preset: String = SessionBuilder.defaultPreset
-    @Option(help: "Proficiency head for rolling scores (default: the preset's, else \(SessionBuilder.defaultHead); none to switch off).")
-    var head: String?
-    @Option(help: "Head for read-aloud sessions, used with --reference (default: the preset's; none to use --head's).")
-    var readAloudHead: String?
+    @OptionGroup var scoring: ScoringModelOptions
     @Option(help: "BERT model for text scores (default \(SessionBuilder.defaultTextModel) when present; none to switch off).")
     var textModel: String?
     @Option(help: "Trailing silence that ends an utterance, in ms (default 600).") var endpointMs: Int?
@@ -36,10 +30,7 @@ struct PipelineOptions: ParsableArguments {
 
     func request(ringSeconds: Double) -> SessionRequest {
         var r = SessionRequest()
-        r.preset = preset
-        r.model = model
-        r.head = head
-        r.readAloudHead = readAloudHead
+        scoring.fill(&r)
         r.textModel = textModel
         r.endpointMs = endpointMs
         r.maxUtteranceSeconds = maxUtteranceSeconds

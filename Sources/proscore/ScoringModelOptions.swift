@@ -1,0 +1,22 @@
+import ArgumentParser
+import ProscorePipeline
+
+/// What a session scores with: the preset, the encoder and the two heads. Shared by
+/// `replay`, `live`, `serve` and `score`, which all build a `SessionRequest` from them.
+struct ScoringModelOptions: ParsableArguments {
+    @Option(help: "Preset: streaming window, and optionally model, heads and score settings (configs/*.json).")
+    var preset: String = SessionBuilder.defaultPreset
+    @Option(help: "CTC checkpoint directory (default: the preset's, else \(SessionBuilder.defaultModel)).") var model: String?
+    @Option(help: "Free-speech head for the scores (default: the preset's, else \(SessionBuilder.defaultHead); none for measures only).")
+    var head: String?
+    @Option(help: "Head for read-aloud sessions, used with a reference (default: the preset's; none to use --head's).")
+    var readAloudHead: String?
+
+    /// Puts these choices into `request`.
+    func fill(_ request: inout SessionRequest) {
+        request.preset = preset
+        request.model = model
+        request.head = head
+        request.readAloudHead = readAloudHead
+    }
+}
