@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "ProscoreTensorTests", dependencies: ["ProscoreTensor"]),
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
         .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
-        .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring", "ProscoreAudio", "ProscoreUnits"]),
+        .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring", "ProscoreAudio", "ProscoreUnits", "ProscoreFakes"]),
         .testTarget(name: "ProscoreStoreTests", dependencies: [
             "ProscoreStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]),
@@ -111,7 +111,7 @@ let package = Package(
                     dependencies: ["ProscoreFeatures", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring",
                                    "ProscorePipeline", "ProscoreFakes"]),
         .testTarget(name: "ProscoreCLITests",
-                    dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreStore", "ProscorePipeline"]),
+                    dependencies: ["proscore", "ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreStore", "ProscorePipeline", "ProscoreFakes"]),
         .testTarget(name: "ProscoreServerTests",
                     dependencies: ["ProscoreServer", "ProscorePipeline", "ProscoreAudio", "ProscoreStore",
                                    .product(name: "HummingbirdTesting", package: "hummingbird"),

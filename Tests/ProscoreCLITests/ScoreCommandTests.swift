@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreFakes
 import ProscoreAudio
 import ProscoreScoring
 import Testing
@@ -7,13 +8,7 @@ import Testing
 struct ScoreCommandTests {
     /// espeak-ng speech at `rate` words per minute, as a WAV file.
     func speak(_ text: String, rate: Int) throws -> String {
-        let path = scratch("speech-\(rate).wav")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
-        p.arguments = ["-v", "en-us", "-s", "\(rate)", "-w", path, text]
-        try p.run()
-        p.waitUntilExit()
-        return path
+        try SynthesisedSpeech.espeak(text, rate: rate, to: scratch("speech-\(rate).wav"))
     }
 
     var layerNormModel: String {

@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreFakes
 import ProscoreAudio
 import ProscoreCheckpoint
 import ProscoreModels
@@ -12,13 +13,7 @@ struct ValidityOnAudioTests {
 
     /// Speaks `text` with espeak-ng (words per minute, gap between words in 10 ms units).
     func speak(_ text: String, rate: Int = 150, gap: Int = 0) throws -> String {
-        let path = scratch("speech.wav")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
-        p.arguments = ["-v", "en-us", "-s", "\(rate)", "-g", "\(gap)", "-w", path, text]
-        try p.run()
-        p.waitUntilExit()
-        return path
+        try SynthesisedSpeech.espeak(text, rate: rate, gap: gap, to: scratch("speech.wav"))
     }
 
     /// The final fluency estimate of a replay with the default model, head and accurate preset

@@ -10,13 +10,7 @@ import Testing
 
 /// espeak-ng speech written to a WAV file.
 func spoken(_ text: String, rate: Int = 150) throws -> String {
-    let path = folder() + "/speech.wav"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
-    p.arguments = ["-v", "en-us", "-s", "\(rate)", "-w", path, text]
-    try p.run()
-    p.waitUntilExit()
-    return path
+    try SynthesisedSpeech.espeak(text, rate: rate, to: folder() + "/speech.wav")
 }
 
 @Suite("one feature path from training to serving", .serialized)

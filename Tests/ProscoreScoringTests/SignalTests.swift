@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreFakes
 import ProscoreAudio
 import ProscoreUnits
 import Testing
@@ -6,12 +7,7 @@ import Testing
 
 /// Speech from espeak-ng at 16 kHz, scaled to `levelDb` dBFS RMS when given.
 func espeak(_ text: String, rate: Int = 150, levelDb: Float? = nil) throws -> [Float] {
-    let path = NSTemporaryDirectory() + "proscore-signal-" + UUID().uuidString + ".wav"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
-    p.arguments = ["-v", "en-us", "-s", "\(rate)", "-w", path, text]
-    try p.run()
-    p.waitUntilExit()
+    let path = try SynthesisedSpeech.espeak(text, rate: rate, to: NSTemporaryDirectory() + "proscore-signal-" + UUID().uuidString + ".wav")
     var samples = try AudioLoading.load16kMono(path: path)
     if let levelDb {
         let rms = (samples.map { $0 * $0 }.reduce(0, +) / Float(samples.count)).squareRoot()
