@@ -65,16 +65,16 @@ public final class PostgresSessionStore: SessionStore, @unchecked Sendable {
 
     public func append(session: Int64, kind: SessionEventKind, audioSeconds: Double, json: String, droppedSamples: Int?) throws {
         try requireWritable()
-        let kindName = kind.rawValue
+        let kindName = kind.rawValue, dropped = droppedSamples.map(Int64.init)
+        // One round trip per event: the session's row is updated (and so known to exist)
+        // in the same statement that adds the event.
         let inserted = try execute("""
+            WITH live AS (UPDATE proscore_session SET dropped_samples = COALESCE(\(dropped), dropped_samples)
+                          WHERE id = \(session) RETURNING id)
             INSERT INTO proscore_event (session_id, kind, audio_s, payload)
-            SELECT \(session), \(kindName), \(audioSeconds), \(json) WHERE EXISTS (SELECT 1 FROM proscore_session WHERE id = \(session))
+            SELECT id, \(kindName), \(audioSeconds), \(json) FROM live
             """)
         guard inserted > 0 else { throw deletedWhileRunning(session) }
-        if let droppedSamples {
-            let dropped = Int64(droppedSamples)
-            try execute("UPDATE proscore_session SET dropped_samples = \(dropped) WHERE id = \(session)")
-        }
     }
 
     public func end(session: Int64, status: SessionStatus, summaryJSON: String?, processedSeconds: Double,
