@@ -45,15 +45,33 @@ public struct LoadedModels: @unchecked Sendable {
     /// The free-speech head, and the read-aloud head used when a reference is given.
     public let head: ProficiencyHead?
     public let readAloudHead: ProficiencyHead?
+    /// The files those heads were read from: the settings' own, or the encoder-independent
+    /// ones when the preset's did not fit the model.
+    public let headPath: String?
+    public let readAloudHeadPath: String?
     public let embedder: SentenceEmbedder?
 
     public init(encoder: AudioEncoder, vocabulary: CTCVocabulary, head: ProficiencyHead?, readAloudHead: ProficiencyHead?,
-                embedder: SentenceEmbedder?) {
+                headPath: String? = nil, readAloudHeadPath: String? = nil, embedder: SentenceEmbedder?) {
         self.encoder = encoder
         self.vocabulary = vocabulary
         self.head = head
         self.readAloudHead = readAloudHead
+        self.headPath = headPath
+        self.readAloudHeadPath = readAloudHeadPath
         self.embedder = embedder
+    }
+}
+
+extension SessionSettings {
+    /// These settings as `models` carry them out: the head files are the ones that were
+    /// loaded. This is what a session stores as its configuration, so a session scored by a
+    /// fallback head names that head, not the preset's.
+    public func withHeads(of models: LoadedModels) -> SessionSettings {
+        var settings = self
+        settings.head = models.headPath
+        settings.readAloudHead = models.readAloudHeadPath
+        return settings
     }
 }
 
@@ -62,9 +80,10 @@ public struct LoadedModels: @unchecked Sendable {
 public enum SessionBuilder {
     public static let defaultPreset = "configs/balanced.json"
     public static let defaultModel = "models/proscore-small-ctc"
+    /// The encoder-independent heads (named features only): they serve any model, and stand
+    /// in for a preset's heads that do not belong to the model.
     public static let defaultHead = "configs/heads/fluency.json"
-    /// The encoder-independent heads serve any model the preset's heads do not belong to.
-    public static let defaultReadAloudHead = "configs/heads/read-aloud.json"
+    public static let defaultReadAloudHead = "configs/heads/fluency-read-aloud.json"
     public static let defaultTextModel = "models/all-minilm-l6-v2"
 
     /// Settings in force: the request, else the preset's `pipeline` section, else defaults.
@@ -123,6 +142,7 @@ public enum SessionBuilder {
             return h
         }
         var head: ProficiencyHead?, readAloudHead: ProficiencyHead?
+        var headPath = settings.head, readAloudHeadPath = settings.readAloudHead
         do {
             head = try settings.head.map(loadHead)
             readAloudHead = try settings.readAloudHead.map(loadHead)
@@ -131,14 +151,17 @@ public enum SessionBuilder {
             // encoder-independent heads still score; say so.
             FileHandle.standardError.write(Data("notice: \(error.message); using \(defaultHead) and \(defaultReadAloudHead) instead\n".utf8))
             head = try loadHead(defaultHead)
-            readAloudHead = FileManager.default.fileExists(atPath: defaultReadAloudHead) ? try loadHead(defaultReadAloudHead) : nil
+            headPath = defaultHead
+            readAloudHeadPath = FileManager.default.fileExists(atPath: defaultReadAloudHead) ? defaultReadAloudHead : nil
+            readAloudHead = try readAloudHeadPath.map(loadHead)
         }
         var embedder: SentenceEmbedder?
         if let textPath = settings.textModel {
             let bert = try BertLoader.load(path: textPath)
             embedder = SentenceEmbedder(model: bert.model, tokenizer: bert.tokenizer)
         }
-        return LoadedModels(encoder: loaded.encoder, vocabulary: vocabulary, head: head, readAloudHead: readAloudHead, embedder: embedder)
+        return LoadedModels(encoder: loaded.encoder, vocabulary: vocabulary, head: head, readAloudHead: readAloudHead,
+                            headPath: headPath, readAloudHeadPath: readAloudHeadPath, embedder: embedder)
     }
 
     /// A ready pipeline for one session over shared `models`: the read-aloud head scores when

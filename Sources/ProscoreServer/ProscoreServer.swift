@@ -120,7 +120,8 @@ struct HTTPRoutes {
             // As `score`: no text scores (its rows have none), over the same loaded encoder.
             let shared = try catalog.models(for: settings)
             let models = LoadedModels(encoder: shared.encoder, vocabulary: shared.vocabulary, head: shared.head,
-                                      readAloudHead: shared.readAloudHead, embedder: nil)
+                                      readAloudHead: shared.readAloudHead, headPath: shared.headPath,
+                                      readAloudHeadPath: shared.readAloudHeadPath, embedder: nil)
             let scorer = BatchScorer(models: models, settings: settings)
             var result = scorer.score(ManifestEntry(id: "upload", audio: file), reference: reference)
             result.entry.audio = "upload"

@@ -95,8 +95,9 @@ struct StreamSession {
         let setup: (SessionPipeline, PushAudioSource)
         do {
             setup = try await onOwnThread(name: "proscore.setup") {
-                let settings = try catalog.settings(preset: start.preset, reference: start.reference, textPrompt: start.textPrompt)
-                let models = try catalog.models(for: settings)
+                let requested = try catalog.settings(preset: start.preset, reference: start.reference, textPrompt: start.textPrompt)
+                let models = try catalog.models(for: requested)
+                let settings = requested.withHeads(of: models)
                 let recorder = try StoreSessionRecorder(store: store, settings: settings)
                 let source = try PushAudioSource(name: "websocket \(client)", sampleRate: start.sampleRate, channels: start.channels,
                                                   encoding: encoding)

@@ -76,6 +76,7 @@ struct ScoreCommand: ParsableCommand {
         var settings = try SessionBuilder.settings(for: request)
         settings.precision = compute.resolved(settings.precision)
         let models = try SessionBuilder.loadModels(for: settings)
+        settings = settings.withHeads(of: models)
         let scorer = BatchScorer(models: models, settings: settings, jobs: jobs)
         var rows: [Int: String] = [:]
         var failed = 0

@@ -52,6 +52,7 @@ struct PipelineOptions: ParsableArguments {
         var settings = try SessionBuilder.settings(for: request(ringSeconds: ringSeconds))
         settings.precision = compute.resolved(settings.precision)
         let models = try SessionBuilder.loadModels(for: settings)
+        settings = settings.withHeads(of: models)
         let sessions = noStore ? nil : try store.open()
         let recorder = try sessions.map { try StoreSessionRecorder(store: $0, settings: settings) }
         let pipeline = SessionBuilder.pipeline(settings: settings, models: models, recorder: recorder)

@@ -45,13 +45,43 @@ struct PresetPipelineTests {
              "pipeline": {"model": "\(fixtureModel)", "head": "configs/heads/proscore-small-ctc.json",
                           "read_aloud_head": "configs/heads/proscore-small-ctc-read-aloud.json"}}
             """.write(toFile: preset, atomically: true, encoding: .utf8)
-        let (process, out) = try launch(["replay", try makeRecording(), "--preset", preset, "--speed", "max", "--no-store", "--json"], in: root)
+        let store = scratch("fallback.sqlite")
+        let (process, out) = try launch(["replay", try makeRecording(), "--preset", preset, "--speed", "max", "--store", store, "--json",
+                                         "--reference", "hello"], in: root)
         let stdout = String(decoding: readAll(out), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         #expect(stdout.contains("\"summary\""))
+        // The stored configuration names the heads that scored, not the preset's.
+        let stored = try storedSettings(store: store, id: 1)
+        #expect(stored.head == "configs/heads/fluency.json")
+        #expect(stored.readAloudHead == "configs/heads/fluency-read-aloud.json")
         let explicit = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--head",
                                      root.appendingPathComponent("configs/heads/proscore-small-ctc.json").path, "--no-store"])
         #expect(explicit.status != 0 && explicit.stderr.contains("belongs to another encoder"))
+    }
+
+    @Test("with --model alone, read-aloud sessions are scored by the encoder-independent read-aloud head")
+    func readAloudHeadWithAnotherModel() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let store = scratch("model-only.sqlite")
+        let (process, out) = try launch(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store,
+                                         "--reference", "hello", "--json"], in: root)
+        _ = readAll(out)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let stored = try storedSettings(store: store, id: 1)
+        #expect(stored.model == fixtureModel)
+        #expect(stored.head == "configs/heads/fluency.json")
+        #expect(stored.readAloudHead == "configs/heads/fluency-read-aloud.json")
+    }
+
+    /// The configuration a session was stored with, as `sessions export` gives it.
+    private func storedSettings(store: String, id: Int) throws -> SessionSettings {
+        let exported = try proscore(["sessions", "export", String(id), "--store", store])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(exported.stdout.utf8)) as? [String: Any])
+        let configuration = try JSONSerialization.data(withJSONObject: try #require(object["configuration"]))
+        return try JSONDecoder().decode(SessionSettings.self, from: configuration)
     }
 }
