@@ -472,12 +472,23 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
     state = {"step": 0, "audio_seen": 0.0, "train_secs": 0.0, "cpu_secs": 0.0, "best_val_cer": None, "best_step": None}
     last = ckpt_dir / "last.pt"
     if args.init_from and not last.exists():
-        ik = torch.load(Path(args.init_from).expanduser(), map_location=device, weights_only=False)
-        model.load_state_dict(ik["model"])
-        if "heads" in ik:
-            heads.load_state_dict(ik["heads"])
-        log(f"initialised model (and heads) from {args.init_from} (its step {ik.get('state', {}).get('step', ik.get('step'))}); "
-            f"fresh optimiser and schedule")
+        src = Path(args.init_from).expanduser()
+        if src.is_dir():
+            # An exported model folder (float16 safetensors, e.g. models/proscore-distilled-ctc): the
+            # student's weights only; the distillation heads start afresh.
+            from safetensors.torch import load_file
+            sd = {k: v.float() for k, v in load_file(str(src / "model.safetensors")).items()}
+            missing, unexpected = model.load_state_dict(sd, strict=False)
+            if unexpected or [k for k in missing if k != "wav2vec2.masked_spec_embed"]:
+                raise SystemExit(f"{src} does not fit the student: missing {missing}, unexpected {unexpected}")
+            log(f"initialised the model from the export {src} (new distillation heads); fresh optimiser and schedule")
+        else:
+            ik = torch.load(src, map_location=device, weights_only=False)
+            model.load_state_dict(ik["model"])
+            if "heads" in ik:
+                heads.load_state_dict(ik["heads"])
+            log(f"initialised model (and heads) from {args.init_from} (its step {ik.get('state', {}).get('step', ik.get('step'))}); "
+                f"fresh optimiser and schedule")
     if last.exists():
         ck = torch.load(last, map_location=device, weights_only=False)
         defaults = vars(parse_args([]))  # options added later count as unchanged at their defaults
@@ -854,7 +865,7 @@ def parse_args(argv=None):
     ap.add_argument("--posterior-weight", type=float, default=1.0,
                     help="KL to the frame posteriors of a linear CTC head on the teacher's final layer (0: off)")
     ap.add_argument("--teacher-head-epochs", type=int, default=20)
-    ap.add_argument("--init-from", default=None, help="start this run from another run's checkpoint (model + heads weights)")
+    ap.add_argument("--init-from", default=None, help="start this run from another run's checkpoint (model + heads weights) or from an exported model folder")
     ap.add_argument("--ckpt-name", default="ckpt", help="checkpoint folder inside --work-dir")
     ap.add_argument("--ctc-weight", type=float, default=1.0)
     ap.add_argument("--distill-weight", type=float, default=1.0)

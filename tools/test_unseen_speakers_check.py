@@ -16,3 +16,19 @@ def test_stats_known_answers():
     curved = stats([1, 2, 3, 10], [1, 2, 3, 4])
     assert curved["spearman"] == 1.0 and curved["pearson"] < 1.0
     assert stats([1, 2, 3], [3, 2, 1])["pearson"] == -1.0
+
+
+def test_speaker_bootstrap_intervals():
+    from unseen_speakers_check import speaker_bootstrap
+    rng = np.random.default_rng(0)
+    speakers = np.repeat(np.arange(20), 20)
+    gold = rng.normal(size=400)
+    good = gold + 0.3 * rng.normal(size=400)     # r about 0.96
+    poor = gold + 2.0 * rng.normal(size=400)     # r about 0.45
+    b = speaker_bootstrap(speakers, good, gold, other=poor, rounds=300)
+    lo, hi = b["pearson_95"]
+    assert 0.9 < lo < hi < 1.0
+    # The better predictor's margin is clearly positive...
+    assert b["minus_baseline_95"][0] > 0.3
+    # ...and a predictor against itself differs by exactly 0 in every draw.
+    assert speaker_bootstrap(speakers, good, gold, other=good, rounds=50)["minus_baseline_95"] == [0.0, 0.0]

@@ -46,6 +46,27 @@ def stats(pred, gold):
             "rmse": round(float(np.sqrt(np.mean((pred - gold) ** 2))), 3), "count": len(gold)}
 
 
+def speaker_bootstrap(speakers, pred, gold, other=None, rounds=2000, seed=762):
+    """95% intervals of Pearson's r when the unseen *speakers* are drawn again (with
+    replacement, each with all of their utterances): 20 speakers make a noisy sample, so a
+    difference between two rows means little unless its interval excludes 0. With `other`
+    (a second prediction of the same utterances), the interval of r(pred) - r(other), paired."""
+    speakers, pred, gold = np.asarray(speakers), np.asarray(pred, float), np.asarray(gold, float)
+    groups = [np.flatnonzero(speakers == s) for s in np.unique(speakers)]
+    rng = np.random.default_rng(seed)
+    rs, ds = [], []
+    for _ in range(rounds):
+        idx = np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))])
+        r = np.corrcoef(pred[idx], gold[idx])[0, 1]
+        rs.append(r)
+        if other is not None:
+            ds.append(r - np.corrcoef(np.asarray(other, float)[idx], gold[idx])[0, 1])
+    out = {"pearson_95": [round(float(v), 3) for v in np.percentile(rs, [2.5, 97.5])]}
+    if other is not None:
+        out["minus_baseline_95"] = [round(float(v), 3) for v in np.percentile(ds, [2.5, 97.5])]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("features", help="folder written by `proscore extract --read-aloud` over speechocean762")
@@ -77,6 +98,7 @@ def main():
     result = {"encoder": args.model, "train_utterances": len(train), "unseen_utterances": len(test),
               "unseen_speakers": sorted({r["speaker"] for r in test})}
     gold = {r["id"]: r["labels"] for r in test}
+    heads = {}
     for kind in ("read-aloud", "free"):
         head = work / f"{kind}.json"
         subprocess.run([args.proscore, "train", str(feats), "--kind", kind, "--encoder", args.model, "--out", str(head)]
@@ -88,14 +110,24 @@ def main():
         scored = [s for s in scored if "scores" in s and s["id"] in gold]
         result[kind] = {t: stats([s["scores"][t] for s in scored], [gold[s["id"]][t] for s in scored]) for t in TARGETS}
         result[kind]["unscored"] = len(test) - len(scored)
+        heads[kind] = {s["id"]: s["scores"] for s in scored}
     # The trivial baseline: least squares on the energy measures, fitted on the training speakers.
     def design(rs):
         return np.array([[1.0] + [float(r["baseline"].get(k, 0)) for k in BASELINE] for r in rs])
     xtr, xte = design(train), design(test)
     result["baseline: energy duration + pauses"] = {}
+    baseline = {}
     for t in TARGETS:
         coef, *_ = np.linalg.lstsq(xtr, np.array([r["labels"][t] for r in train], float), rcond=None)
-        result["baseline: energy duration + pauses"][t] = stats(np.clip(xte @ coef, 0, 10), [r["labels"][t] for r in test])
+        baseline[t] = dict(zip([r["id"] for r in test], np.clip(xte @ coef, 0, 10)))
+        result["baseline: energy duration + pauses"][t] = stats(list(baseline[t].values()), [r["labels"][t] for r in test])
+    # How much of each difference the choice of 20 speakers could explain.
+    speaker_of = {r["id"]: r["speaker"] for r in test}
+    for kind, scores in heads.items():
+        ids = sorted(scores)
+        result[kind]["speaker_bootstrap"] = {
+            t: speaker_bootstrap([speaker_of[i] for i in ids], [scores[i][t] for i in ids], [gold[i][t] for i in ids],
+                                 other=[baseline[t][i] for i in ids]) for t in TARGETS}
     print(json.dumps(result, indent=1))
 
 
