@@ -31,7 +31,8 @@ def write_model_card(out_dir: Path, res: dict, args):
     for name, d in (("Proscore `transcribe`, balanced preset, streaming", ps), ("Proscore `transcribe`, offline", po)):
         if d:
             pros_rows += f"| {name} (held-out speakers) | {d['utterances']} | {_pct(d['cer'])} | {_pct(d['wer'])} |\n"
-    curve = res.get("learning_curve", [])
+    # the final validation is logged twice (before the last checkpoint and at export): one row a step
+    curve = list({c["step"]: c for c in res.get("learning_curve", [])}.values())
     curve_md = "\n".join(f"| {c['step']} | {c['stage']} | {c['cpu_hours']:.2f} | {c['audio_hours_seen']:.2f} | "
                          f"{_pct(c['val_cer'])} | {_pct(c['val_wer'])} | {_pct(c['heldout_subset_cer'])} |" for c in curve)
     ex = "\n".join(f"| {e['ref']} | {e['hyp']} |" for e in res.get("examples", []))
@@ -44,6 +45,11 @@ def write_model_card(out_dir: Path, res: dict, args):
                      f"({cer / best_teacher:.2f} × the teacher).")
     d = res["data"]
     cfg = res["config"]
+    lineage_md = ""
+    if cfg.get("init_from"):
+        lineage_md = (f"\n- Initial weights: `--init-from {cfg['init_from']}`, an earlier run's export (the runs behind it, "
+                      "their commands and curves are in `tools/distill/README.md`); the CPU hours and the learning curve "
+                      "here count this run only.")
     card = f"""# {Path(out_dir).name}
 
 A speech recogniser for Proscore (opt-in: `--model models/{Path(out_dir).name}`; the default
@@ -71,7 +77,7 @@ start from them and are then fine-tuned).
 - Training: {res['steps_trained']} steps ({res['stage0_steps']} of stage 0), {res['train_minutes']} min,
   {res['cpu_hours']} CPU hours on {res['device']} with {res['threads']} thread(s), bf16 autocast;
   {res['audio_hours_seen']} h of augmented audio seen. Exported: the checkpoint of step
-  {res['exported_step']}, the best on the validation speakers.
+  {res['exported_step']}, the best on the validation speakers.{lineage_md}
 
 ## Teacher and why
 
