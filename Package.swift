@@ -51,7 +51,7 @@ let package = Package(
                 swiftSettings: optimised),
         .target(name: "ProscoreModels", dependencies: ["ProscoreTensor", "ProscoreCheckpoint", "ProscoreUnits"],
                 swiftSettings: optimised),
-        .target(name: "ProscoreScoring", dependencies: ["ProscoreUnits", "ProscoreCheckpoint"], swiftSettings: optimised),
+        .target(name: "ProscoreScoring", dependencies: ["ProscoreUnits", "ProscoreCheckpoint", "ProscoreTensor"], swiftSettings: optimised),
         .target(name: "ProscoreFeatures",
                 dependencies: ["ProscoreModels", "ProscoreAudio", "ProscoreCheckpoint", "ProscoreScoring", "ProscorePipeline", "ProscoreUnits"]),
         .target(name: "ProscoreAudio", dependencies: ["CSndFile", "CALSA", "CSoxr", "ProscoreUnits"],

@@ -7,8 +7,11 @@ posteriors are better on them than on a new learner's speech. This check takes t
 the encoder never trained on (tools/heldout_speakers.json, plus the distillation's validation
 speakers when given), trains the heads with `proscore train` on everyone else's serving-path
 features, scores the unseen speakers' recordings with `proscore score` (the product's path),
-and prints Pearson, Spearman and RMSE against the experts, beside a trivial baseline fitted the
-same way (energy-based speech duration and pauses, ordinary least squares).
+and prints Pearson, Spearman and RMSE against the experts, beside a trivial baseline on the same
+speakers (energy-based speech duration and pauses): by ordinary least squares, and through the
+heads' own feature basis (Sources/ProscoreScoring/FeatureBasis.swift: clipping to the 1st-99th
+percentile, hinges at the 20/40/60/80th) with ridge and lambda by inner speaker folds, as
+`proscore train` fits the heads.
 
   python3 tools/unseen_speakers_check.py FEATURES --model MODEL [--extra-speakers 0813,2061,...]
 """
@@ -44,6 +47,36 @@ def stats(pred, gold):
     return {"pearson": round(float(np.corrcoef(pred, gold)[0, 1]), 3),
             "spearman": round(float(np.corrcoef(ranks(pred), ranks(gold))[0, 1]), 3),
             "rmse": round(float(np.sqrt(np.mean((pred - gold) ** 2))), 3), "count": len(gold)}
+
+
+def basis_expand(x, fit_rows):
+    """FeatureBasis.swift in numpy: clip to the fit rows' 1st-99th percentiles, then hinges
+    max(0, x - k) at the clipped rows' 20/40/60/80th percentiles."""
+    lo, hi = np.percentile(fit_rows, 1, axis=0), np.percentile(fit_rows, 99, axis=0)
+    knots = np.percentile(np.clip(fit_rows, lo, hi), [20, 40, 60, 80], axis=0)
+    c = np.clip(x, lo, hi)
+    return np.concatenate([c] + [np.maximum(0, c - k) for k in knots], axis=1)
+
+
+def ridge_basis_fit_predict(x_train, y_train, speakers, x_test, lambdas=(1, 10, 100, 1000, 10000), folds=5):
+    """Ridge on the standardised basis of x (unpenalised intercept), lambda by speaker folds."""
+    def fit(xa, ya, lam):
+        za = basis_expand(xa, xa)
+        mu, sd = za.mean(0), za.std(0)
+        sd[sd < 1e-12] = 1e-12
+        z = (za - mu) / sd
+        w = np.linalg.solve(z.T @ z + lam * np.eye(z.shape[1]), z.T @ (ya - ya.mean()))
+        return lambda xb: ((basis_expand(xb, xa) - mu) / sd) @ w + ya.mean()
+    spk = sorted(set(speakers))
+    fold_of = {s: i % folds for i, s in enumerate(spk)}
+    f = np.array([fold_of[s] for s in speakers])
+    def cv(lam):
+        p = np.zeros_like(y_train)
+        for k in range(folds):
+            p[f == k] = fit(x_train[f != k], y_train[f != k], lam)(x_train[f == k])
+        return np.corrcoef(p, y_train)[0, 1]
+    best = max(lambdas, key=cv)
+    return np.clip(fit(x_train, y_train, best)(x_test), 0, 10)
 
 
 def speaker_bootstrap(speakers, pred, gold, other=None, rounds=2000, seed=762):
@@ -106,6 +139,8 @@ def main():
         command = [args.proscore, "score", str(manifest), "--model", args.model, "--format", "jsonl", "--jobs", str(args.jobs)]
         command += ["--read-aloud", "--read-aloud-head", str(head)] if kind == "read-aloud" else ["--head", str(head)]
         out = subprocess.run(command, capture_output=True, text=True)
+        if out.returncode != 0 and not out.stdout.strip():
+            sys.exit(f"proscore score failed ({' '.join(command)}):\n{out.stderr.strip()}")
         scored = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
         scored = [s for s in scored if "scores" in s and s["id"] in gold]
         result[kind] = {t: stats([s["scores"][t] for s in scored], [gold[s["id"]][t] for s in scored]) for t in TARGETS}
@@ -121,6 +156,14 @@ def main():
         coef, *_ = np.linalg.lstsq(xtr, np.array([r["labels"][t] for r in train], float), rcond=None)
         baseline[t] = dict(zip([r["id"] for r in test], np.clip(xte @ coef, 0, 10)))
         result["baseline: energy duration + pauses"][t] = stats(list(baseline[t].values()), [r["labels"][t] for r in test])
+    # The same measures through the heads' own basis: a head that bends gets a baseline that bends.
+    result["baseline: same, through the heads' feature basis"] = {}
+    basis_baseline = {}
+    for t in TARGETS:
+        pred = ridge_basis_fit_predict(xtr[:, 1:], np.array([r["labels"][t] for r in train], float),
+                                       [r["speaker"] for r in train], xte[:, 1:])
+        basis_baseline[t] = dict(zip([r["id"] for r in test], pred))
+        result["baseline: same, through the heads' feature basis"][t] = stats(pred, [r["labels"][t] for r in test])
     # How much of each difference the choice of 20 speakers could explain.
     speaker_of = {r["id"]: r["speaker"] for r in test}
     for kind, scores in heads.items():
@@ -128,6 +171,9 @@ def main():
         result[kind]["speaker_bootstrap"] = {
             t: speaker_bootstrap([speaker_of[i] for i in ids], [scores[i][t] for i in ids], [gold[i][t] for i in ids],
                                  other=[baseline[t][i] for i in ids]) for t in TARGETS}
+        result[kind]["speaker_bootstrap_against_basis_baseline"] = {
+            t: speaker_bootstrap([speaker_of[i] for i in ids], [scores[i][t] for i in ids], [gold[i][t] for i in ids],
+                                 other=[basis_baseline[t][i] for i in ids]) for t in TARGETS}
     print(json.dumps(result, indent=1))
 
 

@@ -1,5 +1,6 @@
 import Foundation
 import ProscoreCheckpoint
+import ProscoreTensor
 
 /// A head file that cannot be used, and why.
 public struct HeadFileError: Error, CustomStringConvertible, LocalizedError {
@@ -20,11 +21,13 @@ public enum HeadFile {
         var extraFeatures: [String]
         var lambda: Double
         var normalisation = "features standardised with the stored mean and scale; outputs clamped to 0–10"
+        /// How the extras are expanded (absent in heads written before the basis existed).
+        var featureBasis: String?
         var training: [String: String]
 
         enum CodingKeys: String, CodingKey {
             case encoder, layers, targets, lambda, normalisation, training
-            case layerWeights = "layer_weights", extraFeatures = "extra_features"
+            case layerWeights = "layer_weights", extraFeatures = "extra_features", featureBasis = "feature_basis"
         }
     }
 
@@ -32,14 +35,28 @@ public enum HeadFile {
     public static func write(_ head: ProficiencyHead, encoder: String, training: [String: String], to path: String) throws {
         let base = (path as NSString).deletingPathExtension
         let d = head.regression.featureMean.count, k = head.targets.count
-        try SafeTensorsWriter.write([
+        var tensors: [(name: String, tensor: Tensor)] = [
             ("weights", .init(shape: [d, k], scalars: head.regression.weights.flatMap { $0.map(Float.init) })),
             ("intercept", .init(shape: [k], scalars: head.regression.intercept.map(Float.init))),
             ("feature_mean", .init(shape: [d], scalars: head.regression.featureMean.map(Float.init))),
             ("feature_scale", .init(shape: [d], scalars: head.regression.featureScale.map(Float.init))),
-        ], to: base + ".safetensors", metadata: ["format": "proscore-head-1"])
-        let description = Description(encoder: encoder, layers: head.layers, layerWeights: head.layerWeights, targets: head.targets,
+        ]
+        if let basis = head.extraBasis {
+            let e = basis.inputCount
+            tensors += [
+                ("extra_clip_lower", .init(shape: [e], scalars: basis.lower.map(Float.init))),
+                ("extra_clip_upper", .init(shape: [e], scalars: basis.upper.map(Float.init))),
+                ("extra_knots", .init(shape: [basis.knots.count, e], scalars: basis.knots.flatMap { $0.map(Float.init) })),
+            ]
+        }
+        try SafeTensorsWriter.write(tensors, to: base + ".safetensors",
+                                    metadata: ["format": head.extraBasis == nil ? "proscore-head-1" : "proscore-head-2"])
+        var description = Description(encoder: encoder, layers: head.layers, layerWeights: head.layerWeights, targets: head.targets,
                                       extraFeatures: head.extraFeatures, lambda: head.lambda, training: training)
+        if let basis = head.extraBasis {
+            description.featureBasis = "extras clipped to their training 1st–99th percentiles, joined by hinges max(0, x − k) at their "
+                + "\(basis.knots.count) training quantiles (extra_clip_lower/upper, extra_knots); then standardised"
+        }
         let encoderJSON = JSONEncoder()
         encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoderJSON.encode(description).write(to: URL(fileURLWithPath: base + ".json"))
@@ -65,12 +82,22 @@ public enum HeadFile {
         guard w.rank == 2, w.shape[1] == k else {
             throw HeadFileError(path: base + ".safetensors", detail: "weights do not match the \(k) targets in the JSON")
         }
+        var basis: FeatureBasis?
+        if file.names.contains("extra_knots") {
+            let lower = try file.tensor("extra_clip_lower"), upper = try file.tensor("extra_clip_upper"), knots = try file.tensor("extra_knots")
+            let e = lower.scalars.count
+            guard upper.scalars.count == e, knots.rank == 2, knots.shape[1] == e, e == d.extraFeatures.count else {
+                throw HeadFileError(path: base + ".safetensors", detail: "the feature basis does not match the \(d.extraFeatures.count) extra features in the JSON")
+            }
+            basis = FeatureBasis(lower: lower.scalars.map(Double.init), upper: upper.scalars.map(Double.init),
+                                 knots: (0..<knots.shape[0]).map { r in (0..<e).map { Double(knots.scalars[r * e + $0]) } })
+        }
         let regression = RidgeRegression(
             featureMean: try file.tensor("feature_mean").scalars.map(Double.init),
             featureScale: try file.tensor("feature_scale").scalars.map(Double.init),
             weights: (0..<w.shape[0]).map { i in (0..<k).map { Double(w.scalars[i * k + $0]) } },
             intercept: try file.tensor("intercept").scalars.map(Double.init))
         return (ProficiencyHead(layers: d.layers, layerWeights: d.layerWeights, targets: d.targets,
-                                extraFeatures: d.extraFeatures, regression: regression, lambda: d.lambda), d.encoder)
+                                extraFeatures: d.extraFeatures, extraBasis: basis, regression: regression, lambda: d.lambda), d.encoder)
     }
 }

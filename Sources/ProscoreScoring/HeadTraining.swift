@@ -35,13 +35,16 @@ public enum HeadTraining {
         }
     }
 
-    /// Trains a head on all `examples`: layer weights from per-layer probes, λ by inner
-    /// speaker-CV, then ridge on everything.
+    /// Trains a head on all `examples`: layer weights from per-layer probes, the extras'
+    /// `FeatureBasis` from their values (unless `linear`), λ by inner speaker-CV, then ridge
+    /// on everything.
     public static func train(_ examples: [TrainingExample], layers: [Int], targets: [String], extraFeatures: [String] = [],
-                             folds: Int = 5) -> ProficiencyHead {
+                             folds: Int = 5, linear: Bool = false) -> ProficiencyHead {
         let r = probe(examples, targets: targets, folds: folds)
         let weights = ProficiencyHead.layerWeights(fromProbeCorrelations: r.map { Statistics.mean($0) })
-        let x = examples.map { ProficiencyHead.features(pooled: $0.pooled, weights: weights, extras: $0.extras) }
+        let extraCount = examples.first?.extras.count ?? 0
+        let basis = linear || !(1...FeatureBasis.maxInputs).contains(extraCount) ? nil : FeatureBasis.fit(examples.map(\.extras))
+        let x = examples.map { ProficiencyHead.features(pooled: $0.pooled, weights: weights, extras: basis?.expand($0.extras) ?? $0.extras) }
         let y = examples.map { e in targets.map { e.labels[$0] ?? 0 } }
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
         let lambda = lambdas.max { a, b in
@@ -49,13 +52,13 @@ public enum HeadTraining {
                 < score(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds, lambda: b)
         }!
         return ProficiencyHead(layers: layers, layerWeights: weights, targets: targets, extraFeatures: extraFeatures,
-                               regression: RidgeRegression.fit(features: x, targets: y, lambda: lambda), lambda: lambda)
+                               extraBasis: basis, regression: RidgeRegression.fit(features: x, targets: y, lambda: lambda), lambda: lambda)
     }
 
     /// The whole training procedure cross-validated by speaker: each fold's head is trained
     /// without that fold's speakers and scores them.
-    public static func evaluate(_ examples: [TrainingExample], layers: [Int], targets: [String], folds: Int = 5)
-        -> [String: ScoreAgreement]
+    public static func evaluate(_ examples: [TrainingExample], layers: [Int], targets: [String], folds: Int = 5,
+                                linear: Bool = false) -> [String: ScoreAgreement]
     {
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
         var predictions = [[Double]](repeating: [], count: examples.count)
@@ -63,7 +66,8 @@ public enum HeadTraining {
             let train = examples.indices.filter { foldOf[$0] != f }
             let test = examples.indices.filter { foldOf[$0] == f }
             guard !train.isEmpty, !test.isEmpty else { continue }
-            let head = HeadTraining.train(train.map { examples[$0] }, layers: layers, targets: targets, folds: max(2, folds - 1))
+            let head = HeadTraining.train(train.map { examples[$0] }, layers: layers, targets: targets, folds: max(2, folds - 1),
+                                          linear: linear)
             for i in test {
                 let p = head.predict(pooled: examples[i].pooled, extras: examples[i].extras)
                 predictions[i] = targets.map { p[$0]! }

@@ -1,6 +1,6 @@
 /// A SUPERB-style proficiency head: a softmax-weighted mix of encoder layers (each
-/// mean-pooled over time), optionally joined with other features (text, fluency), mapped
-/// linearly to scores on the 0–10 scale.
+/// mean-pooled over time), optionally joined with other features (text, fluency) — those
+/// through a `FeatureBasis` when the head has one — mapped linearly to scores on the 0–10 scale.
 public struct ProficiencyHead: Sendable, Equatable, Codable {
     /// Hidden-state indices the head reads, and their mixing weights (summing to 1).
     public var layers: [Int]
@@ -9,22 +9,28 @@ public struct ProficiencyHead: Sendable, Equatable, Codable {
     public var targets: [String]
     /// Names of the extra features appended after the layer mix, in order.
     public var extraFeatures: [String]
+    /// The expansion the extras go through before the regression (nil: used as they are).
+    public var extraBasis: FeatureBasis?
     public var regression: RidgeRegression
     public var lambda: Double
 
     public init(layers: [Int], layerWeights: [Double], targets: [String], extraFeatures: [String],
-                regression: RidgeRegression, lambda: Double) {
+                extraBasis: FeatureBasis? = nil, regression: RidgeRegression, lambda: Double) {
         self.layers = layers
         self.layerWeights = layerWeights
         self.targets = targets
         self.extraFeatures = extraFeatures
+        self.extraBasis = extraBasis
         self.regression = regression
         self.lambda = lambda
     }
 
+    /// Regression columns the extras take: their basis expansion, or one each.
+    public var extraColumnCount: Int { extraBasis?.outputCount ?? extraFeatures.count }
+
     /// Scores from per-layer pooled features (`[layers][dim]`, in `layers` order) and extras.
     public func predict(pooled: [[Float]], extras: [Double] = []) -> [String: Double] {
-        let row = Self.features(pooled: pooled, weights: layerWeights, extras: extras)
+        let row = Self.features(pooled: pooled, weights: layerWeights, extras: extraBasis?.expand(extras) ?? extras)
         let values = regression.predict(row)
         return Dictionary(uniqueKeysWithValues: zip(targets, values.map { min(10, max(0, $0)) }))
     }

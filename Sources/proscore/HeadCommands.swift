@@ -14,6 +14,7 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Use the fluency features alone (a head that works with any encoder).") var fluencyOnly = false
     @Option(help: "Serving-path folders: free (no reference) or read-aloud (adds forced-alignment evidence).") var kind: HeadKind = .free
     @Option(help: "Serving-path folders: the window features to read, comma-separated (default: all of --kind's).") var features: String?
+    @Flag(help: "Use the named features as they are: no clipping to their training range and no hinges (heads before 2026-12 were fitted so).") var linear = false
     var names: [String] { targets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
@@ -67,10 +68,12 @@ struct TrainCommand: ParsableCommand {
         let (examples, layers) = try targets.load(features)
         guard !examples.isEmpty else { throw ValidationError("No utterance in \(features) has labels for \(targets.names.joined(separator: ", ")).") }
         let extras = targets.extraNames(features)
-        let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: targets.folds)
+        let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: targets.folds,
+                                      linear: targets.linear)
         try HeadFile.write(head, encoder: encoder, training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
             "kind": ServingFeatureExtractor.isServingFolder(features) ? targets.kind.rawValue + " (serving path)" : "offline features",
+            "command": (["proscore"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
         ], to: out)
         let top = head.layerWeights.enumerated().sorted { $0.element > $1.element }.prefix(3)
         print("\(out): \(examples.count) utterances, λ \(head.lambda), heaviest layers " +
@@ -104,13 +107,13 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let (examples, layers) = try targets.load(features)
         guard !examples.isEmpty else { throw ValidationError("No utterance in \(features) has labels for \(targets.names.joined(separator: ", ")).") }
-        var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: targets.folds))]
+        var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: targets.folds, linear: targets.linear))]
         var gated = 0
         if ServingFeatureExtractor.isServingFolder(features) {
             let data = try ServingDataset.load(folder: features, names: targets.servingNames, layers: false)
             gated = data.gated
-            rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.baseline), layers: [], targets: targets.names, folds: targets.folds)))
-            rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.baselineWithReference), layers: [], targets: targets.names, folds: targets.folds)))
+            rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.baseline), layers: [], targets: targets.names, folds: targets.folds, linear: targets.linear)))
+            rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.baselineWithReference), layers: [], targets: targets.names, folds: targets.folds, linear: targets.linear)))
         }
         if json {
             let e = JSONEncoder()

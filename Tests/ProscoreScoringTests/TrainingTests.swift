@@ -92,3 +92,75 @@ struct HeadTests {
         #expect(p["total"]! >= 0 && p["total"]! <= 10)
     }
 }
+
+@Suite("feature basis of the named features")
+struct FeatureBasisTests {
+    @Test("percentiles interpolate as numpy's default; the expansion is the clipped value then one hinge per knot")
+    func knownAnswers() {
+        let sorted: [Double] = [1, 2, 3, 4, 5]
+        #expect(abs(FeatureBasis.percentile(sorted, 20) - 1.8) < 1e-12)
+        #expect(abs(FeatureBasis.percentile(sorted, 99) - 4.96) < 1e-12)
+        #expect(FeatureBasis.percentile(sorted, 0) == 1 && FeatureBasis.percentile(sorted, 100) == 5)
+        #expect(FeatureBasis.percentile([7], 40) == 7)
+        let basis = FeatureBasis(lower: [0, -1], upper: [10, 1], knots: [[2, 0], [5, 0.5]])
+        #expect(basis.outputCount == 6)
+        // 12 is clipped to 10 (hinges 8 and 5); -3 to -1 (hinges 0 and 0).
+        #expect(basis.expand([12, -3]) == [10, -1, 8, 0, 5, 0])
+        #expect(basis.expand([3, 0.75]) == [3, 0.75, 1, 0.75, 0, 0.25])
+    }
+
+    @Test("fitted bounds and knots follow the training rows' percentiles")
+    func fitted() {
+        let rows = (0...100).map { [Double($0), 5.0] }
+        let basis = FeatureBasis.fit(rows)
+        #expect(basis.lower == [1, 5] && basis.upper == [99, 5])
+        #expect(basis.knots.map { $0[0] } == [20, 40, 60, 80])
+        #expect(basis.knots.allSatisfy { $0[1] == 5 })
+    }
+
+    /// A rating that rises with a rate up to a point and is flat beyond it, plus two wild
+    /// recordings in 400 (a rate beyond the 99th percentile); 40 speakers × 10 utterances.
+    func saturating() -> [TrainingExample] {
+        var r = Seeded(state: 5)
+        return (0..<400).map { i in
+            let rate = 2 + 3 * r.next()
+            let noise = r.normal()
+            let wild = i % 200 == 7 ? 40.0 : 0
+            return TrainingExample(speaker: "s\(i / 10)", pooled: [], extras: [rate + wild, noise],
+                                   labels: ["fluency": 2 * min(rate, 3.2) + 0.1 * r.normal()])
+        }
+    }
+
+    @Test("a head with the basis follows a saturating rating that a linear head cannot, for speakers it never saw")
+    func saturatingRating() {
+        let data = saturating()
+        let bent = HeadTraining.evaluate(data, layers: [], targets: ["fluency"])["fluency"]!.pearson
+        let straight = HeadTraining.evaluate(data, layers: [], targets: ["fluency"], linear: true)["fluency"]!.pearson
+        #expect(bent > 0.95)
+        #expect(bent > straight + 0.1)
+        // A value far outside training scores as the clipping bound does.
+        let head = HeadTraining.train(data, layers: [], targets: ["fluency"], extraFeatures: ["rate", "noise"])
+        let bound = head.extraBasis!.upper[0]
+        #expect(head.predict(pooled: [], extras: [1e6, 0])["fluency"] == head.predict(pooled: [], extras: [bound, 0])["fluency"])
+    }
+
+    @Test("heads round-trip through their files with and without the basis")
+    func roundTrip() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("proscore-basis-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = saturating()
+        for linear in [false, true] {
+            let head = HeadTraining.train(data, layers: [], targets: ["fluency"], extraFeatures: ["rate", "noise"], linear: linear)
+            #expect((head.extraBasis == nil) == linear)
+            let path = dir + "/head-\(linear).json"
+            try HeadFile.write(head, encoder: "any", training: [:], to: path)
+            let back = try HeadFile.read(path: path).head
+            #expect((back.extraBasis == nil) == linear)
+            for e in data.prefix(20) {
+                let a = head.predict(pooled: [], extras: e.extras)["fluency"]!, b = back.predict(pooled: [], extras: e.extras)["fluency"]!
+                #expect(abs(a - b) < 1e-3)
+            }
+        }
+    }
+}
