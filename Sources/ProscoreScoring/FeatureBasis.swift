@@ -5,9 +5,10 @@
 /// regression on the expansion can bend (a speech rate beyond fluent speed is no better, a
 /// first pause costs more than a tenth).
 ///
-/// Ratings of read speech saturate this way: under 5 folds by speaker on speechocean762's
-/// serving-path features the expansion raised every score's Pearson by 0.02–0.03 over the
-/// plain linear head, and by as much on the 20 speakers no head or encoder saw.
+/// Ratings of read speech saturate this way: for the read-aloud head on the named features,
+/// the expansion raised each score's Pearson by 0.01–0.02 under 5 folds by speaker on
+/// speechocean762's serving-path features, and by 0.01–0.02 on the 20 speakers no head or
+/// encoder saw (README, "Scores").
 public struct FeatureBasis: Sendable, Equatable, Codable {
     /// Per-feature clipping bounds.
     public var lower: [Double]
