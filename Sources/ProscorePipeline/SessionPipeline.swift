@@ -15,6 +15,12 @@ import ProscoreUnits
 /// `run`'s thread as they arrive). `stop()` may be called from any thread (a signal
 /// handler's): the session then ends `stopped`, with everything heard so far scored.
 public final class SessionPipeline: @unchecked Sendable {
+    /// Live estimates carry the session-wide measures as of at most this much audio ago
+    /// (the rolling window's measures and the scores are fresh at every hop; the last
+    /// estimate and the summary are exact). Measuring the whole session at every hop costs
+    /// time in proportion to its length: a 30-minute replay at max speed with the small model
+    /// took 53 s so, 35 s with the refresh (same summary and scores).
+    public static let sessionMeasuresRefreshSeconds = 5.0
     public let settings: SessionSettings
     private let stages: SessionStages
     private let fluency: FluencyAnalyzer
@@ -132,6 +138,7 @@ public final class SessionPipeline: @unchecked Sendable {
             for u in end.endedUtterances { emit(.utterance(u)) }
             state.readAloud = readAloudEvidence(state: state, final: true)
             // A last estimate with every word final (the end of the stream closes the last one).
+            refreshSessionMeasures(&state, exact: true)
             let last = makeEstimate(state: state, ring: ring, partialWord: "", firstFrame: state.speech.count,
                                     evidence: nil, latencyMs: 0)
             state.last = last
@@ -190,6 +197,7 @@ public final class SessionPipeline: @unchecked Sendable {
             state.addLayerSums(frames: chunk.frameCount, sums: scorer.layers.map { chunk.hiddenStates[$0].columnSums() },
                                windowFrames: FrameGeometry.frames(seconds: settings.windowSeconds))
         }
+        refreshSessionMeasures(&state, exact: false)
         let estimate = makeEstimate(state: state, ring: ring, partialWord: update.partialWord, firstFrame: chunk.firstFrame,
                                     evidence: evidence, latencyMs: max(0, (state.now() - arrival) * 1000))
         state.last = estimate
@@ -200,12 +208,11 @@ public final class SessionPipeline: @unchecked Sendable {
     /// read-aloud completeness.
     private func makeEstimate(state: SessionState, ring: AudioRingBuffer, partialWord: String, firstFrame: Int,
                               evidence: FrameEvidence?, latencyMs: Double) -> Estimate {
-        let timed = state.words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) }
-        let (window, session) = fluency.rolling(speech: state.speech, words: timed, windowSeconds: settings.windowSeconds)
+        let window = fluency.window(speech: state.speech, words: state.timedWords, windowSeconds: settings.windowSeconds)
         let frames = state.speech.count
         let windowRange = max(0, frames - FrameGeometry.frames(seconds: settings.windowSeconds))..<frames
         let windowSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: windowRange)
-        let sessionSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz)
+        let (session, sessionSignal) = (state.sessionMeasures!.fluency, state.sessionMeasures!.signal)
         var scores: ProficiencyScores?
         var unscored: String?
         if let scorer = stages.scorer {
@@ -244,6 +251,16 @@ public final class SessionPipeline: @unchecked Sendable {
 }
 
 extension SessionPipeline {
+    /// Measures the whole session again when `exact`, when it never was, or when the last
+    /// measurement is `sessionMeasuresRefreshSeconds` of audio old.
+    func refreshSessionMeasures(_ state: inout SessionState, exact: Bool) {
+        let frames = state.speech.count
+        if !exact, let last = state.sessionMeasures,
+           frames - last.frames < FrameGeometry.frames(seconds: Self.sessionMeasuresRefreshSeconds) { return }
+        state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords),
+                                 signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz))
+    }
+
     /// Read-aloud evidence so far: the reference up to its last recognised word (all of it
     /// at the end) force-aligned over the frames up to that word's end.
     func readAloudEvidence(state: SessionState, final: Bool) -> ReadAloudEvidence? {
@@ -302,6 +319,8 @@ struct SessionState {
     var logPosteriors: [Float] = []
     var readAloud: ReadAloudEvidence?
     var words: [TranscribedWord] = []
+    /// The session-wide measures and how many frames they cover.
+    var sessionMeasures: (frames: Int, fluency: FluencyMeasures, signal: SignalMeasures)?
     var computeSeconds = 0.0
     /// Per chunk: frames and per-layer sums of hidden states, over the rolling window.
     var layerSums: [(frames: Int, sums: [[Double]])] = []
@@ -312,6 +331,8 @@ struct SessionState {
     let started = DispatchTime.now().uptimeNanoseconds
 
     func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+
+    var timedWords: [TimedWord] { words.map { TimedWord(text: $0.text, startSeconds: $0.startSeconds, endSeconds: $0.endSeconds) } }
 
     /// New samples; audio before `keepingFrom` (already encoded) is dropped once it exceeds
     /// ten seconds, keeping one second for the energy of late frames.

@@ -101,12 +101,15 @@ public struct FluencyAnalyzer: Sendable {
             syllables: syllables)
     }
 
-    /// The rolling window ending at `endFrame` (default 30 s) and the whole session.
+    /// The rolling window (default 30 s) ending at the last frame.
+    public func window(speech: [Bool], words: [TimedWord], windowSeconds: Double = 30) -> FluencyMeasures {
+        measure(speech: speech, words: words, startFrame: max(0, speech.count - Int(windowSeconds / frameSeconds)))
+    }
+
+    /// The rolling window ending at the last frame (default 30 s) and the whole session.
     public func rolling(speech: [Bool], words: [TimedWord], windowSeconds: Double = 30)
         -> (window: FluencyMeasures, session: FluencyMeasures)
     {
-        let windowFrames = Int(windowSeconds / frameSeconds)
-        return (measure(speech: speech, words: words, startFrame: max(0, speech.count - windowFrames)),
-                measure(speech: speech, words: words))
+        (window(speech: speech, words: words, windowSeconds: windowSeconds), measure(speech: speech, words: words))
     }
 }

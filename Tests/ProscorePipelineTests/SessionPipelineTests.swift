@@ -33,6 +33,22 @@ struct SessionPipelineTests {
         #expect(recorder.events.count == events.count - 2, "every event between started and ended is recorded")
     }
 
+    @Test("live estimates carry session-wide measures at most the refresh interval old; the last estimate and the summary are exact")
+    func sessionMeasuresRefresh() throws {
+        var estimates: [Estimate] = []
+        let summary = try pipeline(scorer: FixedScorer()).run(source: ArraySource(samples: loud(seconds: 12))) {
+            if case let .estimate(e) = $0 { estimates.append(e) }
+        }
+        let refresh = SessionPipeline.sessionMeasuresRefreshSeconds
+        #expect(estimates.count > 50)
+        for e in estimates { #expect(e.window.endSeconds - e.session.endSeconds < refresh + 1e-9) }
+        #expect(estimates.contains { $0.session.endSeconds < $0.window.endSeconds }, "the session measures are not redone at every hop")
+        let last = try #require(estimates.last)
+        #expect(last.session.endSeconds == last.window.endSeconds && last.session.startSeconds == 0)
+        #expect(abs((last.sessionSignal?.spanSeconds ?? 0) - last.session.endSeconds) < 1e-9)
+        #expect(summary.session == last.session && summary.session?.syllables == summary.words)
+    }
+
     @Test("text scores reach the observer while the session runs, not only at its end")
     func textScoresAsTheyCome() throws {
         var order: [String] = []
