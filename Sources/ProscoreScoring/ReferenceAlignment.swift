@@ -30,9 +30,26 @@ public struct ReferenceAlignment: Sendable, Equatable {
     /// the one pairing similar words ("READ"/"RED") wins.
     public init(reference: [String], hypothesis: [String]) {
         func norm(_ w: String) -> String { String(w.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "'" }) }
-        let r = reference.map(norm), h = hypothesis.map(norm)
-        let n = r.count, m = h.count
-        func pair(_ a: String, _ b: String) -> Double { a == b ? 0 : 1 + 0.5 * Self.spellingDistance(a, b) }
+        // Words as ids of their distinct spellings, and the substitution cost of each pair of
+        // distinct spellings computed once: a long reading repeats few words, and the live
+        // pipeline aligns the whole transcript again as it grows.
+        var ids: [String: Int] = [:], spellings: [[Character]] = []
+        func id(_ w: String) -> Int {
+            if let i = ids[w] { return i }
+            ids[w] = spellings.count
+            spellings.append(Array(w))
+            return spellings.count - 1
+        }
+        let r = reference.map { id(norm($0)) }
+        let referenceSpellings = spellings.count  // reference words take the first ids
+        let h = hypothesis.map { id(norm($0)) }
+        let n = r.count, m = h.count, width = spellings.count
+        var pairCost = [Double](repeating: -1, count: referenceSpellings * width)
+        func pair(_ a: Int, _ b: Int) -> Double {
+            if a == b { return 0 }
+            if pairCost[a * width + b] < 0 { pairCost[a * width + b] = 1 + 0.5 * Self.spellingDistance(spellings[a], spellings[b]) }
+            return pairCost[a * width + b]
+        }
         var cost = [[Double]](repeating: [Double](repeating: 0, count: m + 1), count: n + 1)
         for i in 0...n { cost[i][0] = Double(i) }
         for j in 0...m { cost[0][j] = Double(j) }
@@ -60,8 +77,9 @@ public struct ReferenceAlignment: Sendable, Equatable {
     }
 
     /// Character edit distance divided by the longer length, 0–1.
-    static func spellingDistance(_ a: String, _ b: String) -> Double {
-        let x = Array(a), y = Array(b)
+    static func spellingDistance(_ a: String, _ b: String) -> Double { spellingDistance(Array(a), Array(b)) }
+
+    static func spellingDistance(_ x: [Character], _ y: [Character]) -> Double {
         guard !x.isEmpty || !y.isEmpty else { return 0 }
         var row = Array(0...y.count)
         for i in 1...max(1, x.count) where !x.isEmpty {
