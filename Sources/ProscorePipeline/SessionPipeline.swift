@@ -139,6 +139,7 @@ public final class SessionPipeline: @unchecked Sendable {
             state.readAloud = readAloudEvidence(state: state, final: true)
             // A last estimate with every word final (the end of the stream closes the last one).
             refreshSessionMeasures(&state, exact: true)
+            refreshSpokenAlignment(&state)
             let last = makeEstimate(state: state, ring: ring, partialWord: "", firstFrame: state.speech.count,
                                     evidence: nil, latencyMs: 0)
             state.last = last
@@ -192,12 +193,16 @@ public final class SessionPipeline: @unchecked Sendable {
             emit(.utterance(u))
             textScoring?.utteranceEnded()
         }
-        if !update.endedUtterances.isEmpty { state.readAloud = readAloudEvidence(state: state, final: false) }
+        if !update.endedUtterances.isEmpty, readAloudDue(state) {
+            state.readAloud = readAloudEvidence(state: state, final: false)
+            state.readAloudFrames = state.speech.count
+        }
         if let scorer = stages.scorer, !scorer.layers.isEmpty {
             state.addLayerSums(frames: chunk.frameCount, sums: scorer.layers.map { chunk.hiddenStates[$0].columnSums() },
                                windowFrames: FrameGeometry.frames(seconds: settings.windowSeconds))
         }
         refreshSessionMeasures(&state, exact: false)
+        refreshSpokenAlignment(&state)
         let estimate = makeEstimate(state: state, ring: ring, partialWord: update.partialWord, firstFrame: chunk.firstFrame,
                                     evidence: evidence, latencyMs: max(0, (state.now() - arrival) * 1000))
         state.last = estimate
@@ -226,9 +231,8 @@ public final class SessionPipeline: @unchecked Sendable {
             }
         }
         var completeness: Double?, omitted: [String]?, inserted: [String]?
-        if let reference = settings.reference {
+        if let reference = settings.reference, let a = state.spokenAlignment?.alignment {
             let r = reference.split(separator: " ").map(String.init)
-            let a = ReferenceAlignment(reference: r, hypothesis: state.words.map(\.text))
             completeness = 10 * a.completeness
             // Omissions only up to the last recognised reference word: the rest may still come.
             let lastMatched = a.operations.compactMap { op -> Int? in if case let .match(ri, _) = op { return ri } else { return nil } }.max() ?? -1
@@ -259,6 +263,23 @@ extension SessionPipeline {
            frames - last.frames < FrameGeometry.frames(seconds: Self.sessionMeasuresRefreshSeconds) { return }
         state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords),
                                  signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz))
+    }
+
+    /// Live read-aloud evidence is aligned again at an utterance end once 5 s of audio, or a
+    /// fifth of the audio it last covered, has passed (whichever is longer): a long reading
+    /// then costs time in proportion to its length, not to its square. The last estimate
+    /// aligns the whole reference.
+    func readAloudDue(_ state: SessionState) -> Bool {
+        guard state.readAloud != nil else { return true }
+        let since = state.speech.count - state.readAloudFrames
+        return since >= max(FrameGeometry.frames(seconds: Self.sessionMeasuresRefreshSeconds), state.readAloudFrames / 5)
+    }
+
+    /// The transcript aligned word by word with the reference, redone when words were added.
+    func refreshSpokenAlignment(_ state: inout SessionState) {
+        guard let reference = settings.reference, state.spokenAlignment?.words != state.words.count else { return }
+        state.spokenAlignment = (state.words.count, ReferenceAlignment(reference: reference.split(separator: " ").map(String.init),
+                                                                       hypothesis: state.words.map(\.text)))
     }
 
     /// Read-aloud evidence so far: the reference up to its last recognised word (all of it
@@ -321,6 +342,10 @@ struct SessionState {
     var words: [TranscribedWord] = []
     /// The session-wide measures and how many frames they cover.
     var sessionMeasures: (frames: Int, fluency: FluencyMeasures, signal: SignalMeasures)?
+    /// With a reference: the frames heard when the live read-aloud evidence was last made,
+    /// and the transcript's word alignment with how many words it covers.
+    var readAloudFrames = 0
+    var spokenAlignment: (words: Int, alignment: ReferenceAlignment)?
     var computeSeconds = 0.0
     /// Per chunk: frames and per-layer sums of hidden states, over the rolling window.
     var layerSums: [(frames: Int, sums: [[Double]])] = []

@@ -3,6 +3,7 @@ import ProscoreAudio
 @testable import ProscoreModels
 @testable import ProscorePipeline
 import ProscoreFakes
+import ProscoreScoring
 import ProscoreUnits
 import Testing
 
@@ -115,6 +116,35 @@ struct SessionPipelineTests {
         try pipeline(scorer: FixedScorer(), script: { _ in "<pad>" })
             .run(source: ArraySource(samples: [Float](repeating: 0, count: 48_000))) { if case let .estimate(e) = $0 { last = e } }
         #expect(last?.scores == nil && last?.unscoredReason == "no speech detected")
+    }
+
+    @Test("live read-aloud evidence is realigned at utterance ends only as the reading grows; the last estimate aligns it all")
+    func readAloudRefresh() throws {
+        // 3 s cycles: 2 s of "HI"s, then 1 s of quiet blank frames that ends an utterance.
+        let cycle = 150, speaking = 100
+        let speech = loud(seconds: 2), quiet = [Float](repeating: 0, count: FrameGeometry.samples(seconds: 1))
+        let audio = (0..<12).flatMap { _ in speech + quiet }
+        var utterances = 0, estimates: [Estimate] = []
+        let summary = try pipeline(reference: Array(repeating: "HI", count: 120).joined(separator: " "),
+                                   script: { $0 % cycle < speaking ? greeting($0) : "<pad>" })
+            .run(source: ArraySource(samples: audio)) { event in
+                switch event {
+                case .utterance: utterances += 1
+                case let .estimate(e): estimates.append(e)
+                default: break
+                }
+            }
+        // Each realignment changes the evidence (its span, hence the reference syllable rate).
+        var changes = 0, previous: ReadAloudEvidence?
+        for e in estimates.dropLast() where e.readAloud != previous {
+            changes += 1
+            previous = e.readAloud
+        }
+        #expect(utterances >= 10)
+        #expect(changes >= 3 && changes < utterances, "\(changes) alignments for \(utterances) utterance ends")
+        let last = try #require(estimates.last?.readAloud)
+        #expect(last.completeness == 1 && abs(last.referenceSyllableRate - 120.0 / 36) < 0.01)
+        #expect(summary.readAloud == last)
     }
 
     @Test("with a reference, completeness counts the recognised reference words")
