@@ -17,10 +17,11 @@ import ProscoreUnits
 public final class SessionPipeline: @unchecked Sendable {
     /// Live estimates carry the session-wide measures as of at most this much audio ago
     /// (the rolling window's measures and the scores are fresh at every hop; the last
-    /// estimate and the summary are exact). Measuring the whole session at every hop costs
+    /// estimate and the summary are exact), and live read-aloud evidence is realigned no
+    /// more often than this. Measuring the whole session at every hop costs
     /// time in proportion to its length: a 30-minute replay at max speed with the small model
     /// took 53 s so, 35 s with the refresh (same summary and scores).
-    public static let sessionMeasuresRefreshSeconds = 5.0
+    public static let liveRefreshSeconds = 5.0
     public let settings: SessionSettings
     private let stages: SessionStages
     private let fluency: FluencyAnalyzer
@@ -256,23 +257,23 @@ public final class SessionPipeline: @unchecked Sendable {
 
 extension SessionPipeline {
     /// Measures the whole session again when `exact`, when it never was, or when the last
-    /// measurement is `sessionMeasuresRefreshSeconds` of audio old.
+    /// measurement is `liveRefreshSeconds` of audio old.
     func refreshSessionMeasures(_ state: inout SessionState, exact: Bool) {
         let frames = state.speech.count
         if !exact, let last = state.sessionMeasures,
-           frames - last.frames < FrameGeometry.frames(seconds: Self.sessionMeasuresRefreshSeconds) { return }
+           frames - last.frames < FrameGeometry.frames(seconds: Self.liveRefreshSeconds) { return }
         state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords),
                                  signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz))
     }
 
     /// Live read-aloud evidence is aligned again at an utterance end once 5 s of audio, or a
-    /// fifth of the audio it last covered, has passed (whichever is longer): a long reading
-    /// then costs time in proportion to its length, not to its square. The last estimate
-    /// aligns the whole reference.
+    /// fifth of the audio it last covered, has passed (whichever is longer): all the live
+    /// alignments of a long reading then cost a few times the final one, not one alignment
+    /// of everything so far per utterance. The last estimate aligns the whole reference.
     func readAloudDue(_ state: SessionState) -> Bool {
         guard state.readAloud != nil else { return true }
         let since = state.speech.count - state.readAloudFrames
-        return since >= max(FrameGeometry.frames(seconds: Self.sessionMeasuresRefreshSeconds), state.readAloudFrames / 5)
+        return since >= max(FrameGeometry.frames(seconds: Self.liveRefreshSeconds), state.readAloudFrames / 5)
     }
 
     /// The transcript aligned word by word with the reference, redone when words were added.

@@ -40,7 +40,7 @@ struct SessionPipelineTests {
         let summary = try pipeline(scorer: FixedScorer()).run(source: ArraySource(samples: loud(seconds: 12))) {
             if case let .estimate(e) = $0 { estimates.append(e) }
         }
-        let refresh = SessionPipeline.sessionMeasuresRefreshSeconds
+        let refresh = SessionPipeline.liveRefreshSeconds
         #expect(estimates.count > 50)
         for e in estimates { #expect(e.window.endSeconds - e.session.endSeconds < refresh + 1e-9) }
         #expect(estimates.contains { $0.session.endSeconds < $0.window.endSeconds }, "the session measures are not redone at every hop")
