@@ -181,4 +181,40 @@ struct ForcedAlignmentTests {
         #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) == nil)
         #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "<pad>", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) != nil)
     }
+
+    @Test("on random posteriors the walked-back path scores what a score-only Viterbi says is best")
+    func optimalPath() throws {
+        var state: UInt64 = 99
+        func uniform() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        for frames in [23, 61, 97] {
+            let lp: [Float] = (0..<frames).flatMap { _ -> [Float] in
+                let raw = (0..<5).map { _ in 4 * uniform() }
+                let norm = log(raw.map { exp($0) }.reduce(0, +))
+                return raw.map { $0 - norm }
+            }
+            let words = ["AAB", "BA", "CAB"]
+            let a = try #require(ForcedAlignment(words: words, logPosteriors: lp, vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids))
+            // The path's total from meanGOP, and the best total from a Viterbi that keeps scores only.
+            let freeBest = (0..<frames).map { t in (0..<5).map { lp[t * 5 + $0] }.max()! }.reduce(0, +)
+            let pathTotal = a.meanGOP * Double(frames) + Double(freeBest)
+            let tokens = [2, 2, 3, 1, 3, 2, 1, 4, 2, 3]
+            let labels = (0..<(2 * tokens.count + 1)).map { $0 % 2 == 0 ? 0 : tokens[$0 / 2] }
+            var score = [Float](repeating: -.infinity, count: labels.count)
+            score[0] = lp[0]; score[1] = lp[labels[1]]
+            for t in 1..<frames {
+                score = labels.indices.map { i in
+                    var best = score[i]
+                    if i >= 1 { best = max(best, score[i - 1]) }
+                    if i >= 2 && i % 2 == 1 && labels[i] != labels[i - 2] { best = max(best, score[i - 2]) }
+                    return best + lp[t * 5 + labels[i]]
+                }
+            }
+            let bestTotal = Double(max(score[labels.count - 1], score[labels.count - 2]))
+            #expect(abs(pathTotal - bestTotal) < 1e-3, "frames \(frames): path \(pathTotal), best \(bestTotal)")
+            #expect(zip(a.words, a.words.dropFirst()).allSatisfy { $0.endFrame <= $1.startFrame })
+        }
+    }
 }
