@@ -63,6 +63,14 @@ public struct LoadedModels: @unchecked Sendable {
     }
 }
 
+extension LoadedModels {
+    /// The same models without the text model (for paths that compute no text scores).
+    public var withoutEmbedder: LoadedModels {
+        LoadedModels(encoder: encoder, vocabulary: vocabulary, head: head, readAloudHead: readAloudHead,
+                     headPath: headPath, readAloudHeadPath: readAloudHeadPath, embedder: nil)
+    }
+}
+
 extension SessionSettings {
     /// These settings as `models` carry them out: the head files are the ones that were
     /// loaded. This is what a session stores as its configuration, so a session scored by a

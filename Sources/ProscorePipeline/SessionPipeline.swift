@@ -30,6 +30,8 @@ public final class SessionPipeline: @unchecked Sendable {
     private let syllables: SyllableCounter
     /// The reference, normalised to the vocabulary's characters, word by word.
     private let referenceWords: [String]
+    /// The reference's words as given, for the transcript's word alignment and its lists.
+    private let spokenReference: [String]
     private let tokenIds: [Character: Int]
     private let textScoring: ScheduledTextScoring?
     private let textInbox = Inbox<TextScores>()
@@ -47,6 +49,7 @@ public final class SessionPipeline: @unchecked Sendable {
         referenceWords = (settings.reference ?? "").split(whereSeparator: { $0.isWhitespace }).map {
             String($0.uppercased().filter { $0.isLetter || $0 == "'" })
         }.filter { !$0.isEmpty }
+        spokenReference = (settings.reference ?? "").split(separator: " ").map(String.init)
         var ids: [Character: Int] = [:]
         for (i, token) in (stages.vocabulary?.tokens ?? []).enumerated() where token.count == 1 && i != stages.vocabulary?.wordDelimiter {
             ids[Character(token)] = i
@@ -232,8 +235,8 @@ public final class SessionPipeline: @unchecked Sendable {
             }
         }
         var completeness: Double?, omitted: [String]?, inserted: [String]?
-        if let reference = settings.reference, let a = state.spokenAlignment?.alignment {
-            let r = reference.split(separator: " ").map(String.init)
+        if settings.reference != nil, let a = state.spokenAlignment?.alignment {
+            let r = spokenReference
             completeness = 10 * a.completeness
             // Omissions only up to the last recognised reference word: the rest may still come.
             let lastMatched = a.operations.compactMap { op -> Int? in if case let .match(ri, _) = op { return ri } else { return nil } }.max() ?? -1
@@ -278,9 +281,8 @@ extension SessionPipeline {
 
     /// The transcript aligned word by word with the reference, redone when words were added.
     func refreshSpokenAlignment(_ state: inout SessionState) {
-        guard let reference = settings.reference, state.spokenAlignment?.words != state.words.count else { return }
-        state.spokenAlignment = (state.words.count, ReferenceAlignment(reference: reference.split(separator: " ").map(String.init),
-                                                                       hypothesis: state.words.map(\.text)))
+        guard settings.reference != nil, state.spokenAlignment?.words != state.words.count else { return }
+        state.spokenAlignment = (state.words.count, ReferenceAlignment(reference: spokenReference, hypothesis: state.words.map(\.text)))
     }
 
     /// Read-aloud evidence so far: the reference up to its last recognised word (all of it

@@ -118,11 +118,7 @@ struct HTTPRoutes {
             try Data(buffer: body).write(to: URL(fileURLWithPath: file))
             let settings = try catalog.settings(preset: nil, reference: nil, textPrompt: nil)
             // As `score`: no text scores (its rows have none), over the same loaded encoder.
-            let shared = try catalog.models(for: settings)
-            let models = LoadedModels(encoder: shared.encoder, vocabulary: shared.vocabulary, head: shared.head,
-                                      readAloudHead: shared.readAloudHead, headPath: shared.headPath,
-                                      readAloudHeadPath: shared.readAloudHeadPath, embedder: nil)
-            let scorer = BatchScorer(models: models, settings: settings)
+            let scorer = BatchScorer(models: try catalog.models(for: settings).withoutEmbedder, settings: settings)
             var result = scorer.score(ManifestEntry(id: "upload", audio: file), reference: reference)
             result.entry.audio = "upload"
             if let error = result.error { result.error = error.replacingOccurrences(of: file, with: "the uploaded file") }
