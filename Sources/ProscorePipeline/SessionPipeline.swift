@@ -304,9 +304,10 @@ extension SessionPipeline {
             return nil
         }
         let v = vocabulary.tokens.count
-        let forced = ForcedAlignment(words: reference, logPosteriors: Array(state.logPosteriors[0..<(endFrame * v)]),
-                                     vocabularySize: v, blank: vocabulary.blank, wordDelimiter: vocabulary.wordDelimiter,
-                                     tokenIds: tokenIds)
+        let forced = state.logPosteriors.withUnsafeBufferPointer {
+            ForcedAlignment(words: reference, logPosteriors: UnsafeBufferPointer(rebasing: $0[0..<(endFrame * v)]),
+                            vocabularySize: v, blank: vocabulary.blank, wordDelimiter: vocabulary.wordDelimiter, tokenIds: tokenIds)
+        }
         let spokenAlignment = final ? alignment : ReferenceAlignment(reference: reference, hypothesis: state.words.map(\.text))
         return ReadAloudEvidence(reference: reference, alignment: spokenAlignment, forced: forced,
                                  syllables: reference.reduce(0) { $0 + syllables.syllables($1) },

@@ -33,6 +33,16 @@ public struct ForcedAlignment: Sendable, Equatable {
     /// (more tokens than frames allow).
     public init?(words reference: [String], logPosteriors: [Float], vocabularySize v: Int, blank: Int,
                  wordDelimiter: Int?, tokenIds: [Character: Int]) {
+        guard let aligned = logPosteriors.withUnsafeBufferPointer({
+            Self(words: reference, logPosteriors: $0, vocabularySize: v, blank: blank, wordDelimiter: wordDelimiter, tokenIds: tokenIds)
+        }) else { return nil }
+        self = aligned
+    }
+
+    /// The same over borrowed posteriors: the live pipeline aligns a prefix of its session's
+    /// posteriors without copying them.
+    public init?(words reference: [String], logPosteriors: UnsafeBufferPointer<Float>, vocabularySize v: Int, blank: Int,
+                 wordDelimiter: Int?, tokenIds: [Character: Int]) {
         let frames = logPosteriors.count / max(1, v)
         // Token sequence and which word each token belongs to (-1: delimiter).
         var tokens: [Int] = [], owner: [Int] = []
@@ -60,18 +70,33 @@ public struct ForcedAlignment: Sendable, Equatable {
         var back = [UInt8](repeating: 0, count: (frames * s + 3) / 4)
         score[0] = logPosteriors[blank]
         if s > 1 { score[1] = logPosteriors[label(1)] }
+        // Each state's label, and whether it may be entered from two states back (a token
+        // after a blank, unless it repeats the token before), looked up once instead of per
+        // frame: the live pipeline realigns long readings, and this loop is its cost.
+        let labels = (0..<s).map(label)
+        let skips = (0..<s).map { $0 >= 2 && $0 % 2 == 1 && label($0) != label($0 - 2) }
         var next = score
-        for t in 1..<frames {
-            let row = t * v
-            for i in 0..<s {
-                var best = score[i], from = i
-                if i >= 1 && score[i - 1] > best { best = score[i - 1]; from = i - 1 }
-                if i >= 2 && i % 2 == 1 && label(i) != label(i - 2) && score[i - 2] > best { best = score[i - 2]; from = i - 2 }
-                next[i] = best == negative ? negative : best + logPosteriors[row + label(i)]
-                let cell = t * s + i
-                back[cell >> 2] |= UInt8(i - from) << UInt8((cell & 3) * 2)
+        labels.withUnsafeBufferPointer { labels in
+            skips.withUnsafeBufferPointer { skips in
+                back.withUnsafeMutableBufferPointer { back in
+                    for t in 1..<frames {
+                        let row = logPosteriors.baseAddress! + t * v
+                        score.withUnsafeBufferPointer { score in
+                            next.withUnsafeMutableBufferPointer { next in
+                                for i in 0..<s {
+                                    var best = score[i], from = i
+                                    if i >= 1 && score[i - 1] > best { best = score[i - 1]; from = i - 1 }
+                                    if skips[i] && score[i - 2] > best { best = score[i - 2]; from = i - 2 }
+                                    next[i] = best == negative ? negative : best + row[labels[i]]
+                                    let cell = t * s + i
+                                    back[cell >> 2] |= UInt8(truncatingIfNeeded: i - from) << UInt8((cell & 3) * 2)
+                                }
+                            }
+                        }
+                        swap(&score, &next)
+                    }
+                }
             }
-            swap(&score, &next)
         }
         var state = s > 1 && score[s - 2] > score[s - 1] ? s - 2 : s - 1
         guard score[state] > negative else { return nil }
