@@ -105,11 +105,4 @@ public struct FluencyAnalyzer: Sendable {
     public func window(speech: [Bool], words: [TimedWord], windowSeconds: Double = 30) -> FluencyMeasures {
         measure(speech: speech, words: words, startFrame: max(0, speech.count - Int(windowSeconds / frameSeconds)))
     }
-
-    /// The rolling window ending at the last frame (default 30 s) and the whole session.
-    public func rolling(speech: [Bool], words: [TimedWord], windowSeconds: Double = 30)
-        -> (window: FluencyMeasures, session: FluencyMeasures)
-    {
-        (window(speech: speech, words: words, windowSeconds: windowSeconds), measure(speech: speech, words: words))
-    }
 }

@@ -82,7 +82,8 @@ struct FluencyTests {
     @Test("the rolling window covers the last 30 s; the session covers everything")
     func rolling() {
         let (speech, words) = layout([("EARLY", 1, 1.5), ("LATE", 50, 50.5)], seconds: 60)
-        let (window, session) = FluencyAnalyzer(syllableCounter: counter).rolling(speech: speech, words: words)
+        let analyzer = FluencyAnalyzer(syllableCounter: counter)
+        let (window, session) = (analyzer.window(speech: speech, words: words), analyzer.measure(speech: speech, words: words))
         #expect(window.startSeconds == 30 && window.syllables == 1)
         #expect(session.startSeconds == 0 && session.syllables == 3)
     }
