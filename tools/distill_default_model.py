@@ -126,6 +126,51 @@ def librispeech_pool(data_dir: Path, src_dir: Path, max_chunk_s: float, log) -> 
     return pool
 
 
+def teacher_transcripts(args, work: Path, pool: "tdm.Pool", log) -> dict:
+    """Whisper base's greedy transcript of every LibriSpeech chunk (alone, padded to 30 s),
+    normalised like the corpus (digits spelled out, upper case, punctuation dropped), with
+    its mean token log probability. Cached in WORK/data and resumable: a chunk is
+    transcribed once."""
+    path = work / "data" / "librispeech_teacher_transcripts_v1.json"
+    done = json.loads(path.read_text()) if path.exists() else {}
+    todo = [i for i in range(len(pool)) if pool.ids[i] not in done]
+    if todo:
+        log(f"teacher transcripts: {len(todo)} of {len(pool)} LibriSpeech chunks to transcribe")
+        from distill.teacher import CT2Whisper, prepare_whisper_base
+        ct = CT2Whisper(prepare_whisper_base(work), threads=args.threads)
+        t0 = time.time()
+        for n, i in enumerate(todo, 1):
+            a = np.zeros(WINDOW_SAMPLES, np.float32)
+            x = pool.get(i)[:WINDOW_SAMPLES]
+            a[:len(x)] = x
+            raw, logprob = ct.transcribe_scored(log_mel(a))
+            done[pool.ids[i]] = {"raw": raw, "norm": tdm.normalize_text(spell_numbers(raw)), "logprob": round(logprob, 4)}
+            if n % 25 == 0 or n == len(todo):
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(done, indent=0))
+                os.replace(tmp, path)
+                log(f"  teacher transcripts: {n}/{len(todo)} ({time.time() - t0:.0f}s)")
+    return done
+
+
+def label_librispeech(args, work: Path, pool: "tdm.Pool", log) -> "tdm.Pool":
+    """Stage 2 of the issue: the LibriSpeech chunks whose teacher transcript is confident
+    (mean token log probability at least --ls-ctc-min-logprob, 4-25 characters a second),
+    with that transcript as their CTC target; the other chunks are left out."""
+    hyps = teacher_transcripts(args, work, pool, log)
+    keep, texts = [], []
+    for i, uid in enumerate(pool.ids):
+        h = hyps[uid]
+        rate = len(h["norm"]) / (pool.lens[i] / SR)
+        if h["logprob"] >= args.ls_ctc_min_logprob and h["norm"].strip() and 4 <= rate <= 25:
+            keep.append(i); texts.append(h["norm"])
+    out = subset(pool, keep)
+    out.texts = texts
+    log(f"LibriSpeech with teacher transcripts: {len(keep)} of {len(pool)} chunks kept "
+        f"(mean token log prob >= {args.ls_ctc_min_logprob}), {out.hours():.2f} h")
+    return out
+
+
 def load_data(args, work: Path, log):
     data_dir = work / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -552,6 +597,8 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
         hh, mm = map(int, args.stop_at.split(":"))
         lt = time.localtime()
         t_stop = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, hh, mm, 0, 0, 0, -1))
+        if t_stop <= time.time():  # a time already past today means tomorrow's
+            t_stop += 24 * 3600
         deadline = t_stop if deadline is None else min(deadline, t_stop)
     use_amp = device.type == "cuda" or "avx512_bf16" in open("/proc/cpuinfo").read()
     orders = {k: np.argsort(pools[k].lens, kind="stable") for k in ("so", "ls") if k in pools}
@@ -600,7 +647,8 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
                         for s, _ in DISTILL_PAIRS if s < STUDENT_ARCH["num_hidden_layers"]]
                     hooks.append(model.wav2vec2.encoder.layer_norm.register_forward_hook(
                         lambda mod, inp, out: caught.__setitem__(STUDENT_ARCH["num_hidden_layers"], out)))
-                    out = model(x, attention_mask=am, labels=y if src == "so" else None)
+                    ctc_batch = src == "so" or (src == "ls" and args.ls_ctc_min_logprob is not None)
+                    out = model(x, attention_mask=am, labels=y if ctc_batch else None)
                     for hk in hooks:
                         hk.remove()
                     dist_l = 0.0
@@ -616,8 +664,8 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
                         kl = (pt.exp() * (pt - ps)).sum(-1)
                         post_l = (kl * m).sum() / m.sum().clamp(min=1)
                         dist_l = dist_l + args.posterior_weight * post_l
-                    ctc_l = out.loss if src == "so" else torch.zeros((), device=device)
-                    loss = args.distill_weight * dist_l + (args.ctc_weight * ctc_l if src == "so" else 0.0)
+                    ctc_l = out.loss if ctc_batch else torch.zeros((), device=device)
+                    loss = args.distill_weight * dist_l + (args.ctc_weight * ctc_l if ctc_batch else 0.0)
             if torch.isfinite(loss):
                 o = opt0 if stage0 else opt
                 if not stage0:
@@ -634,7 +682,7 @@ def train_and_export(args, work: Path, pools, tg, ho, val_spk, log):
                 if torch.isfinite(gn):
                     o.step()
                 win["loss"] += float(loss.detach()); win["dist"] += float(dist_l.detach()); win["n"] += 1
-                if src == "so" and not stage0:
+                if not stage0 and ctc_batch:
                     win["ctc"] += float(ctc_l.detach()); win["nc"] += 1
             state["step"] += 1
             a = sum(len(w) for w in waves) / SR
@@ -829,7 +877,7 @@ def proscore_eval(args, work: Path, pools, log):
     res["proscore_rtf"] = {"rtf": round(rtf, 4), "x_realtime": round(1 / rtf, 1), "wall_60s_s": round(wl, 2),
                            "wall_1s_s": round(ws, 2),
                            "how": f"wall time of `proscore transcribe --threads 1 --preset {Path(args.preset).name}` on 60 s of held-out "
-                                  f"speech minus that on 1 s (start-up), best of 3, {os.cpu_count()}-core machine shared with a build"}
+                                  f"speech minus that on 1 s (start-up), best of 3, on a {os.cpu_count()}-core machine"}
     (out_dir / "eval.json").write_text(json.dumps(res, indent=2) + "\n")
     from distill.card import write_model_card
     write_model_card(out_dir, res, args)
@@ -860,6 +908,9 @@ def parse_args(argv=None):
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--batch-seconds", type=float, default=40.0, help="padded audio per batch (s)")
     ap.add_argument("--ls-fraction", type=float, default=0.25, help="fraction of batches from LibriSpeech (distillation only)")
+    ap.add_argument("--ls-ctc-min-logprob", type=float, default=None,
+                    help="stage 2: LibriSpeech chunks whose teacher transcript has at least this mean token log "
+                         "probability carry it as a CTC target (the rest are left out); default: off")
     ap.add_argument("--crop-fraction", type=float, default=0.2, help="fraction of batches of short crops (distillation only)")
     ap.add_argument("--crop-seconds", type=float, default=2.08)
     ap.add_argument("--posterior-weight", type=float, default=1.0,
@@ -893,7 +944,8 @@ CONFIG_KEYS = ["seed", "librispeech", "stage0_steps", "max_steps", "warmup_steps
 
 
 def run_config(args) -> dict:
-    return {"args": {k: getattr(args, k) for k in CONFIG_KEYS}, "arch": STUDENT_ARCH,
+    keys = CONFIG_KEYS + (["ls_ctc_min_logprob"] if args.ls_ctc_min_logprob is not None else [])  # older runs resume as they were
+    return {"args": {k: getattr(args, k) for k in keys}, "arch": STUDENT_ARCH,
             "distill_pairs": [list(map(str, p)) for p in DISTILL_PAIRS], "version": 1}
 
 
@@ -918,6 +970,8 @@ def main(argv=None):
     tg = compute_targets(args, work, pools, log)
     if args.targets_only:
         return
+    if args.ls_ctc_min_logprob is not None and "ls" in pools:
+        pools["ls"] = label_librispeech(args, work, pools["ls"], log)
     train_and_export(args, work, pools, tg, ho, val_spk, log)
 
 

@@ -145,3 +145,34 @@ def test_run_config_changes_with_schedule_not_with_run_control():
     a = d.run_config(d.parse_args([]))
     assert a == d.run_config(d.parse_args(["--stop-at", "12:00", "--val-every", "7", "--threads", "2"]))
     assert a != d.run_config(d.parse_args(["--max-steps", "5"]))
+
+
+def test_run_config_keeps_older_runs_without_stage_two():
+    import distill_default_model as d
+    plain = d.run_config(d.parse_args([]))
+    assert "ls_ctc_min_logprob" not in plain["args"]
+    assert plain != d.run_config(d.parse_args(["--ls-ctc-min-logprob", "-0.4"]))
+
+
+def test_label_librispeech_keeps_confident_plausible_transcripts(tmp_path):
+    """Stage 2 from cached teacher transcripts (no teacher run): confident transcripts at a
+    speaking rate of 4-25 characters a second become CTC targets; the rest are left out."""
+    import json
+    import argparse
+    import distill_default_model as d
+    import train_default_model as tdm
+    lens = [16000 * 2, 16000 * 2, 16000 * 2, 16000 * 2]
+    audio = np.zeros(sum(lens), np.int16)
+    offs = np.concatenate([[0], np.cumsum(lens)])
+    ids = ["ls/a#0", "ls/b#0", "ls/c#0", "ls/d#0"]
+    pool = tdm.Pool(audio, offs, [""] * 4, ids, [{"spk": "ls1"}] * 4)
+    (tmp_path / "data").mkdir()
+    cached = {"ls/a#0": {"raw": "Hello there, world.", "norm": "HELLO THERE WORLD", "logprob": -0.2},
+              "ls/b#0": {"raw": "Mumble", "norm": "MUMBLE", "logprob": -1.3},           # not confident
+              "ls/c#0": {"raw": "", "norm": "", "logprob": -0.1},                      # empty
+              "ls/d#0": {"raw": "x" * 80, "norm": "X" * 80, "logprob": -0.1}}          # 40 chars/s: a hallucination
+    (tmp_path / "data" / "librispeech_teacher_transcripts_v1.json").write_text(json.dumps(cached))
+    args = argparse.Namespace(ls_ctc_min_logprob=-0.5, threads=1)
+    out = d.label_librispeech(args, tmp_path, pool, lambda _msg: None)
+    assert out.ids == ["ls/a#0"] and out.texts == ["HELLO THERE WORLD"]
+    assert len(out.get(0)) == lens[0]

@@ -135,8 +135,13 @@ class CT2Whisper:
         return np.array(self.model.encode(sv, to_cpu=True))[0]
 
     def transcribe(self, mel: np.ndarray) -> str:
+        return self.transcribe_scored(mel)[0]
+
+    def transcribe_scored(self, mel: np.ndarray) -> tuple[str, float]:
+        """Greedy transcript and its score: the mean log probability per generated token
+        (CTranslate2's length-normalised score; Whisper treats under -1 as a failed decode)."""
         sv = self.ct2.StorageView.from_array(np.ascontiguousarray(mel[None], dtype=np.float32))
         res = self.model.generate(sv, [self.prompt], beam_size=1, max_length=224,
                                   suppress_blank=True, return_scores=True)
         ids = [i for i in res[0].sequences_ids[0] if i < self.eot]
-        return self.tok.decode(ids).strip()
+        return self.tok.decode(ids).strip(), float(res[0].scores[0])
