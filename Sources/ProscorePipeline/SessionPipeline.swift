@@ -235,7 +235,7 @@ public final class SessionPipeline: @unchecked Sendable {
             }
         }
         var completeness: Double?, omitted: [String]?, inserted: [String]?
-        if settings.reference != nil, let a = state.spokenAlignment?.alignment {
+        if let a = state.spokenAlignment?.alignment {  // made only with a reference
             let r = spokenReference
             completeness = 10 * a.completeness
             // Omissions only up to the last recognised reference word: the rest may still come.

@@ -64,39 +64,37 @@ public struct ForcedAlignment: Sendable, Equatable {
         guard frames >= minimumFrames else { return nil }
 
         let negative = -Float.infinity
-        var score = [Float](repeating: negative, count: s)
-        // Backpointers as the step back from each state (0, 1 or 2), two bits each: a
+        // The trellis runs over raw buffers: the live pipeline realigns long readings and this
+        // loop is its cost. Each state's label, and whether it may be entered from two states
+        // back (a token after a blank, unless it repeats the token before), are looked up once.
+        // Backpointers are the step back from each state (0, 1 or 2), two bits each: a
         // 10-minute reading's trellis held 1.1 GB as Int32.
-        var back = [UInt8](repeating: 0, count: (frames * s + 3) / 4)
+        let labels = UnsafeMutableBufferPointer<Int>.allocate(capacity: s)
+        let skips = UnsafeMutableBufferPointer<Bool>.allocate(capacity: s)
+        let back = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: (frames * s + 3) / 4)
+        var score = UnsafeMutableBufferPointer<Float>.allocate(capacity: s)
+        var next = UnsafeMutableBufferPointer<Float>.allocate(capacity: s)
+        defer { labels.deallocate(); skips.deallocate(); back.deallocate(); score.deallocate(); next.deallocate() }
+        for i in 0..<s {
+            labels[i] = label(i)
+            skips[i] = i >= 2 && i % 2 == 1 && label(i) != label(i - 2)
+        }
+        back.initialize(repeating: 0)
+        score.initialize(repeating: negative)
+        next.initialize(repeating: negative)
         score[0] = logPosteriors[blank]
         if s > 1 { score[1] = logPosteriors[label(1)] }
-        // Each state's label, and whether it may be entered from two states back (a token
-        // after a blank, unless it repeats the token before), looked up once instead of per
-        // frame: the live pipeline realigns long readings, and this loop is its cost.
-        let labels = (0..<s).map(label)
-        let skips = (0..<s).map { $0 >= 2 && $0 % 2 == 1 && label($0) != label($0 - 2) }
-        var next = score
-        labels.withUnsafeBufferPointer { labels in
-            skips.withUnsafeBufferPointer { skips in
-                back.withUnsafeMutableBufferPointer { back in
-                    for t in 1..<frames {
-                        let row = logPosteriors.baseAddress! + t * v
-                        score.withUnsafeBufferPointer { score in
-                            next.withUnsafeMutableBufferPointer { next in
-                                for i in 0..<s {
-                                    var best = score[i], from = i
-                                    if i >= 1 && score[i - 1] > best { best = score[i - 1]; from = i - 1 }
-                                    if skips[i] && score[i - 2] > best { best = score[i - 2]; from = i - 2 }
-                                    next[i] = best == negative ? negative : best + row[labels[i]]
-                                    let cell = t * s + i
-                                    back[cell >> 2] |= UInt8(truncatingIfNeeded: i - from) << UInt8((cell & 3) * 2)
-                                }
-                            }
-                        }
-                        swap(&score, &next)
-                    }
-                }
+        for t in 1..<frames {
+            let row = logPosteriors.baseAddress! + t * v
+            for i in 0..<s {
+                var best = score[i], from = i
+                if i >= 1 && score[i - 1] > best { best = score[i - 1]; from = i - 1 }
+                if skips[i] && score[i - 2] > best { best = score[i - 2]; from = i - 2 }
+                next[i] = best == negative ? negative : best + row[labels[i]]
+                let cell = t * s + i
+                back[cell >> 2] |= UInt8(truncatingIfNeeded: i - from) << UInt8((cell & 3) * 2)
             }
+            swap(&score, &next)
         }
         var state = s > 1 && score[s - 2] > score[s - 1] ? s - 2 : s - 1
         guard score[state] > negative else { return nil }
