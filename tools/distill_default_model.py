@@ -234,11 +234,22 @@ def target_plan(pools) -> tuple[list, list, str]:
     return ids, lens, clips, key
 
 
+def targets_dir(work: Path, key: str) -> Path:
+    """The folder of one target plan. Another --seed moves the validation speakers and so
+    changes the plan; it gets WORK/targets/<key> instead of overwriting the targets of the
+    plan already in WORK/targets (where the first plan's targets live)."""
+    first = work / "targets"
+    progress = first / "progress.json"
+    if not progress.exists() or json.loads(progress.read_text()).get("key") == key:
+        return first
+    return first / key
+
+
 def compute_targets(args, work: Path, pools, log):
     import torch
     from distill.teacher import build_teacher, prepare_whisper_base
     ids, lens, clips, key = target_plan(pools)
-    tdir = work / "targets"
+    tdir = targets_dir(work, key)
     tdir.mkdir(parents=True, exist_ok=True)
     prog_p = tdir / "progress.json"
     prog = json.loads(prog_p.read_text()) if prog_p.exists() else {}

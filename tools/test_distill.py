@@ -2,6 +2,7 @@
 the PyTorch transplant test skips without torch/transformers). Run: python -m pytest tools"""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -176,3 +177,12 @@ def test_label_librispeech_keeps_confident_plausible_transcripts(tmp_path):
     out = d.label_librispeech(args, tmp_path, pool, lambda _msg: None)
     assert out.ids == ["ls/a#0"] and out.texts == ["HELLO THERE WORLD"]
     assert len(out.get(0)) == lens[0]
+
+
+def test_targets_of_another_plan_go_beside_not_over(tmp_path):
+    import distill_default_model as d
+    assert d.targets_dir(tmp_path, "aaaa") == tmp_path / "targets"
+    (tmp_path / "targets").mkdir()
+    (tmp_path / "targets" / "progress.json").write_text(json.dumps({"key": "aaaa", "windows_done": 20}))
+    assert d.targets_dir(tmp_path, "aaaa") == tmp_path / "targets"
+    assert d.targets_dir(tmp_path, "bbbb") == tmp_path / "targets" / "bbbb"
