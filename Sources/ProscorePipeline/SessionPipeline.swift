@@ -28,10 +28,9 @@ public final class SessionPipeline: @unchecked Sendable {
     private let signal: SignalAnalyzer
     private let gate = SpeechGate()
     private let syllables: SyllableCounter
-    /// The reference, normalised to the vocabulary's characters, word by word.
-    private let referenceWords: [String]
-    /// The reference's words as given, for the transcript's word alignment and its lists.
-    private let spokenReference: [String]
+    /// The text read aloud (empty without a reference): its words as given for the lists,
+    /// normalised for both alignments.
+    private let reference: ReadingReference
     private let tokenIds: [Character: Int]
     private let textScoring: ScheduledTextScoring?
     private let textInbox = Inbox<TextScores>()
@@ -46,10 +45,7 @@ public final class SessionPipeline: @unchecked Sendable {
         signal = SignalAnalyzer(pauseThresholdSeconds: settings.pauseThresholdSeconds,
                                 utteranceBreakSeconds: Double(settings.endpointMs) / 1000)
         syllables = syllableCounter
-        referenceWords = (settings.reference ?? "").split(whereSeparator: { $0.isWhitespace }).map {
-            String($0.uppercased().filter { $0.isLetter || $0 == "'" })
-        }.filter { !$0.isEmpty }
-        spokenReference = (settings.reference ?? "").split(separator: " ").map(String.init)
+        reference = ReadingReference(settings.reference ?? "")
         var ids: [Character: Int] = [:]
         for (i, token) in (stages.vocabulary?.tokens ?? []).enumerated() where token.count == 1 && i != stages.vocabulary?.wordDelimiter {
             ids[Character(token)] = i
@@ -140,10 +136,10 @@ public final class SessionPipeline: @unchecked Sendable {
             let end = stages.decoder.finish()
             if !end.finalWords.isEmpty { state.words += end.finalWords; emit(.words(end.finalWords)); textScoring?.add(end.finalWords) }
             for u in end.endedUtterances { emit(.utterance(u)) }
-            state.readAloud = readAloudEvidence(state: state, final: true)
             // A last estimate with every word final (the end of the stream closes the last one).
-            refreshSessionMeasures(&state, exact: true)
             refreshSpokenAlignment(&state)
+            state.readAloud = readAloudEvidence(state: state, final: true)
+            refreshSessionMeasures(&state, exact: true)
             let last = makeEstimate(state: state, ring: ring, partialWord: "", firstFrame: state.speech.count,
                                     evidence: nil, latencyMs: 0)
             state.last = last
@@ -187,7 +183,7 @@ public final class SessionPipeline: @unchecked Sendable {
         state.speech += evidence.speech
         state.energyDb += evidence.energyDb
         state.f0Hz += evidence.f0Hz
-        if !referenceWords.isEmpty { state.logPosteriors += Softmax.logRows(logits) }
+        if !reference.isEmpty { state.logPosteriors += Softmax.logRows(logits) }
         if !update.finalWords.isEmpty {
             state.words += update.finalWords
             emit(.words(update.finalWords))
@@ -197,6 +193,7 @@ public final class SessionPipeline: @unchecked Sendable {
             emit(.utterance(u))
             textScoring?.utteranceEnded()
         }
+        refreshSpokenAlignment(&state)
         if !update.endedUtterances.isEmpty, readAloudDue(state) {
             state.readAloud = readAloudEvidence(state: state, final: false)
             state.readAloudFrames = state.speech.count
@@ -206,7 +203,6 @@ public final class SessionPipeline: @unchecked Sendable {
                                windowFrames: FrameGeometry.frames(seconds: settings.windowSeconds))
         }
         refreshSessionMeasures(&state, exact: false)
-        refreshSpokenAlignment(&state)
         let estimate = makeEstimate(state: state, ring: ring, partialWord: update.partialWord, firstFrame: chunk.firstFrame,
                                     evidence: evidence, latencyMs: max(0, (state.now() - arrival) * 1000))
         state.last = estimate
@@ -236,7 +232,7 @@ public final class SessionPipeline: @unchecked Sendable {
         }
         var completeness: Double?, omitted: [String]?, inserted: [String]?
         if let a = state.spokenAlignment?.alignment {  // made only with a reference
-            let r = spokenReference
+            let r = reference.words
             completeness = 10 * a.completeness
             // Omissions only up to the last recognised reference word: the rest may still come.
             let lastMatched = a.operations.compactMap { op -> Int? in if case let .match(ri, _) = op { return ri } else { return nil } }.max() ?? -1
@@ -281,36 +277,37 @@ extension SessionPipeline {
 
     /// The transcript aligned word by word with the reference, redone when words were added.
     func refreshSpokenAlignment(_ state: inout SessionState) {
-        guard settings.reference != nil, state.spokenAlignment?.words != state.words.count else { return }
-        state.spokenAlignment = (state.words.count, ReferenceAlignment(reference: spokenReference, hypothesis: state.words.map(\.text)))
+        guard !reference.isEmpty, state.spokenAlignment?.words != state.words.count else { return }
+        state.spokenAlignment = (state.words.count, ReferenceAlignment(reference: reference.normalised, hypothesis: state.words.map(\.text)))
     }
 
     /// Read-aloud evidence so far: the reference up to its last recognised word (all of it
     /// at the end) force-aligned over the frames up to that word's end.
     func readAloudEvidence(state: SessionState, final: Bool) -> ReadAloudEvidence? {
-        guard !referenceWords.isEmpty, let vocabulary = stages.vocabulary else { return nil }
-        let alignment = ReferenceAlignment(reference: referenceWords, hypothesis: state.words.map(\.text))
+        guard !reference.isEmpty, let vocabulary = stages.vocabulary else { return nil }
+        let alignment = state.spokenAlignment.flatMap { $0.words == state.words.count ? $0.alignment : nil }
+            ?? ReferenceAlignment(reference: reference.normalised, hypothesis: state.words.map(\.text))
         let lastMatched = alignment.operations.compactMap { op -> (Int, Int)? in
             if case let .match(r, h) = op { return (r, h) } else { return nil }
         }.last
         let frames = state.logPosteriors.count / max(1, vocabulary.tokens.count)
-        let reference: [String], endFrame: Int
+        let said: [String], endFrame: Int
         if final {
-            (reference, endFrame) = (referenceWords, frames)
+            (said, endFrame) = (reference.normalised, frames)
         } else if let (r, h) = lastMatched {
-            reference = Array(referenceWords[0...r])
+            said = Array(reference.normalised[0...r])
             endFrame = min(frames, Int((state.words[h].endSeconds / FrameGeometry.frameSeconds).rounded(.up)) + 5)
         } else {
             return nil
         }
         let v = vocabulary.tokens.count
         let forced = state.logPosteriors.withUnsafeBufferPointer {
-            ForcedAlignment(words: reference, logPosteriors: UnsafeBufferPointer(rebasing: $0[0..<(endFrame * v)]),
+            ForcedAlignment(words: said, logPosteriors: UnsafeBufferPointer(rebasing: $0[0..<(endFrame * v)]),
                             vocabularySize: v, blank: vocabulary.blank, wordDelimiter: vocabulary.wordDelimiter, tokenIds: tokenIds)
         }
-        let spokenAlignment = final ? alignment : ReferenceAlignment(reference: reference, hypothesis: state.words.map(\.text))
-        return ReadAloudEvidence(reference: reference, alignment: spokenAlignment, forced: forced,
-                                 syllables: reference.reduce(0) { $0 + syllables.syllables($1) },
+        let spokenAlignment = final ? alignment : ReferenceAlignment(reference: said, hypothesis: state.words.map(\.text))
+        return ReadAloudEvidence(reference: said, alignment: spokenAlignment, forced: forced,
+                                 syllables: said.reduce(0) { $0 + syllables.syllables($1) },
                                  seconds: Double(endFrame) * FrameGeometry.frameSeconds)
     }
 }

@@ -29,7 +29,7 @@ public struct ReferenceAlignment: Sendable, Equatable {
     /// costs 1 to 1.5 by how different the spellings are, so among equally short alignments
     /// the one pairing similar words ("READ"/"RED") wins.
     public init(reference: [String], hypothesis: [String]) {
-        func norm(_ w: String) -> String { String(w.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "'" }) }
+        func norm(_ w: String) -> String { ReadingReference.normalise(w) }
         // Words as ids of their distinct spellings, and the substitution cost of each pair of
         // distinct spellings computed once: a long reading repeats few words, and the live
         // pipeline aligns the whole transcript again as it grows.

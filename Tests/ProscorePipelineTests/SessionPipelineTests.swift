@@ -153,4 +153,16 @@ struct SessionPipelineTests {
         try pipeline(reference: "HI HI THERE").run(source: ArraySource(samples: loud(seconds: 0.4))) { if case let .estimate(e) = $0 { last = e } }
         #expect(last.flatMap(\.completeness).map { abs($0 - 20.0 / 3) < 1e-9 } == true)
     }
+
+    @Test("a reference pasted over several lines, with punctuation, is read as the same words")
+    func referenceOverLines() throws {
+        func last(_ reference: String) throws -> Estimate {
+            var last: Estimate?
+            try pipeline(reference: reference).run(source: ArraySource(samples: loud(seconds: 0.4))) { if case let .estimate(e) = $0 { last = e } }
+            return try #require(last)
+        }
+        let plain = try last("HI THERE HI"), pasted = try last("Hi,\nthere —\n\thi.")
+        #expect(plain.readAloud != nil && pasted.readAloud == plain.readAloud && pasted.completeness == plain.completeness)
+        #expect(pasted.omittedWords == ["there"] && plain.omittedWords == ["THERE"], "omissions are listed as the reference wrote them")
+    }
 }

@@ -110,4 +110,13 @@ struct ReferenceAlignmentTests {
         #expect(ReferenceAlignment(reference: [], hypothesis: ["A"]).insertions == [0])
         #expect(ReferenceAlignment(reference: ["WE", "CALL", "IT", "BEAR"], hypothesis: ["WE", "CALL", "IT", "BEAR"]).completeness == 1)
     }
+
+    @Test("a reference splits at any whitespace into words as given and, index for index, as the alignments spell them")
+    func readingReference() {
+        let r = ReadingReference("Every morning,\nI read  the news —\tdon't you?")
+        #expect(r.words == ["Every", "morning,", "I", "read", "the", "news", "don't", "you?"])
+        #expect(r.normalised == ["EVERY", "MORNING", "I", "READ", "THE", "NEWS", "DON'T", "YOU"])
+        #expect(ReadingReference(" — & ").isEmpty && ReadingReference("").isEmpty)
+        #expect(ReadingReference("Room 4b").normalised == ["ROOM", "4B"])
+    }
 }
