@@ -145,11 +145,14 @@ public final class AudioFileSink {
     /// existing `path` unless `overwrite`.
     public init(path: String, sampleRate: Int = FrameGeometry.sampleRate, overwrite: Bool = false) throws {
         let format = try Self.format(forPath: path)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw AudioFileError.cannotOpen(path: path, reason: "it is a folder; give a file name")
+        }
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw AudioFileError.cannotOpen(path: path, reason: "the file exists; choose another name or pass --overwrite")
         }
         let folder = (path as NSString).deletingLastPathComponent
-        var isFolder: ObjCBool = false
         if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
             throw AudioFileError.cannotOpen(path: path, reason: "the folder \(folder) does not exist")
         }

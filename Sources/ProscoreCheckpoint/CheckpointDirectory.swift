@@ -20,7 +20,12 @@ public struct CheckpointDirectory: Sendable {
     public init(path: String) throws {
         self.path = path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && !isDirectory.boolValue {
+            throw CheckpointError.badConfig(
+                path: path, detail: "is a file, not a model folder. Give the directory of a Hugging Face checkpoint (config.json + model.safetensors), such as models/proscore-small-ctc; check the order of the arguments.")
+        }
+        guard exists else {
             throw CheckpointError.missingFile(
                 path: path, hint: "Give the directory of a Hugging Face checkpoint (config.json + model.safetensors).")
         }

@@ -45,7 +45,7 @@ public enum Manifest {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ManifestError(path: path, detail: "no such file or folder")
         }
-        if isDirectory.boolValue { return try speechocean762(folder: path) }
+        if isDirectory.boolValue { return try isSpeechocean762(folder: path) ? speechocean762(folder: path) : recordings(folder: path) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ManifestError(path: path, detail: "cannot be read as UTF-8 text")
         }
@@ -59,6 +59,33 @@ public enum Manifest {
             entries.append(e)
         }
         return entries
+    }
+
+    /// Audio file extensions a plain folder of recordings is searched for (what libsndfile reads).
+    public static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "au", "caf", "w64"]
+
+    /// Whether `folder` is laid out as speechocean762 (`wav.scp` in it or in its `train` subfolder).
+    public static func isSpeechocean762(folder: String) -> Bool {
+        FileManager.default.fileExists(atPath: folder + "/wav.scp") || FileManager.default.fileExists(atPath: folder + "/train/wav.scp")
+    }
+
+    /// Every recording in a folder and its subfolders (a class's recordings, a student per
+    /// folder), in path order; the id is the path inside the folder without its extension.
+    public static func recordings(folder: String) throws -> [ManifestEntry] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else {
+            throw ManifestError(path: folder, detail: "cannot be read")
+        }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if !name.hasPrefix("."), audioExtensions.contains((name as NSString).pathExtension.lowercased()) { found.append(relative) }
+        }
+        guard !found.isEmpty else {
+            throw ManifestError(path: folder, detail: "no recordings in it (.\(audioExtensions.sorted().joined(separator: ", ."))) and it is not a speechocean762 folder (wav.scp, text, utt2spk, scores.csv)")
+        }
+        return found.sorted().map { relative in
+            ManifestEntry(id: (relative as NSString).deletingPathExtension, audio: (folder as NSString).appendingPathComponent(relative))
+        }
     }
 
     /// speechocean762's layout: `wav.scp`, `text`, `utt2spk`, `scores.csv` in a folder (the

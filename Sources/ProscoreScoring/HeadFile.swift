@@ -31,6 +31,11 @@ public enum HeadFile {
         }
     }
 
+    /// The .safetensors file beside a head's JSON, which holds its weights.
+    public static func weightsPath(for path: String) -> String {
+        (path as NSString).deletingPathExtension + ".safetensors"
+    }
+
     /// Writes `path` (…json) and its .safetensors sibling.
     public static func write(_ head: ProficiencyHead, encoder: String, training: [String: String], to path: String) throws {
         let base = (path as NSString).deletingPathExtension
@@ -49,7 +54,7 @@ public enum HeadFile {
                 ("extra_knots", .init(shape: [basis.knots.count, e], scalars: basis.knots.flatMap { $0.map(Float.init) })),
             ]
         }
-        try SafeTensorsWriter.write(tensors, to: base + ".safetensors",
+        try SafeTensorsWriter.write(tensors, to: weightsPath(for: path),
                                     metadata: ["format": head.extraBasis == nil ? "proscore-head-1" : "proscore-head-2"])
         var description = Description(encoder: encoder, layers: head.layers, layerWeights: head.layerWeights, targets: head.targets,
                                       extraFeatures: head.extraFeatures, lambda: head.lambda, training: training)

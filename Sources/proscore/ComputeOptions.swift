@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProscorePipeline
 import ProscoreTensor
 
 extension Precision: ExpressibleByArgument {}
@@ -8,7 +9,7 @@ extension Precision: ExpressibleByArgument {}
 struct ComputeOptions: ParsableArguments {
     @Option(name: .long, help: "Threads for the encoder's numeric work (BLAS and kernels).")
     var threads: Int = 1
-    @Option(help: "fp32, or int8 (transformer and feature projection quantised at load; needs AVX-512 VNNI). Default: the preset's, else fp32.")
+    @Option(help: "fp32, or int8 (transformer and feature projection quantised at load; needs AVX-512 VNNI). Default: the preset's (for commands that take --preset), else fp32.")
     var precision: Precision?
 
     func validate() throws {
@@ -23,5 +24,19 @@ struct ComputeOptions: ParsableArguments {
         let (precision, notice) = (asked ?? precision ?? .fp32).available
         if let notice { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
         return precision
+    }
+
+    /// What `request` asks for, set up the one way every command does it: these threads and
+    /// precision, the settings in force, the models they name loaded, and the settings naming
+    /// the head files that were loaded (a fallback head, not the preset's, where it had to).
+    func session(_ request: SessionRequest) throws -> (settings: SessionSettings, models: LoadedModels) {
+        var request = request
+        request.threads = threads
+        request.precision = request.precision ?? precision
+        apply()
+        var settings = try SessionBuilder.settings(for: request)
+        settings.precision = resolved(settings.precision)
+        let models = try SessionBuilder.loadModels(for: settings)
+        return (settings.withHeads(of: models), models)
     }
 }

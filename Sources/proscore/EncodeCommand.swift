@@ -46,9 +46,11 @@ struct EncodeCommand: ParsableCommand {
     var layers: LayerSelection = .all
     @Option(help: "Output safetensors file.") var out: String = "features.safetensors"
     @Flag(help: "Store features as float16.") var float16 = false
+    @Flag(help: "Replace --out if it exists.") var overwrite = false
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
+        try OutputFile.check(out, overwrite: overwrite)
         compute.apply()
         let loaded = try AudioEncoderLoader.load(path: modelDirectory, precision: compute.resolved())
         let encoder = loaded.encoder

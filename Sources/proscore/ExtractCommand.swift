@@ -21,7 +21,8 @@ struct ExtractCommand: ParsableCommand {
 
             --offline instead runs the encoder once over the whole utterance (per-frame hidden states with \
             --sequential, BERT text features with --text-model): a data set for research, not for heads \
-            that serve. Rerunning resumes; a file that fails is reported and skipped.
+            that serve. Rerunning resumes, with the settings recorded in OUT/extraction.json (other settings are \
+            refused); a file that fails is reported and skipped (exit status 2; 1 when every file failed).
             """)
 
     @Argument(help: "Manifest file or speechocean762 folder.") var manifest: String
@@ -58,6 +59,9 @@ struct ExtractCommand: ParsableCommand {
         options.layers = try layers.resolve(available: loaded.encoder.config.numHiddenLayers + 1)
         options.sequential = sequential
         options.float16 = float16
+        let modelPath = model ?? SessionBuilder.defaultModel
+        try ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
+                             sequential: sequential, float16: float16, textModel: textModel).claim(out)
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
         let start = Date()
         var bar = ProgressBar()
@@ -65,6 +69,14 @@ struct ExtractCommand: ParsableCommand {
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
         print(String(format: "%@: %d written, %d already there, %d failed, in %.1f s",
                      out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)))
+        try Self.exitStatus(failed: result.failures.count, of: entries.count)
+    }
+
+    /// Like `score`: 0 when every utterance was extracted (or was already there), 2 when some
+    /// failed, 1 when all did.
+    static func exitStatus(failed: Int, of total: Int) throws {
+        if failed > 0 && failed == total { throw ExitCode(1) }
+        if failed > 0 { throw ExitCode(2) }
     }
 
     /// The serving path: every utterance through the session pipeline.
@@ -74,11 +86,9 @@ struct ExtractCommand: ParsableCommand {
         request.model = model
         request.head = "none"
         request.textModel = "none"
-        request.threads = compute.threads
-        request.precision = compute.precision
-        var settings = try SessionBuilder.settings(for: request)
-        settings.precision = compute.resolved(settings.precision)
-        let models = try SessionBuilder.loadModels(for: settings)
+        let (settings, models) = try compute.session(request)
+        try ExtractionRecord(path: "serving", model: settings.model, preset: preset, readAloud: readAloud,
+                             precision: settings.precision.rawValue).claim(out)
         let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
                                                 readAloud: readAloud)
         let start = Date()
@@ -87,5 +97,6 @@ struct ExtractCommand: ParsableCommand {
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
         print(String(format: "%@: %d written, %d refused by the speech gate, %d already there, %d failed, in %.1f s (serving path, %@)",
                      out, result.written, result.gated, result.skipped, result.failures.count, Date().timeIntervalSince(start), preset))
+        try Self.exitStatus(failed: result.failures.count, of: entries.count)
     }
 }

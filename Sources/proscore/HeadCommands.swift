@@ -61,23 +61,28 @@ struct TrainCommand: ParsableCommand {
         commandName: "train", abstract: "Fit a proficiency head on an extracted feature folder (ridge regression, layer weights from per-layer probes).")
     @Argument(help: "Folder written by proscore extract.") var features: String
     @Option(help: "Output head (…json; a .safetensors is written beside it).") var out: String
-    @Option(help: "Encoder the features came from (recorded in the head).") var encoder: String = "unknown"
+    @Option(help: "Encoder the features came from (recorded in the head; default: none for a head of named features only).")
+    var encoder: String?
+    @Flag(help: "Replace --out (and the .safetensors beside it) if they exist.") var overwrite = false
     @OptionGroup var targets: TargetOptions
 
     func run() throws {
+        try OutputFile.check((out as NSString).deletingPathExtension + ".json", overwrite: overwrite)
+        try OutputFile.check(HeadFile.weightsPath(for: out), overwrite: overwrite)
         let (examples, layers) = try targets.load(features)
         guard !examples.isEmpty else { throw ValidationError("No utterance in \(features) has labels for \(targets.names.joined(separator: ", ")).") }
         let extras = targets.extraNames(features)
         let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: targets.folds,
                                       linear: targets.linear)
+        let encoder = self.encoder ?? (head.layers.isEmpty ? "any CTC encoder (features only)" : "unknown")
         try HeadFile.write(head, encoder: encoder, training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
             "kind": ServingFeatureExtractor.isServingFolder(features) ? targets.kind.rawValue + " (serving path)" : "offline features",
             "command": (["proscore"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
         ], to: out)
         let top = head.layerWeights.enumerated().sorted { $0.element > $1.element }.prefix(3)
-        print("\(out): \(examples.count) utterances, λ \(head.lambda), heaviest layers " +
-              top.map { "\(layers[$0.offset]) (\(String(format: "%.2f", $0.element)))" }.joined(separator: ", "))
+        print("\(out): \(examples.count) utterances, λ \(head.lambda), " + (top.isEmpty ? "named features only" : "heaviest layers " +
+              top.map { "\(layers[$0.offset]) (\(String(format: "%.2f", $0.element)))" }.joined(separator: ", ")))
     }
 }
 

@@ -11,24 +11,38 @@ enum OutputFile {
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
         do {
             try data.write(to: partial)
-            if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: partial) }
-            else { try FileManager.default.moveItem(at: partial, to: url) }
+            // rename(2) replaces an existing file in one step (Foundation's replaceItemAt
+            // fails on Linux when the file exists); folders were refused by `check`.
+            guard rename(partial.path, url.path) == 0 else {
+                throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno),
+                              userInfo: [NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            }
         } catch {
             try? FileManager.default.removeItem(at: partial)
             throw ValidationError("\(path): cannot write it (\((error as NSError).localizedDescription)).")
         }
     }
 
-    /// Refuses a path whose folder is missing, or an existing file without `overwrite`.
-    static func check(_ path: String, overwrite: Bool) throws {
+    /// Refuses a path whose folder is missing, a folder (even with `overwrite`: replacing it
+    /// would delete everything in it), or an existing file without `overwrite`.
+    static func check(_ path: String, overwrite: Bool, option: String = "--out") throws {
         guard !path.isEmpty else { throw ValidationError("The output path is empty.") }
         let folder = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ValidationError("\(path) is a folder; give \(option) a file name (for example \(path)/\(suggestedName(path))).")
+        }
         if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
-            throw ValidationError("\(path): the folder \(folder) does not exist; create it first or choose another --out.")
+            throw ValidationError("\(path): the folder \(folder) does not exist; create it first or choose another \(option).")
         }
         if !overwrite && FileManager.default.fileExists(atPath: path) {
-            throw ValidationError("\(path) exists; choose another --out or pass --overwrite to replace it.")
+            throw ValidationError("\(path) exists; choose another \(option) or pass --overwrite to replace it.")
         }
+    }
+
+    /// `out.csv` for a folder named `out`, say: the folder's name, without its slashes.
+    private static func suggestedName(_ folder: String) -> String {
+        let name = (folder as NSString).lastPathComponent
+        return name.isEmpty || name == "." || name == "/" ? "output" : name
     }
 }

@@ -14,14 +14,18 @@ struct RecordCommand: ParsableCommand {
             by a capture that fails; an existing --out is refused unless --overwrite.
             """)
 
-    @OptionGroup var source: AudioSourceOptions
+    @Option(help: "Replay this recording as a stream instead of capturing (any format libsndfile reads).") var file: String?
+    @OptionGroup var replay: ReplayOptions
+    @OptionGroup var capture: CaptureOptions
+    @OptionGroup var stream: StreamOptions
     @Option(help: "Output file, 16 kHz mono 16-bit: .flac or .wav.") var out: String = "capture.flac"
     @Flag(help: "Replace --out if it exists.") var overwrite = false
     @Flag(help: "Print one JSON summary line on stdout.") var json = false
 
     func validate() throws {
         if (try? AudioFileSink.format(forPath: out)) == nil { throw ValidationError("--out \(out): name the output .flac or .wav.") }
-        if let file = source.file, Self.sameFile(file, out) {
+        if capture.device != nil && file != nil { throw ValidationError("Give --device or --file, not both.") }
+        if let file, Self.sameFile(file, out) {
             throw ValidationError("--out \(out) is the recording being replayed; choose another output file.")
         }
     }
@@ -39,8 +43,8 @@ struct RecordCommand: ParsableCommand {
         let trap = SignalTrap()
         defer { trap.cancel() }
         try OutputFile.check(out, overwrite: overwrite)
-        let ring = AudioRingBuffer(seconds: source.ringSeconds)
-        let audioSource = try source.makeSource()
+        let ring = AudioRingBuffer(seconds: stream.ringSeconds)
+        let audioSource: AudioSource = try file.map { try replay.recording($0, stream: stream) } ?? capture.capture(stream: stream)
         trap.onStop { audioSource.stop() }
         let started = Date()
         // The device (or file) opens first: a source that fails leaves --out untouched.

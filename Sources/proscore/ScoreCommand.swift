@@ -9,19 +9,19 @@ import ProscoreTensor
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Score recordings (files, a JSON-lines manifest or a speechocean762 folder) exactly as replay does, in parallel.",
+        abstract: "Score recordings (files, a folder, a JSON-lines manifest or a speechocean762 folder) exactly as replay does, in parallel.",
         discussion: """
-            Each recording runs through the session pipeline at full speed with the preset's settings; the \\
-            final estimate's 0–10 scores (speechocean762 scale: 10 is native-like), transcript and measures \\
-            are written as CSV or JSON lines. A file that fails is reported and the batch goes on. With a \\
-            reference (--reference, --references, or --read-aloud for a manifest's texts) the read-aloud head \\
-            scores and likely mispronounced words are listed. Exit status 0 when every file was scored, 2 \\
+            Each recording runs through the session pipeline at full speed with the preset's settings; the \
+            final estimate's 0–10 scores (speechocean762 scale: 10 is native-like), transcript and measures \
+            are written as CSV or JSON lines. A file that fails is reported and the batch goes on. With a \
+            reference (--reference, --references, or --read-aloud for a manifest's texts) the read-aloud head \
+            scores and likely mispronounced words are listed. Exit status 0 when every file was scored, 2 \
             when some failed, 1 when none could be.
             """)
 
     enum Format: String, ExpressibleByArgument { case csv, jsonl }
 
-    @Argument(help: "Recordings, or one manifest (.jsonl) or speechocean762 folder.") var inputs: [String]
+    @Argument(help: "Recordings, or one folder of recordings (searched with its subfolders), manifest (.jsonl) or speechocean762 folder.") var inputs: [String]
     @Option(help: "The text read aloud, for every file.") var reference: String?
     @Option(help: "A file of `PATH-or-ID<TAB>TEXT` lines: each recording's reference.") var references: String?
     @Flag(help: "Use a manifest's texts as the references.") var readAloud = false
@@ -38,51 +38,79 @@ struct ScoreCommand: ParsableCommand {
             throw ValidationError("Give one of --reference, --references and --read-aloud.")
         }
         if let out { try OutputFile.check(out, overwrite: overwrite) }
+        try Self.checkReference(reference)
     }
 
-    func entries() throws -> [ManifestEntry] {
+    /// A `--reference` with no words in it is a mistake (an empty variable, a file that was
+    /// not read), not a reading of nothing: it would score the speech as a reading that said
+    /// every word of nothing.
+    static func checkReference(_ reference: String?) throws {
+        if let reference, ReadingReference(reference).isEmpty {
+            throw ValidationError("--reference has no words in it; give the text that was read aloud, or leave --reference out for free speech.")
+        }
+    }
+
+    /// The recordings, and whether they came from a manifest (which may carry texts).
+    func entries() throws -> (list: [ManifestEntry], isManifest: Bool) {
         if inputs.count == 1, let only = inputs.first {
             var isFolder: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: only, isDirectory: &isFolder)
-            if exists && (isFolder.boolValue || only.hasSuffix(".jsonl")) { return try Manifest.load(path: only) }
+            if exists && (isFolder.boolValue || only.hasSuffix(".jsonl")) {
+                return (try Manifest.load(path: only), !isFolder.boolValue || Manifest.isSpeechocean762(folder: only))
+            }
         }
-        return inputs.map { ManifestEntry(id: (($0 as NSString).lastPathComponent as NSString).deletingPathExtension, audio: $0) }
+        return (inputs.map { ManifestEntry(id: (($0 as NSString).lastPathComponent as NSString).deletingPathExtension, audio: $0) }, false)
     }
 
-    func referenceTexts(_ entries: [ManifestEntry]) throws -> [String?] {
+    /// Each entry's reference, or nil for free speech. A reference the person gave that fits
+    /// no recording, and a recording left without one, are said on stderr: a typo in a path
+    /// must not turn a reading silently into free speech.
+    func referenceTexts(_ entries: [ManifestEntry], isManifest: Bool) throws -> [String?] {
         if let reference { return entries.map { _ in reference } }
-        if readAloud { return entries.map(\.text) }
+        if readAloud {
+            guard isManifest else {
+                throw ValidationError("--read-aloud takes the texts of a manifest (.jsonl) or a speechocean762 folder; for recordings named one by one, give --reference or --references.")
+            }
+            let missing = entries.filter { ($0.text.map { ReadingReference($0).isEmpty } ?? true) }
+            warn(missing.map(\.id), "no text in the manifest, scored as free speech")
+            return entries.map(\.text)
+        }
         guard let references else { return entries.map { _ in nil } }
         guard let text = try? String(contentsOfFile: references, encoding: .utf8) else {
             throw ValidationError("--references \(references): cannot be read.")
         }
-        var map: [String: String] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            if parts.count == 2 { map[String(parts[0])] = String(parts[1]) }
+        let table = try ReferenceTable(text: text, file: references)
+        var used = Set<Int>()
+        let texts = entries.map { entry -> String? in
+            guard let line = table.line(for: entry) else { return nil }
+            used.insert(line)
+            return table.texts[line]
         }
-        return entries.map { map[$0.audio] ?? map[$0.id] }
+        warn(entries.indices.filter { texts[$0] == nil }.map { entries[$0].audio }, "no line in \(references), scored as free speech")
+        warn(table.keys.indices.filter { !used.contains($0) }.map { "line \(table.lineNumbers[$0]) (\(table.keys[$0]))" },
+             "in \(references) fits none of the recordings")
+        return texts
+    }
+
+    private func warn(_ items: [String], _ why: String) {
+        guard !items.isEmpty else { return }
+        let shown = items.prefix(5).joined(separator: ", ") + (items.count > 5 ? " and \(items.count - 5) more" : "")
+        FileHandle.standardError.write(Data("warning: \(shown): \(why)\n".utf8))
     }
 
     func run() throws {
-        let list = try entries()
+        let (list, isManifest) = try entries()
         guard !list.isEmpty else { throw ValidationError("Nothing to score.") }
         var request = SessionRequest()
         scoring.fill(&request)
         request.textModel = "none"
-        request.threads = compute.threads
-        request.precision = compute.precision
-        compute.apply()
-        var settings = try SessionBuilder.settings(for: request)
-        settings.precision = compute.resolved(settings.precision)
-        let models = try SessionBuilder.loadModels(for: settings)
-        settings = settings.withHeads(of: models)
+        let (settings, models) = try compute.session(request)
         let scorer = BatchScorer(models: models, settings: settings, jobs: jobs)
         var rows: [Int: String] = [:]
         var failed = 0
         var bar = ProgressBar()
         var done = 0
-        scorer.run(list, references: try referenceTexts(list)) { i, result in
+        scorer.run(list, references: try referenceTexts(list, isManifest: isManifest)) { i, result in
             done += 1
             if result.summary == nil {
                 failed += 1

@@ -10,9 +10,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Score speech sent over HTTP and WebSockets, with a web page for the microphone.",
         discussion: """
-            Endpoints: GET / (the page), GET /v1/stream (WebSocket), POST /v1/score, GET /v1/sessions[/ID[/report]], \\
-            GET /healthz, GET /metrics, GET /openapi.yaml. The models are loaded once and shared by every session; \\
-            sessions are recorded in the store like any other. Listens on loopback unless --host says otherwise; \\
+            Endpoints: GET / (the page), GET /v1/stream (WebSocket), POST /v1/score, GET /v1/sessions[/ID[/report]], \
+            GET /healthz, GET /metrics, GET /openapi.yaml. The models are loaded once and shared by every session; \
+            sessions are recorded in the store like any other. Listens on loopback unless --host says otherwise; \
             SIGINT or SIGTERM shuts down gracefully.
             """)
 

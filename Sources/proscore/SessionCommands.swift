@@ -26,6 +26,7 @@ struct PipelineOptions: ParsableArguments {
         if let windowSeconds, !(5...600).contains(windowSeconds) { throw ValidationError("--window-seconds must be 5–600.") }
         if let pauseMs, !(50...5_000).contains(pauseMs) { throw ValidationError("--pause-ms must be 50–5000.") }
         if noStore && store.store != nil { throw ValidationError("Give --store or --no-store, not both.") }
+        try ScoreCommand.checkReference(reference)
     }
 
     func request(ringSeconds: Double) -> SessionRequest {
@@ -37,8 +38,6 @@ struct PipelineOptions: ParsableArguments {
         r.windowSeconds = windowSeconds
         r.pauseMs = pauseMs
         r.reference = reference
-        r.threads = compute.threads
-        r.precision = compute.precision
         r.ringSeconds = ringSeconds
         return r
     }
@@ -48,11 +47,7 @@ struct PipelineOptions: ParsableArguments {
     func runSession(ringSeconds: Double, makeSource: () throws -> AudioSource) throws {
         let trap = SignalTrap()
         defer { trap.cancel() }
-        compute.apply()
-        var settings = try SessionBuilder.settings(for: request(ringSeconds: ringSeconds))
-        settings.precision = compute.resolved(settings.precision)
-        let models = try SessionBuilder.loadModels(for: settings)
-        settings = settings.withHeads(of: models)
+        let (settings, models) = try compute.session(request(ringSeconds: ringSeconds))
         let sessions = noStore ? nil : try store.open()
         let recorder = try sessions.map { try StoreSessionRecorder(store: $0, settings: settings) }
         let pipeline = SessionBuilder.pipeline(settings: settings, models: models, recorder: recorder)
@@ -72,29 +67,23 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay", abstract: "Replay a recording as a live stream through the whole pipeline.",
         discussion: "Ctrl-C or SIGTERM stops the replay; what was heard is scored and the session is kept as stopped.")
     @Argument(help: "Recording (any format libsndfile reads).") var file: String
-    @OptionGroup var source: AudioSourceOptions
+    @OptionGroup var replay: ReplayOptions
+    @OptionGroup var stream: StreamOptions
     @OptionGroup var pipeline: PipelineOptions
 
-    func validate() throws {
-        if source.device != nil || source.file != nil { throw ValidationError("replay takes the recording as its argument; --device and --file are for live and record.") }
-    }
-
     func run() throws {
-        try pipeline.runSession(ringSeconds: source.ringSeconds) { try source.recording(file) }
+        try pipeline.runSession(ringSeconds: stream.ringSeconds) { try replay.recording(file, stream: stream) }
     }
 }
 
 struct LiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "live", abstract: "Score live speech from an ALSA capture device; Ctrl-C ends the session.")
-    @OptionGroup var source: AudioSourceOptions
+    @OptionGroup var capture: CaptureOptions
+    @OptionGroup var stream: StreamOptions
     @OptionGroup var pipeline: PipelineOptions
 
-    func validate() throws {
-        if source.file != nil { throw ValidationError("live captures from --device; to score a recording use `proscore replay FILE`.") }
-    }
-
     func run() throws {
-        try pipeline.runSession(ringSeconds: source.ringSeconds) { try source.capture() }
+        try pipeline.runSession(ringSeconds: stream.ringSeconds) { try capture.capture(stream: stream) }
     }
 }

@@ -145,14 +145,18 @@ struct SessionsCommand: ParsableCommand {
     }
 }
 
-/// One CSV row per stored event: estimates carry their window measures and scores (0–10),
-/// words their text, times and confidence.
+/// One CSV row per stored event: estimates carry their window measures, scores (0–10),
+/// completeness (0–10, with a reference) and why they were not scored; words and utterances
+/// their text and times (words their confidence too); text scores their 0–10 values.
 enum CSVExport {
     static let header = "kind,audio_s,speech_rate,articulation_rate,phonation_time_ratio,silent_pauses_per_minute,"
-        + ProficiencyScores.names.joined(separator: ",") + ",word,start_s,end_s,confidence"
+        + ProficiencyScores.names.joined(separator: ",") + ",completeness,unscored_reason,text,start_s,end_s,confidence,"
+        + "lexical_diversity,relevance,coherence"
 
     static func row(_ e: SessionEvent) throws -> String {
         func f(_ x: Double?) -> String { x.map { String($0) } ?? "" }
+        func quoted(_ text: String?) -> String { text.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? "" }
+        let measures = 4 + ProficiencyScores.names.count + 2
         var cells = [e.kind.rawValue, String(e.audioSeconds)]
         switch e.kind {
         case .estimate:
@@ -160,13 +164,23 @@ enum CSVExport {
             let w = estimate.window
             cells += [f(w.speechRate), f(w.articulationRate), f(w.phonationTimeRatio), f(w.silentPausesPerMinute)]
             cells += ProficiencyScores.names.map { f(estimate.scores?[$0]) }
-            cells += ["", "", "", ""]
+            cells += [f(estimate.completeness), quoted(estimate.unscoredReason)]
+            cells += Array(repeating: "", count: 4 + 3)
         case .word:
             let word = try e.decode(TranscribedWord.self)
-            cells += Array(repeating: "", count: 4 + ProficiencyScores.names.count)
-            cells += ["\"" + word.text.replacingOccurrences(of: "\"", with: "\"\"") + "\"", f(word.startSeconds), f(word.endSeconds), f(word.confidence)]
-        case .utterance, .textScores:
-            cells += Array(repeating: "", count: 4 + ProficiencyScores.names.count + 4)
+            cells += Array(repeating: "", count: measures)
+            cells += [quoted(word.text), f(word.startSeconds), f(word.endSeconds), f(word.confidence)]
+            cells += Array(repeating: "", count: 3)
+        case .utterance:
+            let utterance = try e.decode(Utterance.self)
+            cells += Array(repeating: "", count: measures)
+            cells += [quoted(utterance.text), f(utterance.startSeconds), f(utterance.endSeconds), ""]
+            cells += Array(repeating: "", count: 3)
+        case .textScores:
+            let t = try e.decode(TextScores.self)
+            cells += Array(repeating: "", count: measures)
+            cells += ["", f(t.startSeconds), f(t.endSeconds), ""]
+            cells += [f(t.lexicalDiversity), f(t.relevance), f(t.coherence)]
         }
         return cells.joined(separator: ",")
     }

@@ -12,6 +12,8 @@ struct IntegerList: ExpressibleByArgument {
         guard !v.isEmpty, v.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
         values = v.map { $0! }
     }
+
+    var defaultValueDescription: String { values.map(String.init).joined(separator: ",") }
 }
 
 enum ReuseChoice: String, ExpressibleByArgument, CaseIterable {
@@ -38,6 +40,7 @@ struct TuneCommand: ParsableCommand {
     @Option(help: "Latency budget for the choice: p95 emit latency in ms.") var maxLatencyMs: Double = 1_000
     @Option(help: "Write the chosen setting as a preset to this file (e.g. configs/tuned.json).") var write: String?
     @Option(help: "Name of the written preset.") var name: String = "tuned"
+    @Flag(help: "Replace the --write file if it exists.") var overwrite = false
     @Flag(help: "Print one JSON line per setting instead of the table.") var json = false
     @OptionGroup var compute: ComputeOptions
 
@@ -47,6 +50,7 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let write { try OutputFile.check(write, overwrite: overwrite, option: "--write") }
         compute.apply()
         let precision = compute.resolved()
         let loaded = try AudioEncoderLoader.load(path: model, precision: precision)

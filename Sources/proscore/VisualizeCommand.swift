@@ -14,6 +14,7 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Hidden-state index to show (0 = input of layer 1).") var layer: Int = 6
     @Option(help: "Number of k-means units.") var units: Int = 8
     @Option(help: "Output file: .svg (with labels) or .png.") var out: String = "layer.svg"
+    @Flag(help: "Replace --out if it exists.") var overwrite = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
@@ -22,6 +23,7 @@ struct VisualizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        try OutputFile.check(out, overwrite: overwrite)
         compute.apply()
         let encoder = try AudioEncoderLoader.load(path: model, precision: compute.resolved()).encoder
         guard (0...encoder.config.numHiddenLayers).contains(layer) else {
@@ -32,11 +34,7 @@ struct VisualizeCommand: ParsableCommand {
         let features = (0..<state.shape[0]).map { state[$0].scalars }
         let picture = FeatureVisualization(samples: samples, features: features, layer: layer, units: units,
                                            title: (audio as NSString).lastPathComponent)
-        if out.hasSuffix(".png") {
-            try picture.png.write(to: URL(fileURLWithPath: out))
-        } else {
-            try picture.svg.write(toFile: out, atomically: true, encoding: .utf8)
-        }
+        try OutputFile.write(out.hasSuffix(".png") ? picture.png : Data(picture.svg.utf8), to: out, overwrite: overwrite)
         print(String(format: "%@: %d frames, %d units, PCA keeps %.0f%% of the variance", out, features.count,
                      Set(picture.units).count, 100 * picture.explainedVariance))
     }

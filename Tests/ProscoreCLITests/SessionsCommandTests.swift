@@ -25,7 +25,13 @@ struct SessionsCommandTests {
         #expect((object["summary"] as? [String: Any])?["words"] != nil)
         let csv = try proscore(["sessions", "export", "1", "--format", "csv", "--store", store])
         #expect(csv.stdout.hasPrefix("kind,audio_s,"))
-        #expect(csv.stdout.split(separator: "\n").count == events.count + 1)
+        let lines = csv.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(lines.count == events.count + 1)
+        #expect(lines.allSatisfy { $0.count == lines[0].count }, "every row has the header's columns")
+        let column = { (name: String) in lines[0].firstIndex(of: Substring(name))! }
+        let utterances = lines.filter { $0[0] == "utterance" }
+        #expect(!utterances.isEmpty && utterances.allSatisfy { $0[column("text")].count > 2 }, "utterance rows carry their text")
+        #expect(lines.filter { $0[0] == "estimate" }.contains { !$0[column("total")].isEmpty || !$0[column("unscored_reason")].isEmpty })
         #expect(try proscore(["sessions", "delete", "1", "--store", store]).status == 0)
         let gone = try proscore(["sessions", "show", "1", "--store", store])
         #expect(gone.status != 0 && gone.stderr.contains("No session 1"))

@@ -25,7 +25,7 @@ struct VisualizeCommandTests {
         let height = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
         #expect(height == 240)
         #expect(String(decoding: bytes[(bytes.count - 8)..<(bytes.count - 4)], as: UTF8.self) == "IEND")
-        let bad = try proscore(["visualize", try makeRecording(), "--model", fixtureModel, "--layer", "9", "--out", out])
+        let bad = try proscore(["visualize", try makeRecording(), "--model", fixtureModel, "--layer", "9", "--out", scratch("bad.svg")])
         #expect(bad.status != 0 && bad.stderr.contains("0…3"))
     }
 }

@@ -1,0 +1,53 @@
+import Foundation
+
+/// A references file for `score --references`: one `PATH-or-ID<TAB>TEXT` line per
+/// recording (blank lines and `#` comments skipped). A line finds its recording by the path
+/// as the recording was named, by the same file named another way (`./a.flac`, an absolute
+/// path), or by the recording's id.
+public struct ReferenceTable: Sendable {
+    public let keys: [String]
+    public let texts: [String]
+    /// Each key's line in the file, from 1.
+    public let lineNumbers: [Int]
+    /// Line index by the key's canonical path, and by the key as written (an id).
+    private let byPath: [String: Int], byKey: [String: Int]
+
+    public init(text: String, file: String) throws {
+        var keys: [String] = [], texts: [String] = [], lines: [Int] = []
+        var seen: [String: Int] = [:]
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            if line.allSatisfy(\.isWhitespace) || line.hasPrefix("#") { continue }
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ManifestError(path: file, detail: "line \(n + 1) is not PATH-or-ID<TAB>TEXT (a tab, not spaces, between the recording and its text)")
+            }
+            let key = String(parts[0]), reference = String(parts[1])
+            guard reference.contains(where: { $0.isLetter || $0.isNumber }) else {
+                throw ManifestError(path: file, detail: "line \(n + 1): the text for \(key) has no words")
+            }
+            if let first = seen[Self.canonical(key)] {
+                throw ManifestError(path: file, detail: "line \(n + 1): \(key) already has a text on line \(first)")
+            }
+            seen[Self.canonical(key)] = n + 1
+            keys.append(key)
+            texts.append(reference)
+            lines.append(n + 1)
+        }
+        self.keys = keys
+        self.texts = texts
+        lineNumbers = lines
+        byPath = seen.mapValues { line in lines.firstIndex(of: line)! }
+        byKey = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The index of the line for `entry`, if one fits it.
+    public func line(for entry: ManifestEntry) -> Int? {
+        byPath[Self.canonical(entry.audio)] ?? byKey[entry.id]
+    }
+
+    /// A path as one absolute, standardised spelling, so that `./a.flac` and `a.flac` meet.
+    static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}

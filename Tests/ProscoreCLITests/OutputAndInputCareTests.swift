@@ -1,0 +1,160 @@
+import Foundation
+import ProscoreAudio
+import Testing
+
+/// What a user's files are owed: no command replaces a file it did not make unless asked,
+/// none turns a folder into a file, and input that cannot mean what the user meant is said.
+@Suite("care for the user's files and input", .serialized)
+struct OutputAndInputCareTests {
+    var layerNormModel: String {
+        URL(fileURLWithPath: fixtureModel).deletingLastPathComponent().appendingPathComponent("wav2vec2-layer-postnorm-ctc").path
+    }
+
+    /// A folder with a file in it, standing where a command's output would go.
+    func folderWithContents() throws -> String {
+        let folder = scratch("results")
+        try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder + "/take.wav", withIntermediateDirectories: true)
+        try "keep".write(toFile: folder + "/sub/keep.txt", atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    @Test("--out naming a folder is refused even with --overwrite, and the folder keeps what was in it")
+    func folderIsNeverReplaced() throws {
+        let folder = try folderWithContents()
+        let audio = try makeRecording()
+        for args in [["score", audio, "--model", layerNormModel, "--out", folder, "--overwrite"],
+                     ["encode", fixtureModel, audio, "--out", folder, "--overwrite"],
+                     ["record", "--file", audio, "--speed", "max", "--out", folder + "/take.wav", "--overwrite"]] {
+            let r = try proscore(args)
+            #expect(r.status != 0 && r.stderr.contains("folder"), "\(args[0]): \(r.stderr)")
+        }
+        #expect(try String(contentsOfFile: folder + "/sub/keep.txt", encoding: .utf8) == "keep")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(left.sorted() == ["sub", "take.wav"], "nothing is left beside the folder's contents: \(left)")
+    }
+
+    @Test("encode, visualize, train and tune keep an existing file unless --overwrite")
+    func existingFilesKept() throws {
+        let audio = try makeRecording()
+        func existing(_ name: String) throws -> String {
+            let path = scratch(name)
+            try "mine".write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let encoded = try existing("mine.safetensors"), picture = try existing("mine.svg"), preset = try existing("mine.json")
+        let cases: [(args: [String], file: String)] = [
+            (["encode", fixtureModel, audio, "--out", encoded], encoded),
+            (["visualize", audio, "--model", fixtureModel, "--layer", "2", "--out", picture], picture),
+            (["tune", audio, "--model", fixtureModel, "--chunk-ms", "200", "--left-ms", "400", "--lookahead-ms", "0", "--reuse", "on",
+              "--write", preset], preset),
+        ]
+        for (args, file) in cases {
+            let r = try proscore(args)
+            #expect(r.status != 0 && r.stderr.contains("--overwrite"), "\(args[0]): \(r.stderr)")
+            #expect(FileManager.default.contents(atPath: file) == Data("mine".utf8), "\(args[0]) left \(file) as it was")
+            let again = try proscore(args + ["--overwrite"])
+            #expect(again.status == 0, "\(args) --overwrite: \(again.stderr)")
+            #expect(FileManager.default.contents(atPath: file) != Data("mine".utf8))
+        }
+        // train: the head's weights beside its JSON are the user's too.
+        let manifest = scratch("m.jsonl")
+        try (0..<4).map { #"{"id": "u\#($0)", "audio": "\#(audio)", "speaker": "s\#($0)", "labels": {"total": \#($0 + 4)}}"# }
+            .joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let features = scratch("features")
+        #expect(try proscore(["extract", manifest, "--model", layerNormModel, "--out", features]).status == 0)
+        let head = scratch("head.json")
+        try "mine".write(toFile: (head as NSString).deletingPathExtension + ".safetensors", atomically: true, encoding: .utf8)
+        let train = try proscore(["train", features, "--kind", "free", "--fluency-only", "--targets", "total", "--folds", "2", "--out", head])
+        #expect(train.status != 0 && train.stderr.contains("--overwrite") && !FileManager.default.fileExists(atPath: head))
+        let trained = try proscore(["train", features, "--kind", "free", "--fluency-only", "--targets", "total", "--folds", "2",
+                                    "--out", head, "--overwrite"])
+        #expect(trained.status == 0 && trained.stdout.contains("named features only"), "\(trained.stdout)\(trained.stderr)")
+        #expect(try String(contentsOfFile: head, encoding: .utf8).contains("any CTC encoder (features only)"))
+    }
+
+    @Test("score --references finds a recording however its path is written, and says which lines and files found nothing")
+    func referencesMatchPaths() throws {
+        let audio = try makeRecording()
+        let folder = (audio as NSString).deletingLastPathComponent
+        let references = scratch("refs.tsv")
+        // The same file named another way, a line for no recording, and a comment.
+        try "# class 3\n\(folder)/./glide.wav\tWe call it bear\n/nowhere/else.wav\tHello there\n"
+            .write(toFile: references, atomically: true, encoding: .utf8)
+        let r = try proscore(["score", audio, "--model", layerNormModel, "--references", references, "--format", "jsonl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let row = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(row["completeness"] != nil && !(row["completeness"] is NSNull), "scored as a reading: \(row)")
+        #expect(r.stderr.contains("line 3 (/nowhere/else.wav)") && r.stderr.contains("fits none of the recordings"), "\(r.stderr)")
+
+        try "glide.wav We call it bear\n".write(toFile: references, atomically: true, encoding: .utf8)
+        let spaces = try proscore(["score", audio, "--model", layerNormModel, "--references", references])
+        #expect(spaces.status != 0 && spaces.stderr.contains("line 1") && spaces.stderr.contains("tab"), "\(spaces.stderr)")
+
+        try "other.wav\tWe call it bear\n".write(toFile: references, atomically: true, encoding: .utf8)
+        let none = try proscore(["score", audio, "--model", layerNormModel, "--references", references])
+        #expect(none.status == 0 && none.stderr.contains("\(audio): no line in \(references), scored as free speech"), "\(none.stderr)")
+    }
+
+    @Test("a reference without words and --read-aloud without a manifest are refused with what to do")
+    func meaninglessReferences() throws {
+        let audio = try makeRecording()
+        for args in [["replay", audio, "--model", layerNormModel, "--no-store", "--reference", "   "],
+                     ["score", audio, "--model", layerNormModel, "--reference", "— !!"]] {
+            let r = try proscore(args)
+            #expect(r.status != 0 && r.stderr.contains("--reference has no words"), "\(args[0]): \(r.stderr)")
+        }
+        let r = try proscore(["score", audio, "--model", layerNormModel, "--read-aloud"])
+        #expect(r.status != 0 && r.stderr.contains("--read-aloud takes the texts of a manifest"), "\(r.stderr)")
+    }
+
+    @Test("score DIR scores every recording in the folder and its subfolders")
+    func folderOfRecordings() throws {
+        let audio = try makeRecording()
+        let folder = scratch("class")
+        try FileManager.default.createDirectory(atPath: folder + "/anna", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: audio, toPath: folder + "/anna/monday.wav")
+        try FileManager.default.copyItem(atPath: audio, toPath: folder + "/ben.wav")
+        try "notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
+        let r = try proscore(["score", folder, "--model", layerNormModel, "--format", "jsonl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let ids = r.stdout.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String }
+        #expect(ids == ["anna/monday", "ben"])
+        let empty = scratch("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let e = try proscore(["score", empty, "--model", layerNormModel])
+        #expect(e.status != 0 && e.stderr.contains("no recordings in it"), "\(e.stderr)")
+    }
+
+    @Test("extract resumes only with the settings it started with, and its exit status says when files failed")
+    func extractResumesWithItsSettings() throws {
+        let audio = try makeRecording()
+        let manifest = scratch("m.jsonl")
+        try [#"{"id": "a", "audio": "\#(audio)", "text": "we call it bear"}"#, #"{"id": "b", "audio": "/nonexistent/b.wav"}"#]
+            .joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let out = scratch("features")
+        let first = try proscore(["extract", manifest, "--model", layerNormModel, "--read-aloud", "--out", out])
+        #expect(first.status == 2 && first.stdout.contains("1 failed"), "\(first.stdout)\(first.stderr)")
+        let other = try proscore(["extract", manifest, "--model", layerNormModel, "--out", out])
+        #expect(other.status != 0 && other.stderr.contains("read_aloud true, now false"), "\(other.stderr)")
+        let same = try proscore(["extract", manifest, "--model", layerNormModel, "--read-aloud", "--out", out])
+        #expect(same.status == 2 && same.stdout.contains("1 already there"), "\(same.stdout)\(same.stderr)")
+    }
+
+    @Test("a recording where a model folder belongs is named as a file, not as missing")
+    func fileForModel() throws {
+        let audio = try makeRecording()
+        let r = try proscore(["inspect", audio])
+        #expect(r.status != 0 && r.stderr.contains("is a file, not a model folder"), "\(r.stderr)")
+    }
+
+    @Test("replay's and live's help list only their own options, with defaults as they are typed")
+    func helpLists() throws {
+        let replay = try proscore(["replay", "--help"]).stdout, live = try proscore(["live", "--help"]).stdout
+        #expect(replay.contains("--speed") && !replay.contains("--device") && !replay.contains("--file") && !replay.contains("--period-ms"))
+        #expect(live.contains("--device") && !live.contains("--speed") && !live.contains("--file") && !live.contains("--offset"))
+        #expect(replay.contains("(default: 1)") && !replay.contains("paced("))
+        let tune = try proscore(["tune", "--help"]).stdout, score = try proscore(["score", "--help"]).stdout
+        #expect(tune.contains("(default: 320,640,1000)") && !score.contains("\\\n"))
+    }
+}
