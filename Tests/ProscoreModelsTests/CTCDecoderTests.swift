@@ -86,6 +86,16 @@ struct CTCDecoderTests {
         #expect(decoder.finish().endedUtterances.isEmpty)
     }
 
+    @Test("a word read from digital silence is dropped; a word with one frame above the silence level is kept")
+    func wordsFromSilence() {
+        let decoder = StreamingCTCDecoder(vocabulary: vocabulary)
+        let words = logits(["O", p, "|", "Y", "E", "S", p, "|"], vocabulary: vocabulary)
+        let update = decoder.feed(logits: words, frameEnergyDb: [-110, -110, -110, -75, -42, -75, -110, -110])
+        #expect(update.finalWords.map(\.text) == ["YES"])
+        #expect(StreamingCTCDecoder(vocabulary: vocabulary).feed(logits: words).finalWords.map(\.text) == ["O", "YES"],
+                "without frame energies nothing is dropped")
+    }
+
     @Test("frame energy is the RMS of each 20 ms hop in dBFS")
     func energy() {
         let samples = [Float](repeating: 0.5, count: 320) + [Float](repeating: 0, count: 320)

@@ -32,6 +32,12 @@ public struct EndpointSettings: Sendable, Equatable {
     /// An utterance that runs this long without a pause ends at its next word boundary,
     /// so continuous speech (or noise the model reads as words) still comes in pieces.
     public var maxUtteranceSeconds: Double = 30
+    /// A word none of whose frames is louder than this (dBFS RMS) was read by the model from
+    /// a quiet room or digital silence, not heard: it is dropped. It is the speech detector's
+    /// absolute silence level (SpeechActivity), under which no frame counts as speech; quiet
+    /// speech (-40 dBFS) peaks well above it. speechocean762's recordings open with a -60 to
+    /// -66 dB noise floor in which the default model heard an "E" in a third of them.
+    public var absoluteSilenceDb: Float = -60
 
     public init(trailingSilenceMs: Int = 600, silenceThresholdDb: Float = -45, maxUtteranceSeconds: Double = 30) {
         self.trailingSilenceMs = trailingSilenceMs
@@ -73,6 +79,8 @@ public final class StreamingCTCDecoder {
     private var wordFirstFrame = -1
     private var wordLastFrame = -1
     private var wordPosteriors: [Double] = []
+    /// The loudest frame of the word in progress (nil without frame energies).
+    private var wordLoudestDb: Float?
     private var utteranceWords: [TranscribedWord] = []
     private var silentRun = 0
     private var nextFrame = 0
@@ -110,6 +118,7 @@ public final class StreamingCTCDecoder {
                     if wordFirstFrame < 0 { wordFirstFrame = frame }
                     wordLastFrame = frame
                     wordPosteriors.append(posterior)
+                    if let energy = frameEnergyDb, t < energy.count { wordLoudestDb = max(wordLoudestDb ?? -.infinity, energy[t]) }
                 }
             }
             previousToken = best
@@ -142,6 +151,10 @@ public final class StreamingCTCDecoder {
 
     private func closeWord(into update: inout TranscriptUpdate) {
         guard !wordText.isEmpty else { return }
+        if let loudest = wordLoudestDb, loudest < endpoint.absoluteSilenceDb {
+            (wordText, wordFirstFrame, wordLastFrame, wordPosteriors, wordLoudestDb) = ("", -1, -1, [], nil)
+            return
+        }
         let word = TranscribedWord(
             text: wordText, startSeconds: Double(wordFirstFrame) * frameSeconds,
             endSeconds: Double(wordLastFrame + 1) * frameSeconds,
@@ -152,6 +165,7 @@ public final class StreamingCTCDecoder {
         wordFirstFrame = -1
         wordLastFrame = -1
         wordPosteriors = []
+        wordLoudestDb = nil
         if let first = utteranceWords.first, word.endSeconds - first.startSeconds >= endpoint.maxUtteranceSeconds {
             update.endedUtterances.append(Utterance(words: utteranceWords))
             utteranceWords = []
