@@ -42,7 +42,7 @@ struct SessionPrinter {
         case let .utterance(u):
             print(String(format: "[%6.2f–%6.2f s] ", u.startSeconds, u.endSeconds) + u.text)
         case let .textScores(t):
-            var line = String(format: "text %.1f–%.1f s: lexical diversity %.1f", t.startSeconds, t.endSeconds, t.lexicalDiversity)
+            var line = String(format: "text %.1f–%.1f s: ", t.startSeconds, t.endSeconds) + TextScores.diversityText(t)
             if let r = t.relevance { line += String(format: ", relevance %.1f", r) }
             if let c = t.coherence { line += String(format: ", coherence %.1f", c) }
             print(line)
@@ -92,5 +92,13 @@ struct SessionPrinter {
     private func printJSON(_ event: PipelineEvent) {
         print(EventJSON.line(event, storePath: storePath))
         fflush(nil)
+    }
+}
+
+extension TextScores {
+    /// "lexical diversity 7.3", or why there is none.
+    static func diversityText(_ t: TextScores) -> String {
+        t.lexicalDiversity.map { String(format: "lexical diversity %.1f", $0) }
+            ?? "lexical diversity — (under \(TextScores.minimumWordsForDiversity) words)"
     }
 }

@@ -13,7 +13,7 @@ struct TerminalView {
     mutating func add(utterance: Utterance) { utterances.append(utterance.text) }
 
     mutating func add(textScores t: TextScores) {
-        textLine = String(format: "text (%.0f–%.0f s): lexical diversity %.1f", t.startSeconds, t.endSeconds, t.lexicalDiversity)
+        textLine = String(format: "text (%.0f–%.0f s): ", t.startSeconds, t.endSeconds) + TextScores.diversityText(t)
             + (t.relevance.map { String(format: ", relevance %.1f", $0) } ?? "")
             + (t.coherence.map { String(format: ", coherence %.1f", $0) } ?? "")
     }

@@ -12,10 +12,15 @@ public struct TextScores: Sendable, Equatable, Codable {
     public var relevance: Double?
     /// 10 × cosine similarity to the previous segment (nil for the first).
     public var coherence: Double?
-    /// 10 × moving-average type–token ratio over 25-word windows (plain ratio when shorter).
-    public var lexicalDiversity: Double
+    /// 10 × moving-average type–token ratio over 25-word windows (plain ratio when shorter);
+    /// nil under `minimumWordsForDiversity` words, where any few different words would give
+    /// 10 (one word, "O", read from silence scored 10).
+    public var lexicalDiversity: Double?
 
-    public init(startSeconds: Double, endSeconds: Double, words: Int, relevance: Double?, coherence: Double?, lexicalDiversity: Double) {
+    /// Fewest words a stretch needs for a lexical diversity.
+    public static let minimumWordsForDiversity = 10
+
+    public init(startSeconds: Double, endSeconds: Double, words: Int, relevance: Double?, coherence: Double?, lexicalDiversity: Double?) {
         self.startSeconds = startSeconds
         self.endSeconds = endSeconds
         self.words = words
@@ -51,7 +56,8 @@ public final class BertTextScorer: TextScoring {
         let text = words.map(\.text).joined(separator: " ")
         var scores = TextScores(startSeconds: words.first?.startSeconds ?? 0, endSeconds: words.last?.endSeconds ?? 0,
                                 words: words.count, relevance: nil, coherence: nil,
-                                lexicalDiversity: 10 * Self.movingTypeTokenRatio(words.map(\.text)))
+                                lexicalDiversity: words.count < TextScores.minimumWordsForDiversity
+                                    ? nil : 10 * Self.movingTypeTokenRatio(words.map(\.text)))
         guard !words.isEmpty else { return scores }
         let embedding = embedder.embed(text)
         if let reference { scores.relevance = 10 * Double(max(0, SentenceEmbedder.cosine(embedding, reference))) }
