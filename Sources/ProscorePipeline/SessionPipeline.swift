@@ -222,7 +222,8 @@ public final class SessionPipeline: @unchecked Sendable {
         var unscored: String?
         if let scorer = stages.scorer {
             if window.endSeconds - window.startSeconds < 1 {
-                unscored = "less than a second of audio so far"
+                // The last estimate (no new frames) says the recording was too short; live ones, that more may come.
+                unscored = evidence == nil ? "less than a second of audio: too short to score" : "less than a second of audio so far"
             } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
                 unscored = why
             } else {

@@ -47,6 +47,12 @@ struct TuneCommand: ParsableCommand {
     func validate() throws {
         guard !audio.isEmpty else { throw ValidationError("Give at least one recording.") }
         guard chunkMs.values.allSatisfy({ $0 >= 20 }) else { throw ValidationError("--chunk-ms values must be at least 20.") }
+        for (option, list) in [("--chunk-ms", chunkMs), ("--left-ms", leftMs), ("--lookahead-ms", lookaheadMs)] {
+            if let odd = list.values.first(where: { $0 % StreamingSettings.frameMilliseconds != 0 }) {
+                let frames = (Double(odd) / Double(StreamingSettings.frameMilliseconds)).rounded()
+                throw ValidationError("\(option) \(odd): settings are whole \(StreamingSettings.frameMilliseconds) ms frames; \(odd) would run as \(Int(frames) * StreamingSettings.frameMilliseconds) ms, so give that.")
+            }
+        }
     }
 
     func run() throws {

@@ -37,6 +37,12 @@ struct TuneCommandTests {
         #expect(preset.settings.problem == nil)
     }
 
+    @Test("settings that are not whole 20 ms frames are refused with the value they would run as")
+    func wholeFrames() throws {
+        let r = try proscore(["tune", try makeRecording(), "--model", fixtureModel, "--chunk-ms", "200,50"])
+        #expect(r.status != 0 && r.stderr.contains("--chunk-ms 50") && r.stderr.contains("would run as 60 ms"), "\(r.stderr)")
+    }
+
     @Test("a broken preset file is a clear error naming it")
     func brokenPreset() throws {
         let path = scratch("bad.json")

@@ -154,6 +154,15 @@ struct SessionPipelineTests {
         #expect(last.flatMap(\.completeness).map { abs($0 - 20.0 / 3) < 1e-9 } == true)
     }
 
+    @Test("under a second of audio: live estimates wait for more, the last one says the recording was too short")
+    func tooShort() throws {
+        var estimates: [Estimate] = []
+        try pipeline(scorer: FixedScorer()).run(source: ArraySource(samples: loud(seconds: 0.4))) { if case let .estimate(e) = $0 { estimates.append(e) } }
+        #expect(estimates.count >= 2 && estimates.allSatisfy { $0.scores == nil })
+        #expect(estimates.dropLast().allSatisfy { $0.unscoredReason == "less than a second of audio so far" })
+        #expect(estimates.last?.unscoredReason == "less than a second of audio: too short to score")
+    }
+
     @Test("a reference pasted over several lines, with punctuation, is read as the same words")
     func referenceOverLines() throws {
         func last(_ reference: String) throws -> Estimate {
