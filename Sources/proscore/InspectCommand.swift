@@ -19,7 +19,7 @@ struct InspectCommand: ParsableCommand {
             print("family      bert")
             print("layers      \(c.numHiddenLayers) × hidden \(c.hiddenSize), \(c.numAttentionHeads) heads, FFN \(c.intermediateSize)")
             print("vocabulary  \(c.vocabSize) tokens, \(c.maxPositionEmbeddings) positions")
-            print("tensors     \(file.entries.count), \(file.entries.values.reduce(0) { $0 + $1.count }) parameters")
+            print("tensors     \(file.entries.count), \(file.entries.values.reduce(0) { $0 + $1.count }.formatted()) parameters")
         case let .audioEncoder(c):
             let loaded = try AudioEncoderLoader.load(path: modelDirectory)
             let e = loaded.encoder
