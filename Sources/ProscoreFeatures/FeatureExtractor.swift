@@ -122,7 +122,8 @@ public final class FeatureExtractor {
     /// pipeline decides it (blank posterior when the encoder has a CTC head, and frame
     /// energy); syllables from the reference text, else the transcript.
     func fluencyMeasures(samples: [Float], logits: Tensor?, frames: Int, words: [String]) -> [Double] {
-        let speech = FrameEvidence(samples: samples, logits: logits, frames: frames, vocabulary: vocabulary).speech
+        var level = SpeechLevel()  // the whole utterance at once: its own speech level, as a session's
+        let speech = FrameEvidence(samples: samples, logits: logits, frames: frames, vocabulary: vocabulary, level: &level).speech
         let m = fluency.measure(speech: speech, words: words.map { TimedWord(text: $0, startSeconds: 0, endSeconds: 0) })
         return m.headFeatures
     }

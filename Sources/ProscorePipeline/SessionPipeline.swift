@@ -22,6 +22,8 @@ public final class SessionPipeline: @unchecked Sendable {
     /// time in proportion to its length: a 30-minute replay at max speed with the small model
     /// took 53 s so, 35 s with the refresh (same summary and scores).
     public static let liveRefreshSeconds = 5.0
+    /// A change of the session's level gain (dB) after which the frames are decided again.
+    static let regainDb: Float = 0.5
     public let settings: SessionSettings
     private let stages: SessionStages
     private let fluency: FluencyAnalyzer
@@ -136,7 +138,9 @@ public final class SessionPipeline: @unchecked Sendable {
             let end = stages.decoder.finish()
             if !end.finalWords.isEmpty { state.words += end.finalWords; emit(.words(end.finalWords)); textScoring?.add(end.finalWords) }
             for u in end.endedUtterances { emit(.utterance(u)) }
-            // A last estimate with every word final (the end of the stream closes the last one).
+            // A last estimate with every word final (the end of the stream closes the last one),
+            // and every frame decided at the session's final level.
+            if state.frames.gainDb != state.level.gainDb { state.frames = state.frames.deciding(gainDb: state.level.gainDb) }
             refreshSpokenAlignment(&state)
             state.readAloud = readAloudEvidence(state: state, final: true)
             refreshSessionMeasures(&state, exact: true)
@@ -178,11 +182,14 @@ public final class SessionPipeline: @unchecked Sendable {
                         emit: (PipelineEvent) -> Void, arrival: Double) {
         guard let logits = chunk.logits else { return }
         let evidence = FrameEvidence(samples: state.audio, logits: logits, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
-                                     sampleOffset: state.audioOffset, vocabulary: stages.vocabulary)
+                                     sampleOffset: state.audioOffset, vocabulary: stages.vocabulary, level: &state.level)
         let update = stages.decoder.feed(logits: logits, frameEnergyDb: evidence.energyDb)
-        state.speech += evidence.speech
-        state.energyDb += evidence.energyDb
-        state.f0Hz += evidence.f0Hz
+        state.frames.append(evidence)
+        // Once the session's level moved, the frames before are decided again at the new gain.
+        if abs(evidence.gainDb - state.frames.gainDb) >= Self.regainDb {
+            state.frames = state.frames.deciding(gainDb: evidence.gainDb)
+            state.sessionMeasures = nil
+        }
         if !reference.isEmpty { state.logPosteriors += Softmax.logRows(logits) }
         if !update.finalWords.isEmpty {
             state.words += update.finalWords
@@ -334,11 +341,15 @@ struct SessionState {
     var audio: [Float] = []
     var audioOffset = 0
     var totalSamples = 0
-    var speech: [Bool] = []
-    /// Per frame: loudness (dBFS), F0 (Hz, 0 unvoiced) and, with a reference, the CTC log
-    /// posteriors (`frames × vocabulary`) for forced alignment.
-    var energyDb: [Float] = []
-    var f0Hz: [Float] = []
+    /// Every frame's evidence so far: loudness (dBFS, with the level's gain), speech, F0 (Hz,
+    /// 0 unvoiced), and the values as recorded from which they are decided again.
+    var frames = FrameEvidence.empty
+    var speech: [Bool] { frames.speech }
+    var energyDb: [Float] { frames.energyDb }
+    var f0Hz: [Float] { frames.f0Hz }
+    /// The speech level so far, which gives every frame's level its gain.
+    var level = SpeechLevel()
+    /// With a reference, the CTC log posteriors (`frames × vocabulary`) for forced alignment.
     var logPosteriors: [Float] = []
     var readAloud: ReadAloudEvidence?
     var words: [TranscribedWord] = []

@@ -20,17 +20,32 @@ public struct PitchTracker: Sendable, Equatable {
     /// F0 in Hz of frame `frame` (0 when unvoiced). `samples[0]` is stream sample
     /// `sampleOffset`; samples outside `samples` count as silence.
     public func frequency(samples: [Float], frame: Int, sampleOffset: Int = 0) -> Float {
+        let (hz, levelDb) = periodicity(samples: samples, frame: frame, sampleOffset: sampleOffset)
+        return levelDb >= minimumLevelDb ? hz : 0
+    }
+
+    /// F0 and level of `frames` consecutive frames from `firstFrame`, whatever their level:
+    /// the caller holds the level (with any gain) against `minimumLevelDb`.
+    public func periodicity(samples: [Float], frames: Int, firstFrame: Int = 0, sampleOffset: Int = 0) -> [(hz: Float, levelDb: Float)] {
+        (0..<frames).map { periodicity(samples: samples, frame: firstFrame + $0, sampleOffset: sampleOffset) }
+    }
+
+    /// F0 in Hz of frame `frame` whatever its level (0 when aperiodic, or under
+    /// `minimumLevelDb` by more than any gain), and the frame's level (dBFS RMS over the window).
+    public func periodicity(samples: [Float], frame: Int, sampleOffset: Int = 0) -> (hz: Float, levelDb: Float) {
         let rate = Double(FrameGeometry.sampleRate)
         let centre = frame * FrameGeometry.samplesPerFrame + 200 - sampleOffset  // centre of the frame's 400-sample field
         let start = centre - windowSamples / 2
         let maxLag = Int(rate / minimumHz), minLag = max(2, Int(rate / maximumHz))
         let half = windowSamples / 2
-        guard start >= 0, start + half + maxLag < samples.count else { return 0 }
-        return samples.withUnsafeBufferPointer { x -> Float in
+        guard start >= 0, start + half + maxLag < samples.count else { return (0, -120) }
+        return samples.withUnsafeBufferPointer { x -> (hz: Float, levelDb: Float) in
             let base = x.baseAddress! + start
             var energy: Float = 0
             for i in 0..<windowSamples where start + i < samples.count { energy += base[i] * base[i] }
-            guard 10 * log10(max(1e-12, energy / Float(windowSamples))) >= minimumLevelDb else { return 0 }
+            let levelDb = 10 * log10(max(1e-12, energy / Float(windowSamples)))
+            // Digital silence and the quietest hiss are aperiodic at any gain the level allows.
+            guard levelDb >= minimumLevelDb - SpeechLevel.maximumBoostDb else { return (0, levelDb) }
             // d(τ) over the first half-window, compared with the signal τ later.
             var d = [Float](repeating: 0, count: maxLag + 2)
             for tau in 1...(maxLag + 1) {
@@ -55,11 +70,11 @@ public struct PitchTracker: Sendable, Equatable {
                     let (a, b, c) = (dn[tau - 1], dn[tau], dn[tau + 1])
                     let denominator = a - 2 * b + c
                     let shift = denominator != 0 ? 0.5 * (a - c) / denominator : 0
-                    return Float(rate) / (Float(tau) + max(-1, min(1, shift)))
+                    return (Float(rate) / (Float(tau) + max(-1, min(1, shift))), levelDb)
                 }
                 tau += 1
             }
-            return 0
+            return (0, levelDb)
         }
     }
 

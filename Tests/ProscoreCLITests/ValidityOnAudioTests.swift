@@ -31,6 +31,16 @@ struct ValidityOnAudioTests {
         return try #require((last?["scores"] as? [String: Double])?["fluency"], "no scores: is the default model in models/?")
     }
 
+    @Test("the same speech through a microphone 25 dB quieter is scored, and scored alike")
+    func quieterMicrophone() throws {
+        let loud = try speak(sentence)
+        let samples = try AudioLoading.load16kMono(path: loud)
+        let quiet = scratch("quiet.wav")
+        try SoundFileWriter.write(samples.map { $0 * 0.056 }, channels: 1, sampleRate: 16_000, format: .wav16, to: quiet)  // -25 dB
+        let (a, b) = (try fluency(loud), try fluency(quiet))
+        #expect(abs(a - b) < 0.5, "fluency \(a) at the recorded level, \(b) 25 dB quieter")
+    }
+
     @Test("longer pauses between words lower the fluency estimate")
     func pauses() throws {
         #expect(FileManager.default.fileExists(atPath: "/usr/bin/espeak-ng"), "espeak-ng comes with make setup")

@@ -1,0 +1,30 @@
+import Testing
+@testable import ProscoreScoring
+
+@Suite("the session's speech level and its gain")
+struct SpeechLevelTests {
+    @Test("no gain before enough voiced frames, none inside the usual range, quiet and loud brought to its edges")
+    func gain() {
+        var level = SpeechLevel()
+        #expect(level.add(voicedLevelsDb: [Float](repeating: -45, count: SpeechLevel.minimumVoicedFrames - 1)) == 0)
+        #expect(level.add(voicedLevelsDb: [-45]) == SpeechLevel.referenceDb - SpeechLevel.usualRangeDb + 45, "quiet: raised to the range's lower edge")
+        var usual = SpeechLevel()
+        #expect(usual.add(voicedLevelsDb: [Float](repeating: -20, count: 50)) == 0)
+        var loud = SpeechLevel()
+        #expect(loud.add(voicedLevelsDb: [Float](repeating: -2, count: 50)) == SpeechLevel.referenceDb + SpeechLevel.usualRangeDb + 2)
+        var faint = SpeechLevel()
+        #expect(faint.add(voicedLevelsDb: [Float](repeating: -69, count: 50)) == SpeechLevel.maximumBoostDb, "the boost is bounded")
+        var fixed = SpeechLevel.fixed
+        #expect(fixed.add(voicedLevelsDb: [Float](repeating: -45, count: 50)) == 0 && fixed.levelDb == nil)
+    }
+
+    @Test("the level is the voiced frames' 90th percentile: hum and breath under the speech do not lower it")
+    func percentile() {
+        var level = SpeechLevel()
+        // 80 frames of quiet voiced hum at -60 dB, 20 of vowels at -30 dB.
+        level.add(voicedLevelsDb: [Float](repeating: -60, count: 80) + [Float](repeating: -30, count: 20))
+        #expect(level.levelDb == -30)
+        level.add(voicedLevelsDb: [-100, -90])  // under the floor: not counted
+        #expect(level.levelDb == -30)
+    }
+}
