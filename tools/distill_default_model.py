@@ -82,6 +82,20 @@ def log_to(path: Path):
 
 
 # ============================================================== data
+HEAD_SPEAKERS_FILE = Path(__file__).resolve().parent / "head_speakers.json"
+
+
+def reserved_head_speakers(train_spk: set, val_spk: set, heldout: set) -> set:
+    """The speakers of tools/head_speakers.json: kept out of every stage of encoder training
+    (--reserve-head-speakers) so that heads fitted on their features see the encoder as a new
+    learner meets it. A list that overlaps the validation or held-out speakers is refused."""
+    reserved = set(json.loads(HEAD_SPEAKERS_FILE.read_text())["speakers"])
+    if reserved & (val_spk | heldout):
+        raise SystemExit(f"{HEAD_SPEAKERS_FILE} names validation or held-out speakers "
+                         f"({sorted(reserved & (val_spk | heldout))}); it was made for --seed 0's validation speakers")
+    return reserved & train_spk
+
+
 def split_val(real: "tdm.Pool", seed: int) -> tuple[set, set]:
     spk = sorted(set(m["spk"] for m in real.meta))
     val = set(random.Random(seed).sample(spk, N_VAL_SPEAKERS))
@@ -179,6 +193,10 @@ def load_data(args, work: Path, log):
     real, real_ho = tdm.build_real_pools(data_dir, heldout)
     assert not (set(m["spk"] for m in real.meta) & heldout)
     train_spk, val_spk = split_val(real, args.seed + 7)
+    if args.reserve_head_speakers:
+        reserved = reserved_head_speakers(train_spk, val_spk, heldout)
+        train_spk -= reserved
+        log(f"{len(reserved)} speakers of {HEAD_SPEAKERS_FILE.name} kept out of training, for the heads")
     tr_idx = [i for i, m in enumerate(real.meta) if m["spk"] in train_spk]
     va_idx = [i for i, m in enumerate(real.meta) if m["spk"] in val_spk]
     so_train, so_val = subset(real, tr_idx), subset(real, va_idx)
@@ -919,6 +937,9 @@ def parse_args(argv=None):
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--batch-seconds", type=float, default=40.0, help="padded audio per batch (s)")
     ap.add_argument("--ls-fraction", type=float, default=0.25, help="fraction of batches from LibriSpeech (distillation only)")
+    ap.add_argument("--reserve-head-speakers", action="store_true",
+                    help="keep the speakers of tools/head_speakers.json (half of the training speakers) out of every "
+                         "stage of training, so that heads can be fitted on speakers the encoder never heard")
     ap.add_argument("--ls-ctc-min-logprob", type=float, default=None,
                     help="stage 2: LibriSpeech chunks whose teacher transcript has at least this mean token log "
                          "probability carry it as a CTC target (the rest are left out); default: off")
@@ -956,6 +977,7 @@ CONFIG_KEYS = ["seed", "librispeech", "stage0_steps", "max_steps", "warmup_steps
 
 def run_config(args) -> dict:
     keys = CONFIG_KEYS + (["ls_ctc_min_logprob"] if args.ls_ctc_min_logprob is not None else [])  # older runs resume as they were
+    keys += ["reserve_head_speakers"] if args.reserve_head_speakers else []
     return {"args": {k: getattr(args, k) for k in keys}, "arch": STUDENT_ARCH,
             "distill_pairs": [list(map(str, p)) for p in DISTILL_PAIRS], "version": 1}
 

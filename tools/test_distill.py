@@ -186,3 +186,19 @@ def test_targets_of_another_plan_go_beside_not_over(tmp_path):
     (tmp_path / "targets" / "progress.json").write_text(json.dumps({"key": "aaaa", "windows_done": 20}))
     assert d.targets_dir(tmp_path, "aaaa") == tmp_path / "targets"
     assert d.targets_dir(tmp_path, "bbbb") == tmp_path / "targets" / "bbbb"
+
+
+def test_reserved_head_speakers_stay_apart_from_validation_and_held_out():
+    import distill_default_model as d
+    doc = json.loads(d.HEAD_SPEAKERS_FILE.read_text())
+    heldout = set(json.loads((Path(__file__).resolve().parent / "heldout_speakers.json").read_text())["speakers"])
+    val = set(doc["validation_speakers_excluded"])
+    reserved = set(doc["speakers"])
+    assert len(reserved) == 52 and not reserved & heldout and not reserved & val
+    train = reserved | {"9999"}
+    assert d.reserved_head_speakers(train, val, heldout) == reserved
+    with pytest.raises(SystemExit):
+        d.reserved_head_speakers(train, val | {sorted(reserved)[0]}, heldout)
+    plain = d.run_config(d.parse_args([]))
+    assert "reserve_head_speakers" not in plain["args"]
+    assert d.run_config(d.parse_args(["--reserve-head-speakers"]))["args"]["reserve_head_speakers"] is True

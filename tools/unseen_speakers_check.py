@@ -13,7 +13,7 @@ heads' own feature basis (Sources/ProscoreScoring/FeatureBasis.swift: clipping t
 percentile, hinges at the 20/40/60/80th) with ridge and lambda by inner speaker folds, as
 `proscore train` fits the heads.
 
-  python3 tools/unseen_speakers_check.py FEATURES --model MODEL [--extra-speakers 0813,2061,...]
+  python3 tools/unseen_speakers_check.py FEATURES --model MODEL [--extra-speakers 0813,2061,...] [--head-speakers FILE]
 """
 import argparse
 import json
@@ -108,12 +108,17 @@ def main():
     ap.add_argument("--extra-speakers", default="", help="comma-separated speakers also unseen by the encoder")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--fluency-only", action="store_true", help="heads on the named features alone (no encoder layers)")
+    ap.add_argument("--head-speakers", help="train the heads (and the baselines) on these speakers only: a JSON file with "
+                    "\"speakers\", such as tools/head_speakers.json for an encoder distilled with --reserve-head-speakers")
     args = ap.parse_args()
 
     unseen = set(json.loads((ROOT / "tools/heldout_speakers.json").read_text())["speakers"])
     unseen |= {s for s in args.extra_speakers.split(",") if s}
     rows = [json.loads(line) for line in open(Path(args.features) / "index.jsonl")]
     train = [r for r in rows if r["speaker"] not in unseen]
+    if args.head_speakers:
+        allowed = set(json.loads(Path(args.head_speakers).read_text())["speakers"])
+        train = [r for r in train if r["speaker"] in allowed]
     test = [r for r in rows if r["speaker"] in unseen]
     work = Path(tempfile.mkdtemp(prefix="proscore-unseen-"))
     feats = work / "train-features"
