@@ -9,8 +9,9 @@ import ProscoreUnits
 ///
 /// Levels are measured as recorded and then carry a gain: the session's speech level brought
 /// to the level the thresholds were set for (SpeechLevel), so that a quiet microphone does
-/// not turn speech into silence. The recorded values are kept, so that the frames can be
-/// decided again when the session's level is better known (`deciding(gainDb:)`).
+/// not turn speech into silence; and quiet means under the session's silence threshold,
+/// which rises over a noisy background. The recorded values are kept, so that the frames can
+/// be decided again when the session's level is better known (`deciding(gainDb:silenceThresholdDb:)`).
 public struct FrameEvidence: Sendable, Equatable {
     /// As recorded: each frame's level (dBFS RMS over its hop), and its F0 and level over the
     /// pitch window whatever that level (F0 0 when aperiodic).
@@ -24,6 +25,8 @@ public struct FrameEvidence: Sendable, Equatable {
     public var speech: [Bool]
     public var f0Hz: [Float]
     public var gainDb: Float
+    /// Frames under this (with the gain) that the CTC head gives to the blank are silence.
+    public var silenceThresholdDb: Float
 
     /// Evidence for `logits.shape[0]` frames starting at `firstFrame`, whose audio is in
     /// `samples` (stream sample index `sampleOffset` at `samples[0]`). Without logits every
@@ -41,9 +44,9 @@ public struct FrameEvidence: Sendable, Equatable {
         } else {
             blankPosterior = [Float](repeating: 1, count: frames)
         }
-        let gain = level.add(voicedLevelsDb: periodicity.filter { $0.hz > 0 }.map(\.levelDb))
-        (energyDb, speech, f0Hz, gainDb) = ([], [], [], gain)
-        self = deciding(gainDb: gain, pitch: pitch)
+        level.add(frameLevelsDb: recordedEnergyDb, voicedLevelsDb: periodicity.filter { $0.hz > 0 }.map(\.levelDb))
+        (energyDb, speech, f0Hz, gainDb, silenceThresholdDb) = ([], [], [], level.gainDb, level.silenceThresholdDb)
+        self = deciding(gainDb: level.gainDb, silenceThresholdDb: level.silenceThresholdDb, pitch: pitch)
     }
 
     /// The same at the levels as recorded (no gain).
@@ -54,12 +57,13 @@ public struct FrameEvidence: Sendable, Equatable {
                   vocabulary: vocabulary, level: &fixed, pitch: pitch)
     }
 
-    /// These frames decided again with every level raised by `gainDb`.
-    public func deciding(gainDb: Float, activity: SpeechActivity = SpeechActivity(), pitch: PitchTracker = PitchTracker()) -> FrameEvidence {
+    /// These frames decided again with every level raised by `gainDb`, quiet under `silenceThresholdDb`.
+    public func deciding(gainDb: Float, silenceThresholdDb: Float, pitch: PitchTracker = PitchTracker()) -> FrameEvidence {
         var evidence = self
         evidence.gainDb = gainDb
+        evidence.silenceThresholdDb = silenceThresholdDb
         evidence.energyDb = recordedEnergyDb.map { $0 + gainDb }
-        evidence.speech = activity.classify(blankPosterior: blankPosterior, energyDb: evidence.energyDb)
+        evidence.speech = SpeechActivity(silenceThresholdDb: silenceThresholdDb).classify(blankPosterior: blankPosterior, energyDb: evidence.energyDb)
         evidence.f0Hz = zip(periodicHz, periodicLevelDb).map { hz, level in level + gainDb >= pitch.minimumLevelDb ? hz : 0 }
         return evidence
     }
@@ -78,11 +82,11 @@ public struct FrameEvidence: Sendable, Equatable {
     /// No frames yet.
     public static var empty: FrameEvidence {
         FrameEvidence(recordedEnergyDb: [], periodicHz: [], periodicLevelDb: [], blankPosterior: [], energyDb: [], speech: [], f0Hz: [],
-                      gainDb: 0)
+                      gainDb: 0, silenceThresholdDb: SpeechLevel.quietThresholdDb)
     }
 
     private init(recordedEnergyDb: [Float], periodicHz: [Float], periodicLevelDb: [Float], blankPosterior: [Float],
-                 energyDb: [Float], speech: [Bool], f0Hz: [Float], gainDb: Float) {
+                 energyDb: [Float], speech: [Bool], f0Hz: [Float], gainDb: Float, silenceThresholdDb: Float) {
         self.recordedEnergyDb = recordedEnergyDb
         self.periodicHz = periodicHz
         self.periodicLevelDb = periodicLevelDb
@@ -91,5 +95,6 @@ public struct FrameEvidence: Sendable, Equatable {
         self.speech = speech
         self.f0Hz = f0Hz
         self.gainDb = gainDb
+        self.silenceThresholdDb = silenceThresholdDb
     }
 }

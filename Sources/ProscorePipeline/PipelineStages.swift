@@ -27,7 +27,8 @@ extension StreamingEncoder: StreamingEncoding {
 public protocol TranscriptDecoding: AnyObject {
     /// Final words of the utterance in progress.
     var currentUtterance: [TranscribedWord] { get }
-    func feed(logits: Tensor, frameEnergyDb: [Float]?) -> TranscriptUpdate
+    /// `quietBelowDb`: frames under it (dBFS) count as quiet for endpointing.
+    func feed(logits: Tensor, frameEnergyDb: [Float]?, quietBelowDb: Float?) -> TranscriptUpdate
     func finish() -> TranscriptUpdate
 }
 

@@ -22,8 +22,12 @@ public final class SessionPipeline: @unchecked Sendable {
     /// time in proportion to its length: a 30-minute replay at max speed with the small model
     /// took 53 s so, 35 s with the refresh (same summary and scores).
     public static let liveRefreshSeconds = 5.0
-    /// A change of the session's level gain (dB) after which the frames are decided again.
+    /// A change of the session's level gain or silence threshold (dB) after which the frames
+    /// are decided again.
     static let regainDb: Float = 0.5
+    /// Trailing silence that ends an utterance is this far under the silence threshold (the
+    /// decoder's -45 dBFS against the quiet background's -40).
+    static let endpointBelowSilenceDb: Float = -5
     public let settings: SessionSettings
     private let stages: SessionStages
     private let fluency: FluencyAnalyzer
@@ -140,7 +144,9 @@ public final class SessionPipeline: @unchecked Sendable {
             for u in end.endedUtterances { emit(.utterance(u)) }
             // A last estimate with every word final (the end of the stream closes the last one),
             // and every frame decided at the session's final level.
-            if state.frames.gainDb != state.level.gainDb { state.frames = state.frames.deciding(gainDb: state.level.gainDb) }
+            if state.frames.gainDb != state.level.gainDb || state.frames.silenceThresholdDb != state.level.silenceThresholdDb {
+                state.frames = state.frames.deciding(gainDb: state.level.gainDb, silenceThresholdDb: state.level.silenceThresholdDb)
+            }
             refreshSpokenAlignment(&state)
             state.readAloud = readAloudEvidence(state: state, final: true)
             refreshSessionMeasures(&state, exact: true)
@@ -183,11 +189,13 @@ public final class SessionPipeline: @unchecked Sendable {
         guard let logits = chunk.logits else { return }
         let evidence = FrameEvidence(samples: state.audio, logits: logits, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
                                      sampleOffset: state.audioOffset, vocabulary: stages.vocabulary, level: &state.level)
-        let update = stages.decoder.feed(logits: logits, frameEnergyDb: evidence.energyDb)
+        let update = stages.decoder.feed(logits: logits, frameEnergyDb: evidence.energyDb,
+                                         quietBelowDb: evidence.silenceThresholdDb + Self.endpointBelowSilenceDb)
         state.frames.append(evidence)
         // Once the session's level moved, the frames before are decided again at the new gain.
-        if abs(evidence.gainDb - state.frames.gainDb) >= Self.regainDb {
-            state.frames = state.frames.deciding(gainDb: evidence.gainDb)
+        if abs(evidence.gainDb - state.frames.gainDb) >= Self.regainDb
+            || abs(evidence.silenceThresholdDb - state.frames.silenceThresholdDb) >= Self.regainDb {
+            state.frames = state.frames.deciding(gainDb: evidence.gainDb, silenceThresholdDb: evidence.silenceThresholdDb)
             state.sessionMeasures = nil
         }
         if !reference.isEmpty { state.logPosteriors += Softmax.logRows(logits) }
@@ -223,7 +231,8 @@ public final class SessionPipeline: @unchecked Sendable {
         let window = fluency.window(speech: state.speech, words: state.timedWords, windowSeconds: settings.windowSeconds)
         let frames = state.speech.count
         let windowRange = max(0, frames - FrameGeometry.frames(seconds: settings.windowSeconds))..<frames
-        let windowSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: windowRange)
+        let windowSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: windowRange,
+                                          loudThresholdDb: state.frames.silenceThresholdDb)
         let (session, sessionSignal) = (state.sessionMeasures!.fluency, state.sessionMeasures!.signal)
         var scores: ProficiencyScores?
         var unscored: String?
@@ -270,7 +279,8 @@ extension SessionPipeline {
         if !exact, let last = state.sessionMeasures,
            frames - last.frames < FrameGeometry.frames(seconds: Self.liveRefreshSeconds) { return }
         state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords),
-                                 signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz))
+                                 signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz,
+                                                loudThresholdDb: state.frames.silenceThresholdDb))
     }
 
     /// Live read-aloud evidence is aligned again at an utterance end once 5 s of audio, or a

@@ -113,8 +113,10 @@ public struct SignalAnalyzer: Sendable {
     }
 
     /// Measures over frames `range` of the per-frame speech decisions, intensities (dBFS) and
-    /// F0 (Hz, 0 unvoiced).
-    public func measure(speech: [Bool], energyDb: [Float], f0Hz: [Float], range: Range<Int>? = nil) -> SignalMeasures {
+    /// F0 (Hz, 0 unvoiced); frames at `loudThresholdDb` or over are loud (the energy-only
+    /// measures: the session's silence threshold, else the trivial baseline's).
+    public func measure(speech: [Bool], energyDb: [Float], f0Hz: [Float], range: Range<Int>? = nil,
+                        loudThresholdDb: Float = TrivialBaseline.speechThresholdDb) -> SignalMeasures {
         let n = min(speech.count, energyDb.count, f0Hz.count)
         let span = (range ?? 0..<n).clamped(to: 0..<n)
         let seconds = Double(span.count) * frameSeconds
@@ -169,7 +171,7 @@ public struct SignalAnalyzer: Sendable {
             return abs(12 * log2(after / before))
         }
 
-        let loud = energyDb.indices.map { energyDb[$0] >= TrivialBaseline.speechThresholdDb }
+        let loud = energyDb.indices.map { energyDb[$0] >= loudThresholdDb }
         let loudPauses = SilentPauses.find(in: loud, range: span, thresholdSeconds: 0.25, frameSeconds: frameSeconds)
             .map { Double($0.count) * frameSeconds }
         return SignalMeasures(

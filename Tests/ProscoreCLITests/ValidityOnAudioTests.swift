@@ -41,6 +41,27 @@ struct ValidityOnAudioTests {
         #expect(abs(a - b) < 0.5, "fluency \(a) at the recorded level, \(b) 25 dB quieter")
     }
 
+    @Test("in a noisy room the pauses between words are still pauses: white noise at 10 dB SNR keeps the fluency estimate")
+    func noisyRoom() throws {
+        let clean = try speak(sentence, gap: 40)
+        let samples = try AudioLoading.load16kMono(path: clean)
+        // Speech power from the louder half of its 20 ms frames; noise 10 dB under it.
+        let powers = stride(from: 0, to: samples.count - 320, by: 320).map { start in
+            samples[start..<(start + 320)].map { $0 * $0 }.reduce(0, +) / 320
+        }.sorted()
+        let speechPower = powers[(powers.count / 2)...].reduce(0, +) / Float(powers.count - powers.count / 2)
+        let amplitude = (speechPower / 10).squareRoot() * Float(3).squareRoot()  // uniform noise of that power
+        var state: UInt64 = 1
+        let noisy = samples.map { x -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return max(-1, min(1, x + amplitude * (Float(state >> 40) / Float(1 << 24) * 2 - 1)))
+        }
+        let path = scratch("noisy.wav")
+        try SoundFileWriter.write(noisy, channels: 1, sampleRate: 16_000, format: .wav16, to: path)
+        let (a, b) = (try fluency(clean), try fluency(path))
+        #expect(abs(a - b) < 0.6, "fluency \(a) clean, \(b) with noise at 10 dB SNR")
+    }
+
     @Test("longer pauses between words lower the fluency estimate")
     func pauses() throws {
         #expect(FileManager.default.fileExists(atPath: "/usr/bin/espeak-ng"), "espeak-ng comes with make setup")

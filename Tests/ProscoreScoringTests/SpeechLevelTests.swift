@@ -28,3 +28,25 @@ struct SpeechLevelTests {
         #expect(level.levelDb == -30)
     }
 }
+
+@Suite("the session's silence threshold")
+struct SilenceThresholdTests {
+    @Test("a quiet background keeps -40 dBFS; a noisy one raises it 6 dB over the noise, never within 10 dB of the speech")
+    func threshold() {
+        var quiet = SpeechLevel()
+        quiet.add(frameLevelsDb: [Float](repeating: -65, count: 60) + [Float](repeating: -20, count: 60),
+                  voicedLevelsDb: [Float](repeating: -20, count: 60))
+        #expect(quiet.silenceThresholdDb == SpeechLevel.quietThresholdDb)
+        var noisy = SpeechLevel()
+        noisy.add(frameLevelsDb: [Float](repeating: -36, count: 60) + [Float](repeating: -18, count: 60),
+                  voicedLevelsDb: [Float](repeating: -18, count: 60))
+        #expect(noisy.silenceThresholdDb == -36 + SpeechLevel.noiseMarginDb)
+        var drowned = SpeechLevel()
+        drowned.add(frameLevelsDb: [Float](repeating: -24, count: 60) + [Float](repeating: -18, count: 60),
+                    voicedLevelsDb: [Float](repeating: -18, count: 60))
+        #expect(drowned.silenceThresholdDb == -18 - SpeechLevel.speechMarginDb)
+        var early = SpeechLevel()
+        early.add(frameLevelsDb: [Float](repeating: -30, count: SpeechLevel.minimumFrames - 1), voicedLevelsDb: [])
+        #expect(early.silenceThresholdDb == SpeechLevel.quietThresholdDb, "not before a second of frames")
+    }
+}

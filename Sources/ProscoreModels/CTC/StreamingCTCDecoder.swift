@@ -95,8 +95,11 @@ public final class StreamingCTCDecoder {
     public var currentUtterance: [TranscribedWord] { utteranceWords }
 
     /// Feeds the logits of consecutive frames `[frames, vocab]`; `frameEnergyDb`, one value
-    /// per frame, lets silence close utterances (without it, blanks alone decide).
-    public func feed(logits: Tensor, frameEnergyDb: [Float]? = nil) -> TranscriptUpdate {
+    /// per frame, lets silence close utterances (without it, blanks alone decide). Frames
+    /// under `quietBelowDb` are quiet (default: the endpoint settings' threshold; a session
+    /// on a noisy background raises it).
+    public func feed(logits: Tensor, frameEnergyDb: [Float]? = nil, quietBelowDb: Float? = nil) -> TranscriptUpdate {
+        let quietBelow = quietBelowDb ?? endpoint.silenceThresholdDb
         let frames = logits.shape[0]
         var update = TranscriptUpdate()
         let endpointFrames = max(1, Int((Double(endpoint.trailingSilenceMs) / 1000 / frameSeconds).rounded()))
@@ -123,7 +126,7 @@ public final class StreamingCTCDecoder {
             }
             previousToken = best
 
-            let quiet = frameEnergyDb.map { t < $0.count && $0[t] < endpoint.silenceThresholdDb } ?? true
+            let quiet = frameEnergyDb.map { t < $0.count && $0[t] < quietBelow } ?? true
             silentRun = (isBlank || isDelimiter) && quiet ? silentRun + 1 : 0
             if silentRun == endpointFrames {
                 closeWord(into: &update)
