@@ -12,6 +12,8 @@ struct SessionPrinter {
     private let terminal = isatty(1) != 0
     private var view: TerminalView
     private var last: Estimate?
+    /// The latest live chunk's emit latency, for the view's header after the stream ends.
+    private var liveLatencyMs: Double?
     private var nextProgress = 0.1
     private(set) var outcome: SessionOutcome?
 
@@ -30,7 +32,8 @@ struct SessionPrinter {
             if let id, let storePath { FileHandle.standardError.write(Data("session \(id) (\(storePath))\n".utf8)) }
         case let .estimate(e) where terminal:
             last = e
-            print(view.render(e), terminator: "")
+            if e.emitLatencyMs > 0 { liveLatencyMs = e.emitLatencyMs }
+            print(view.render(e, latencyMs: liveLatencyMs), terminator: "")
             fflush(nil)
         case let .utterance(u) where terminal:
             view.add(utterance: u)

@@ -18,16 +18,17 @@ struct TerminalView {
             + (t.coherence.map { String(format: ", coherence %.1f", $0) } ?? "")
     }
 
-    /// The screen for estimate `e`, `width` columns wide.
-    func render(_ e: Estimate, width: Int = 80) -> String {
+    /// The screen for estimate `e`, `width` columns wide; `latencyMs` is the latest live
+    /// chunk's emit latency (the last estimate, made at the end of the stream, has none).
+    func render(_ e: Estimate, latencyMs: Double? = nil, width: Int = 80) -> String {
         func bar(_ value: Double, _ scale: Double = 10) -> String {
             let cells = 30, filled = max(0, min(cells, Int((value / scale * Double(cells)).rounded())))
             return String(repeating: "█", count: filled) + String(repeating: "░", count: cells - filled)
         }
         var lines = [String(format: "%@   %.1f s   RTF %.2f   latency %.0f ms   dropped %d samples",
-                            title, e.audioSeconds, e.realTimeFactor, e.emitLatencyMs, e.droppedSamples), ""]
+                            title, e.audioSeconds, e.realTimeFactor, latencyMs ?? e.emitLatencyMs, e.droppedSamples), ""]
         if let scores = e.scores {
-            for name in ["fluency", "accuracy", "prosodic", "total"] {
+            for name in ProficiencyScores.names {
                 if let v = scores[name] { lines.append(name.padding(toLength: 10, withPad: " ", startingAt: 0) + bar(v) + String(format: " %4.1f", v)) }
             }
         } else if let why = e.unscoredReason {
