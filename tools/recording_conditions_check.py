@@ -49,7 +49,7 @@ def main():
         sys.exit(f"{CORPUS}: speechocean762 is not there")
     wav = dict(line.split() for line in open(CORPUS / "wav.scp"))
     text = dict(line.strip().split(maxsplit=1) for line in open(CORPUS / "text") if len(line.split()) > 1)
-    ids = sorted(wav)
+    ids = sorted(u for u in wav if u in text)
     random.Random(1).shuffle(ids)
     ids = ids[: args.count]
     rng = np.random.default_rng(0)
@@ -67,6 +67,8 @@ def main():
         manifest.write_text("".join(json.dumps(e) + "\n" for e in entries))
         out = subprocess.run([args.proscore, "score", str(manifest), "--read-aloud", "--format", "jsonl", "--jobs", str(args.jobs)],
                              capture_output=True, text=True)
+        if out.returncode not in (0, 2):  # 2: some files failed, the rest are scored
+            sys.exit(f"proscore score failed on {name}:\n{out.stderr.strip()[-2000:]}")
         rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
         scores[name] = {r["id"]: r["scores"] for r in rows if r.get("scores")}
     base = scores["as recorded"]

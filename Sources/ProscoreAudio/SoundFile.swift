@@ -71,15 +71,30 @@ public final class SoundFile {
     }
 
     /// Reads up to `frames` interleaved frames into `buffer`; returns frames read (0 at the end).
+    /// Samples are in [-1, 1]: a float file's samples beyond it are clipped, as a converter
+    /// would, and non-finite ones (NaN, infinity) become silence.
     public func read(into buffer: UnsafeMutablePointer<Float>, frames: Int) -> Int {
-        Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
+        let got = Int(sf_readf_float(handle, buffer, sf_count_t(frames)))
+        Self.sanitise(buffer, count: max(0, got) * channels)
+        return got
+    }
+
+    static func sanitise(_ samples: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let v = samples[i]
+            samples[i] = v.isFinite ? max(-1, min(1, v)) : 0
+        }
     }
 
     /// The whole file as interleaved Float32 in [-1, 1].
     public func readInterleaved() throws -> [Float] {
         guard frames > 0 else { throw AudioFileError.empty(path: path) }
         var samples = [Float](repeating: 0, count: frames * channels)
-        let got = samples.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(frames)) }
+        let got = samples.withUnsafeMutableBufferPointer { buffer -> sf_count_t in
+            let n = sf_readf_float(handle, buffer.baseAddress, sf_count_t(frames))
+            Self.sanitise(buffer.baseAddress!, count: max(0, Int(n)) * channels)
+            return n
+        }
         guard got > 0 else { throw AudioFileError.readFailed(path: path, reason: String(cString: sf_strerror(handle))) }
         if Int(got) < frames { samples.removeLast((frames - Int(got)) * channels) }
         return samples

@@ -1,13 +1,21 @@
 import Foundation
+import ProscoreCheckpoint
 
 /// What a feature folder was extracted with, kept in `OUT/extraction.json`: rerunning
 /// `extract` into the folder resumes only with the same settings, so one folder never mixes
 /// features of two models, presets or kinds (a head trained on such a folder would learn
 /// from two feature paths at once).
 public struct ExtractionRecord: Sendable, Equatable, Codable {
+    /// What the features are, as this code computes them: changed whenever a change to the
+    /// pipeline changes the features of the same audio (so an older folder is not resumed).
+    public static let currentFeaturesVersion = "2026-12-07: words from silence dropped; level gain and noise-adaptive silence"
+
     /// `serving` or `offline`.
     public var path: String
     public var model: String
+    /// The model's fingerprint (CheckpointFingerprint): the same path may hold another model.
+    public var modelFingerprint: String?
+    public var featuresVersion: String?
     /// Serving: the preset and whether texts were references. Offline: layers, frames,
     /// storage and text model.
     public var preset: String?
@@ -20,20 +28,25 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case path, model, preset, precision, layers, sequential, float16
-        case readAloud = "read_aloud", textModel = "text_model"
+        case readAloud = "read_aloud", textModel = "text_model", modelFingerprint = "model_fingerprint"
+        case featuresVersion = "features_version"
     }
 
     public init(path: String, model: String, preset: String? = nil, readAloud: Bool? = nil, precision: String, layers: [Int]? = nil,
                 sequential: Bool? = nil, float16: Bool? = nil, textModel: String? = nil) {
         self.path = path; self.model = model; self.preset = preset; self.readAloud = readAloud; self.precision = precision
         self.layers = layers; self.sequential = sequential; self.float16 = float16; self.textModel = textModel
+        modelFingerprint = CheckpointFingerprint.of(directory: model)
+        featuresVersion = Self.currentFeaturesVersion
     }
 
     public static func file(in folder: String) -> String { folder + "/extraction.json" }
 
     /// Records these settings in a new folder, or checks them against the folder's record.
-    /// A folder with features but no record (made before records were kept) is left as it is.
-    public func claim(_ folder: String) throws {
+    /// A folder with features but no record (made before records were kept) is resumed
+    /// unchecked; the returned note says so.
+    @discardableResult
+    public func claim(_ folder: String) throws -> String? {
         let path = Self.file(in: folder)
         if let data = FileManager.default.contents(atPath: path) {
             guard let earlier = try? JSONDecoder().decode(Self.self, from: data) else {
@@ -43,13 +56,16 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
                 throw ManifestError(path: folder, detail: "was extracted with other settings (\(earlier.differences(from: self))); "
                                     + "give another --out, or the same settings to resume")
             }
-            return
+            return nil
         }
-        if FileManager.default.fileExists(atPath: folder + "/index.jsonl") { return }
+        if FileManager.default.fileExists(atPath: folder + "/index.jsonl") {
+            return "\(folder) has features but no extraction.json (made before settings were recorded): resuming without checking they match"
+        }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+        return nil
     }
 
     /// "read_aloud true, now false; preset a, now b", for the refusal.
@@ -59,6 +75,8 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
         func compare<T: Equatable>(_ name: String, _ a: T?, _ b: T?) { if a != b { parts.append("\(name) \(show(a)), now \(show(b))") } }
         compare("path", path, now.path)
         compare("model", model, now.model)
+        compare("model fingerprint", modelFingerprint, now.modelFingerprint)
+        compare("features version", featuresVersion, now.featuresVersion)
         compare("preset", preset, now.preset)
         compare("read_aloud", readAloud, now.readAloud)
         compare("precision", precision, now.precision)

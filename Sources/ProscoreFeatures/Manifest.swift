@@ -83,9 +83,19 @@ public enum Manifest {
         guard !found.isEmpty else {
             throw ManifestError(path: folder, detail: "no recordings in it (.\(audioExtensions.sorted().joined(separator: ", ."))) and it is not a speechocean762 folder (wav.scp, text, utt2spk, scores.csv)")
         }
-        return found.sorted().map { relative in
-            ManifestEntry(id: (relative as NSString).deletingPathExtension, audio: (folder as NSString).appendingPathComponent(relative))
+        let sorted = found.sorted()
+        return zip(sorted, uniqueIDs(sorted)).map { relative, id in
+            ManifestEntry(id: id, audio: (folder as NSString).appendingPathComponent(relative))
         }
+    }
+
+    /// An id for each recording path: the path without its extension, or, where two paths
+    /// would share one (`x.wav` and `x.flac`), the path as given.
+    public static func uniqueIDs(_ paths: [String]) -> [String] {
+        let bare = paths.map { ($0 as NSString).deletingPathExtension }
+        var count: [String: Int] = [:]
+        for id in bare { count[id, default: 0] += 1 }
+        return zip(paths, bare).map { path, id in count[id]! > 1 ? path : id }
     }
 
     /// speechocean762's layout: `wav.scp`, `text`, `utt2spk`, `scores.csv` in a folder (the

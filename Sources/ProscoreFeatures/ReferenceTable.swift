@@ -11,16 +11,22 @@ public struct ReferenceTable: Sendable {
     public let lineNumbers: [Int]
     /// Line index by the key's canonical path, and by the key as written (an id).
     private let byPath: [String: Int], byKey: [String: Int]
+    /// Line index by the key read relative to the references file's folder (as a manifest's
+    /// paths are), for keys that are relative paths.
+    private let byPathBesideFile: [String: Int]
 
     public init(text: String, file: String) throws {
         var keys: [String] = [], texts: [String] = [], lines: [Int] = []
-        var seen: [String: Int] = [:]
+        var seen: [String: Int] = [:], besideFile: [String: Int] = [:]
+        let folder = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.allSatisfy(\.isWhitespace) || line.hasPrefix("#") { continue }
-            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty else {
-                throw ManifestError(path: file, detail: "line \(n + 1) is not PATH-or-ID<TAB>TEXT (a tab, not spaces, between the recording and its text)")
+                throw ManifestError(path: file, detail: parts.count > 2
+                    ? "line \(n + 1) has \(parts.count) columns; give PATH-or-ID<TAB>TEXT, one tab"
+                    : "line \(n + 1) is not PATH-or-ID<TAB>TEXT (a tab, not spaces, between the recording and its text)")
             }
             let key = String(parts[0]), reference = String(parts[1])
             guard reference.contains(where: { $0.isLetter || $0.isNumber }) else {
@@ -30,6 +36,7 @@ public struct ReferenceTable: Sendable {
                 throw ManifestError(path: file, detail: "line \(n + 1): \(key) already has a text on line \(first)")
             }
             seen[Self.canonical(key)] = n + 1
+            if !key.hasPrefix("/") { besideFile[Self.canonical(folder + "/" + key)] = keys.count }
             keys.append(key)
             texts.append(reference)
             lines.append(n + 1)
@@ -38,12 +45,15 @@ public struct ReferenceTable: Sendable {
         self.texts = texts
         lineNumbers = lines
         byPath = seen.mapValues { line in lines.firstIndex(of: line)! }
+        byPathBesideFile = besideFile
         byKey = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The index of the line for `entry`, if one fits it.
+    /// The index of the line for `entry`, if one fits it: by path (relative keys read from
+    /// the working folder, then from the references file's folder), else by id.
     public func line(for entry: ManifestEntry) -> Int? {
-        byPath[Self.canonical(entry.audio)] ?? byKey[entry.id]
+        let path = Self.canonical(entry.audio)
+        return byPath[path] ?? byPathBesideFile[path] ?? byKey[entry.id]
     }
 
     /// A path as one absolute, standardised spelling, so that `./a.flac` and `a.flac` meet.

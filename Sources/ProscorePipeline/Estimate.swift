@@ -77,8 +77,9 @@ public struct Estimate: Sendable, Codable, Equatable {
     public var realTimeFactor: Double
     /// Samples the ring buffer dropped so far.
     public var droppedSamples: Int
-    /// The frames this hop added: index of the first, their loudness (dBFS) and whether
-    /// each was speech (what the pause measures saw).
+    /// The frames this hop added: index of the first, their loudness as recorded (dBFS, before
+    /// the session's level gain) and whether each was speech (what the pause measures saw
+    /// live; the last estimate's measures decide every frame again at the session's final level).
     public var firstFrame: Int
     public var frameEnergyDb: [Float]
     public var frameSpeech: [Bool]

@@ -27,6 +27,8 @@ public struct FrameEvidence: Sendable, Equatable {
     public var gainDb: Float
     /// Frames under this (with the gain) that the CTC head gives to the blank are silence.
     public var silenceThresholdDb: Float
+    /// The pitch tracker's voicing level: quieter frames (with the gain) are unvoiced.
+    public var minimumVoicedLevelDb: Float
 
     /// Evidence for `logits.shape[0]` frames starting at `firstFrame`, whose audio is in
     /// `samples` (stream sample index `sampleOffset` at `samples[0]`). Without logits every
@@ -46,7 +48,8 @@ public struct FrameEvidence: Sendable, Equatable {
         }
         level.add(frameLevelsDb: recordedEnergyDb, voicedLevelsDb: periodicity.filter { $0.hz > 0 }.map(\.levelDb))
         (energyDb, speech, f0Hz, gainDb, silenceThresholdDb) = ([], [], [], level.gainDb, level.silenceThresholdDb)
-        self = deciding(gainDb: level.gainDb, silenceThresholdDb: level.silenceThresholdDb, pitch: pitch)
+        minimumVoicedLevelDb = pitch.minimumLevelDb
+        self = deciding(gainDb: level.gainDb, silenceThresholdDb: level.silenceThresholdDb)
     }
 
     /// The same at the levels as recorded (no gain).
@@ -58,13 +61,13 @@ public struct FrameEvidence: Sendable, Equatable {
     }
 
     /// These frames decided again with every level raised by `gainDb`, quiet under `silenceThresholdDb`.
-    public func deciding(gainDb: Float, silenceThresholdDb: Float, pitch: PitchTracker = PitchTracker()) -> FrameEvidence {
+    public func deciding(gainDb: Float, silenceThresholdDb: Float) -> FrameEvidence {
         var evidence = self
         evidence.gainDb = gainDb
         evidence.silenceThresholdDb = silenceThresholdDb
         evidence.energyDb = recordedEnergyDb.map { $0 + gainDb }
         evidence.speech = SpeechActivity(silenceThresholdDb: silenceThresholdDb).classify(blankPosterior: blankPosterior, energyDb: evidence.energyDb)
-        evidence.f0Hz = zip(periodicHz, periodicLevelDb).map { hz, level in level + gainDb >= pitch.minimumLevelDb ? hz : 0 }
+        evidence.f0Hz = zip(periodicHz, periodicLevelDb).map { hz, level in level + gainDb >= minimumVoicedLevelDb ? hz : 0 }
         return evidence
     }
 
@@ -82,11 +85,11 @@ public struct FrameEvidence: Sendable, Equatable {
     /// No frames yet.
     public static var empty: FrameEvidence {
         FrameEvidence(recordedEnergyDb: [], periodicHz: [], periodicLevelDb: [], blankPosterior: [], energyDb: [], speech: [], f0Hz: [],
-                      gainDb: 0, silenceThresholdDb: SpeechLevel.quietThresholdDb)
+                      gainDb: 0, silenceThresholdDb: SpeechLevel.quietThresholdDb, minimumVoicedLevelDb: PitchTracker().minimumLevelDb)
     }
 
     private init(recordedEnergyDb: [Float], periodicHz: [Float], periodicLevelDb: [Float], blankPosterior: [Float],
-                 energyDb: [Float], speech: [Bool], f0Hz: [Float], gainDb: Float, silenceThresholdDb: Float) {
+                 energyDb: [Float], speech: [Bool], f0Hz: [Float], gainDb: Float, silenceThresholdDb: Float, minimumVoicedLevelDb: Float) {
         self.recordedEnergyDb = recordedEnergyDb
         self.periodicHz = periodicHz
         self.periodicLevelDb = periodicLevelDb
@@ -96,5 +99,6 @@ public struct FrameEvidence: Sendable, Equatable {
         self.f0Hz = f0Hz
         self.gainDb = gainDb
         self.silenceThresholdDb = silenceThresholdDb
+        self.minimumVoicedLevelDb = minimumVoicedLevelDb
     }
 }

@@ -23,8 +23,9 @@ public final class SessionPipeline: @unchecked Sendable {
     /// took 53 s so, 35 s with the refresh (same summary and scores).
     public static let liveRefreshSeconds = 5.0
     /// A change of the session's level gain or silence threshold (dB) after which the frames
-    /// are decided again.
-    static let regainDb: Float = 0.5
+    /// are decided again live (both move in whole dB; the last estimate decides every frame
+    /// at the final values).
+    static let regainDb: Float = 2
     /// Trailing silence that ends an utterance is this far under the silence threshold (the
     /// decoder's -45 dBFS against the quiet background's -40).
     static let endpointBelowSilenceDb: Float = -5
@@ -51,12 +52,12 @@ public final class SessionPipeline: @unchecked Sendable {
         signal = SignalAnalyzer(pauseThresholdSeconds: settings.pauseThresholdSeconds,
                                 utteranceBreakSeconds: Double(settings.endpointMs) / 1000)
         syllables = syllableCounter
-        reference = ReadingReference(settings.reference ?? "")
         var ids: [Character: Int] = [:]
         for (i, token) in (stages.vocabulary?.tokens ?? []).enumerated() where token.count == 1 && i != stages.vocabulary?.wordDelimiter {
             ids[Character(token)] = i
         }
         tokenIds = ids
+        reference = ReadingReference(settings.reference ?? "", alphabet: ids.isEmpty ? nil : Set(ids.keys))
         let inbox = textInbox
         textScoring = stages.textScorer.map {
             ScheduledTextScoring(scorer: $0, everySeconds: settings.textScoringEverySeconds) { inbox.put($0) }
@@ -267,7 +268,7 @@ public final class SessionPipeline: @unchecked Sendable {
             partialTranscript: partial, emitLatencyMs: latencyMs,
             realTimeFactor: audioSeconds > 0 ? state.computeSeconds / audioSeconds : 0,
             droppedSamples: ring.droppedSamples, firstFrame: firstFrame,
-            frameEnergyDb: (evidence?.energyDb ?? []).map { ($0 * 10).rounded() / 10 }, frameSpeech: evidence?.speech ?? [])
+            frameEnergyDb: (evidence?.recordedEnergyDb ?? []).map { ($0 * 10).rounded() / 10 }, frameSpeech: evidence?.speech ?? [])
     }
 }
 

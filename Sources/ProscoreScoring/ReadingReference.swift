@@ -5,15 +5,19 @@
 /// vocabulary's spelling (upper case; letters, digits and apostrophes), for the word
 /// alignment with the transcript and for the forced alignment. Words are split at any
 /// whitespace, line breaks included (a passage pasted from a file reads as one text), and a
-/// piece with nothing to say ("—", "&") is not a word.
+/// piece with nothing to say ("—", "&") is not a word. Given the recogniser's alphabet, a
+/// spelling keeps only the characters it can write, so a word it cannot write at all ("1984"
+/// for a model of letters: spell numbers out in references) is left out rather than counted
+/// as omitted every time.
 public struct ReadingReference: Sendable, Equatable {
     public let words: [String]
     public let normalised: [String]
 
-    public init(_ text: String) {
+    public init(_ text: String, alphabet: Set<Character>? = nil) {
         var words: [String] = [], normalised: [String] = []
         for piece in text.split(whereSeparator: \.isWhitespace) {
-            let spelling = Self.normalise(piece)
+            var spelling = Self.normalise(piece)
+            if let alphabet { spelling = spelling.filter { alphabet.contains($0) } }
             guard !spelling.isEmpty else { continue }
             words.append(String(piece))
             normalised.append(spelling)

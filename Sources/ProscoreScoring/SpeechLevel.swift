@@ -13,8 +13,9 @@
 /// +`maximumBoostDb`), once `minimumVoicedFrames` were heard.
 ///
 /// The background is the 10th percentile of all frames' levels; once `minimumFrames` were
-/// heard, frames within `noiseMarginDb` of it count as quiet (the silence threshold, never
-/// under `SpeechActivity`'s -40 dBFS and never closer than `speechMarginDb` to the speech).
+/// heard, frames within `noiseMarginDb` of it count as quiet: the silence threshold is never
+/// under `SpeechActivity`'s -40 dBFS, and a noisy background raises it at most to
+/// `speechMarginDb` under the speech (or -40, whichever is higher).
 public struct SpeechLevel: Sendable, Equatable {
     public static let referenceDb: Float = -18
     public static let usualRangeDb: Float = 6
@@ -57,12 +58,12 @@ public struct SpeechLevel: Sendable, Equatable {
     @discardableResult
     public mutating func add(frameLevelsDb: [Float] = [], voicedLevelsDb: [Float]) -> Float {
         guard tracks else { return 0 }
-        for level in voicedLevelsDb where level >= Self.floorDb {
-            voiced[min(voiced.count - 1, Int((level - Self.floorDb).rounded(.down)))] += 1
+        for level in voicedLevelsDb where level >= Self.floorDb && level.isFinite {
+            voiced[Int(min(Float(voiced.count - 1), (level - Self.floorDb).rounded(.down)))] += 1
             voicedFrames += 1
         }
-        for level in frameLevelsDb {
-            all[max(0, min(all.count - 1, Int((level + 120).rounded(.down))))] += 1
+        for level in frameLevelsDb where !level.isNaN {
+            all[Int(max(0, min(Float(all.count - 1), (level + 120).rounded(.down))))] += 1
             frames += 1
         }
         var speech: Float?

@@ -46,6 +46,11 @@ struct ExtractCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: manifest, isDirectory: &isFolder), isFolder.boolValue,
+           !Manifest.isSpeechocean762(folder: manifest) {
+            throw ValidationError("\(manifest) is a folder but not speechocean762's (wav.scp, text, utt2spk, scores.csv): extract takes a JSON-lines manifest with each recording's id, speaker and labels; to score a folder of recordings, use `proscore score \(manifest)`.")
+        }
         var entries = try Manifest.load(path: manifest)
         if let limit { entries = Array(entries.prefix(limit)) }
         if !offline { return try runServing(entries) }
@@ -60,8 +65,8 @@ struct ExtractCommand: ParsableCommand {
         options.sequential = sequential
         options.float16 = float16
         let modelPath = model ?? SessionBuilder.defaultModel
-        try ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
-                             sequential: sequential, float16: float16, textModel: textModel).claim(out)
+        try note(ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
+                                  sequential: sequential, float16: float16, textModel: textModel).claim(out))
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
         let start = Date()
         var bar = ProgressBar()
@@ -70,6 +75,10 @@ struct ExtractCommand: ParsableCommand {
         print(String(format: "%@: %d written, %d already there, %d failed, in %.1f s",
                      out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)))
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
+    }
+
+    private func note(_ message: String?) {
+        if let message { FileHandle.standardError.write(Data("note: \(message)\n".utf8)) }
     }
 
     /// Like `score`: 0 when every utterance was extracted (or was already there), 2 when some
@@ -87,8 +96,8 @@ struct ExtractCommand: ParsableCommand {
         request.head = "none"
         request.textModel = "none"
         let (settings, models) = try compute.session(request)
-        try ExtractionRecord(path: "serving", model: settings.model, preset: preset, readAloud: readAloud,
-                             precision: settings.precision.rawValue).claim(out)
+        try note(ExtractionRecord(path: "serving", model: settings.model, preset: preset, readAloud: readAloud,
+                                  precision: settings.precision.rawValue).claim(out))
         let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
                                                 readAloud: readAloud)
         let start = Date()

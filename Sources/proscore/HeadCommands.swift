@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train", abstract: "Fit a proficiency head on an extracted feature folder (ridge regression, layer weights from per-layer probes).")
     @Argument(help: "Folder written by proscore extract.") var features: String
     @Option(help: "Output head (…json; a .safetensors is written beside it).") var out: String
-    @Option(help: "Encoder the features came from (recorded in the head; default: none for a head of named features only).")
+    @Option(help: "Encoder the features came from (recorded in the head; default: 'any CTC encoder (features only)' for a head of named features only, else 'unknown').")
     var encoder: String?
     @Flag(help: "Replace --out (and the .safetensors beside it) if they exist.") var overwrite = false
     @OptionGroup var targets: TargetOptions

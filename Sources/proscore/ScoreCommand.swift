@@ -59,7 +59,15 @@ struct ScoreCommand: ParsableCommand {
                 return (try Manifest.load(path: only), !isFolder.boolValue || Manifest.isSpeechocean762(folder: only))
             }
         }
-        return (inputs.map { ManifestEntry(id: (($0 as NSString).lastPathComponent as NSString).deletingPathExtension, audio: $0) }, false)
+        // Each file's id is its name without the extension; files of one name in different
+        // folders keep their paths, so that no two rows (or references) share an id.
+        let names = inputs.map { ($0 as NSString).lastPathComponent }
+        let byName = Manifest.uniqueIDs(names)
+        var seen: [String: Int] = [:]
+        for id in byName { seen[id, default: 0] += 1 }
+        return (zip(inputs, byName).map { path, id in
+            ManifestEntry(id: seen[id]! > 1 ? Manifest.uniqueIDs([path])[0] : id, audio: path)
+        }, false)
     }
 
     /// Each entry's reference, or nil for free speech. A reference the person gave that fits

@@ -67,6 +67,7 @@ struct OutputAndInputCareTests {
         try "mine".write(toFile: (head as NSString).deletingPathExtension + ".safetensors", atomically: true, encoding: .utf8)
         let train = try proscore(["train", features, "--kind", "free", "--fluency-only", "--targets", "total", "--folds", "2", "--out", head])
         #expect(train.status != 0 && train.stderr.contains("--overwrite") && !FileManager.default.fileExists(atPath: head))
+        #expect(FileManager.default.contents(atPath: (head as NSString).deletingPathExtension + ".safetensors") == Data("mine".utf8))
         let trained = try proscore(["train", features, "--kind", "free", "--fluency-only", "--targets", "total", "--folds", "2",
                                     "--out", head, "--overwrite"])
         #expect(trained.status == 0 && trained.stdout.contains("named features only"), "\(trained.stdout)\(trained.stderr)")
@@ -86,6 +87,16 @@ struct OutputAndInputCareTests {
         let row = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(row["completeness"] != nil && !(row["completeness"] is NSNull), "scored as a reading: \(row)")
         #expect(r.stderr.contains("line 3 (/nowhere/else.wav)") && r.stderr.contains("fits none of the recordings"), "\(r.stderr)")
+
+        // A references file beside the recordings names them relative to itself, as a manifest does.
+        let beside = folder + "/refs.tsv"
+        try "glide.wav\tWe call it bear\n".write(toFile: beside, atomically: true, encoding: .utf8)
+        let relative = try proscore(["score", audio, "--model", layerNormModel, "--references", beside])
+        #expect(relative.status == 0 && !relative.stderr.contains("warning"), "\(relative.stderr)")
+
+        try "glide.wav\tWe call it bear\t7\n".write(toFile: references, atomically: true, encoding: .utf8)
+        let columns = try proscore(["score", audio, "--model", layerNormModel, "--references", references])
+        #expect(columns.status != 0 && columns.stderr.contains("3 columns"), "\(columns.stderr)")
 
         try "glide.wav We call it bear\n".write(toFile: references, atomically: true, encoding: .utf8)
         let spaces = try proscore(["score", audio, "--model", layerNormModel, "--references", references])
@@ -115,11 +126,18 @@ struct OutputAndInputCareTests {
         try FileManager.default.createDirectory(atPath: folder + "/anna", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: audio, toPath: folder + "/anna/monday.wav")
         try FileManager.default.copyItem(atPath: audio, toPath: folder + "/ben.wav")
+        try FileManager.default.copyItem(atPath: audio, toPath: folder + "/carl.wav")
+        try FileManager.default.copyItem(atPath: audio, toPath: folder + "/carl.flac")
         try "notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
         let r = try proscore(["score", folder, "--model", layerNormModel, "--format", "jsonl"])
         #expect(r.status == 0, "\(r.stderr)")
         let ids = r.stdout.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String }
-        #expect(ids == ["anna/monday", "ben"])
+        #expect(ids == ["anna/monday", "ben", "carl.flac", "carl.wav"], "ids are unique: \(ids)")
+        // Files of one name in two folders, named one by one, keep their folders in their ids.
+        let twice = try proscore(["score", folder + "/anna/monday.wav", folder + "/ben.wav", audio, "--model", layerNormModel,
+                                  "--format", "jsonl"])
+        let named = twice.stdout.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String }
+        #expect(named == ["monday", "ben", "glide"], "\(named)")
         let empty = scratch("empty")
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         let e = try proscore(["score", empty, "--model", layerNormModel])
@@ -139,6 +157,25 @@ struct OutputAndInputCareTests {
         #expect(other.status != 0 && other.stderr.contains("read_aloud true, now false"), "\(other.stderr)")
         let same = try proscore(["extract", manifest, "--model", layerNormModel, "--read-aloud", "--out", out])
         #expect(same.status == 2 && same.stdout.contains("1 already there"), "\(same.stdout)\(same.stderr)")
+    }
+
+    @Test("a float recording with infinite and NaN samples is read as clipped and silent there, not a crash")
+    func nonFiniteSamples() throws {
+        var samples = try AudioLoading.load16kMono(path: try makeRecording())
+        for i in stride(from: 1_000, to: samples.count, by: 3_000) { samples[i] = .infinity; samples[i + 1] = .nan; samples[i + 2] = 1e20 }
+        let path = scratch("broken.wav")
+        try SoundFileWriter.write(samples, channels: 1, sampleRate: 16_000, format: .wavFloat, to: path)
+        let r = try proscore(["score", path, "--model", layerNormModel, "--format", "jsonl"])
+        #expect(r.status == 0 && r.stdout.contains("\"id\":\"broken\""), "\(r.status) \(r.stderr)")
+    }
+
+    @Test("extract refuses a plain folder of recordings and points to score")
+    func extractPlainFolder() throws {
+        let folder = scratch("class")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try makeRecording(), toPath: folder + "/a.wav")
+        let r = try proscore(["extract", folder, "--model", layerNormModel, "--out", scratch("features")])
+        #expect(r.status != 0 && r.stderr.contains("proscore score"), "\(r.stderr)")
     }
 
     @Test("a recording where a model folder belongs is named as a file, not as missing")

@@ -118,5 +118,9 @@ struct ReferenceAlignmentTests {
         #expect(r.normalised == ["EVERY", "MORNING", "I", "READ", "THE", "NEWS", "DON'T", "YOU"])
         #expect(ReadingReference(" — & ").isEmpty && ReadingReference("").isEmpty)
         #expect(ReadingReference("Room 4b").normalised == ["ROOM", "4B"])
+        let letters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ'")
+        let spelled = ReadingReference("In 1984 room 4b", alphabet: letters)
+        #expect(spelled.words == ["In", "room", "4b"] && spelled.normalised == ["IN", "ROOM", "B"],
+                "a word the recogniser cannot write is left out, not counted as omitted")
     }
 }

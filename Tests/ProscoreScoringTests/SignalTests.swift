@@ -30,7 +30,8 @@ func noise(seconds: Double, amplitude: Float = 0.3, seed: UInt64 = 1) -> [Float]
     }
 }
 
-/// Per-frame evidence as the pipeline computes it, with loudness alone deciding speech.
+/// Per-frame evidence as the pipeline computes it at the levels as recorded (no session gain,
+/// the quiet-room -40 dBFS threshold), with loudness alone deciding speech.
 func evidence(_ samples: [Float]) -> (speech: [Bool], energy: [Float], f0: [Float]) {
     let frames = samples.count / FrameGeometry.samplesPerFrame
     var energy = [Float](), f0 = [Float]()

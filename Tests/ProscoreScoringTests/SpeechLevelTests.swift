@@ -45,6 +45,12 @@ struct SilenceThresholdTests {
         drowned.add(frameLevelsDb: [Float](repeating: -24, count: 60) + [Float](repeating: -18, count: 60),
                     voicedLevelsDb: [Float](repeating: -18, count: 60))
         #expect(drowned.silenceThresholdDb == -18 - SpeechLevel.speechMarginDb)
+        // Quiet speech (-45) over a quiet microphone's hiss (-60): the gain (+21, to -24) lifts
+        // the hiss to -39, and the threshold 6 dB over it stops 10 dB under the speech.
+        var quietNoisy = SpeechLevel()
+        quietNoisy.add(frameLevelsDb: [Float](repeating: -60, count: 60) + [Float](repeating: -45, count: 60),
+                       voicedLevelsDb: [Float](repeating: -45, count: 60))
+        #expect(quietNoisy.gainDb == 21 && quietNoisy.silenceThresholdDb == -34)
         var early = SpeechLevel()
         early.add(frameLevelsDb: [Float](repeating: -30, count: SpeechLevel.minimumFrames - 1), voicedLevelsDb: [])
         #expect(early.silenceThresholdDb == SpeechLevel.quietThresholdDb, "not before a second of frames")

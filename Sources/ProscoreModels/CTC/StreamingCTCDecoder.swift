@@ -27,16 +27,18 @@ public struct TranscribedWord: Sendable, Equatable, Codable {
 public struct EndpointSettings: Sendable, Equatable {
     /// Silence (blank frames with low energy) that ends an utterance, in milliseconds.
     public var trailingSilenceMs: Int = 600
-    /// Frames quieter than this (dBFS RMS) count as silent.
+    /// Frames quieter than this (dBFS RMS) count as silent, unless `feed` is given another
+    /// threshold (a session gives its own, raised over a noisy background).
     public var silenceThresholdDb: Float = -45
     /// An utterance that runs this long without a pause ends at its next word boundary,
     /// so continuous speech (or noise the model reads as words) still comes in pieces.
     public var maxUtteranceSeconds: Double = 30
-    /// A word none of whose frames is louder than this (dBFS RMS) was read by the model from
-    /// a quiet room or digital silence, not heard: it is dropped. It is the speech detector's
-    /// absolute silence level (SpeechActivity), under which no frame counts as speech; quiet
-    /// speech (-40 dBFS) peaks well above it. speechocean762's recordings open with a -60 to
-    /// -66 dB noise floor in which the default model heard an "E" in a third of them.
+    /// A word none of whose frames (from its first letter to its end) is louder than this
+    /// (dB, on the levels the caller gives: a session's carry its level gain) was read by the
+    /// model from a quiet room or digital silence, not heard: it is dropped. It is the speech
+    /// detector's absolute silence level (SpeechActivity), under which no frame counts as
+    /// speech; quiet speech (-40 dBFS) peaks well above it. speechocean762's recordings open
+    /// with a -60 to -66 dB noise floor in which the default model heard an "E" in a third of them.
     public var absoluteSilenceDb: Float = -60
 
     public init(trailingSilenceMs: Int = 600, silenceThresholdDb: Float = -45, maxUtteranceSeconds: Double = 30) {
@@ -121,10 +123,11 @@ public final class StreamingCTCDecoder {
                     if wordFirstFrame < 0 { wordFirstFrame = frame }
                     wordLastFrame = frame
                     wordPosteriors.append(posterior)
-                    if let energy = frameEnergyDb, t < energy.count { wordLoudestDb = max(wordLoudestDb ?? -.infinity, energy[t]) }
                 }
             }
             previousToken = best
+            // Every frame from the word's first token on (its vowels may be blanks) counts for its loudness.
+            if wordFirstFrame >= 0, let energy = frameEnergyDb, t < energy.count { wordLoudestDb = max(wordLoudestDb ?? -.infinity, energy[t]) }
 
             let quiet = frameEnergyDb.map { t < $0.count && $0[t] < quietBelow } ?? true
             silentRun = (isBlank || isDelimiter) && quiet ? silentRun + 1 : 0
