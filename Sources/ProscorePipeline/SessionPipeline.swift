@@ -145,9 +145,8 @@ public final class SessionPipeline: @unchecked Sendable {
             for u in end.endedUtterances { emit(.utterance(u)) }
             // A last estimate with every word final (the end of the stream closes the last one),
             // and every frame decided at the session's final level.
-            if state.frames.gainDb != state.level.gainDb || state.frames.silenceThresholdDb != state.level.silenceThresholdDb {
-                state.frames = state.frames.deciding(gainDb: state.level.gainDb, silenceThresholdDb: state.level.silenceThresholdDb)
-            }
+            // (Chunks since the last live re-decision carry the values of their own time.)
+            state.frames = state.frames.deciding(gainDb: state.level.gainDb, silenceThresholdDb: state.level.silenceThresholdDb)
             refreshSpokenAlignment(&state)
             state.readAloud = readAloudEvidence(state: state, final: true)
             refreshSessionMeasures(&state, exact: true)

@@ -59,14 +59,13 @@ struct ScoreCommand: ParsableCommand {
                 return (try Manifest.load(path: only), !isFolder.boolValue || Manifest.isSpeechocean762(folder: only))
             }
         }
-        // Each file's id is its name without the extension; files of one name in different
-        // folders keep their paths, so that no two rows (or references) share an id.
-        let names = inputs.map { ($0 as NSString).lastPathComponent }
-        let byName = Manifest.uniqueIDs(names)
-        var seen: [String: Int] = [:]
-        for id in byName { seen[id, default: 0] += 1 }
-        return (zip(inputs, byName).map { path, id in
-            ManifestEntry(id: seen[id]! > 1 ? Manifest.uniqueIDs([path])[0] : id, audio: path)
+        // Each file's id is its name without the extension (with it where two names differ only
+        // there); files of one name in different folders are named by their paths, so that no
+        // two rows (or references) share an id.
+        let ids = Manifest.uniqueIDs(inputs.map { ($0 as NSString).lastPathComponent })
+        let repeated = Set(Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys)
+        return (zip(inputs, ids).map { path, id in
+            ManifestEntry(id: repeated.contains(id) ? (path as NSString).deletingPathExtension : id, audio: path)
         }, false)
     }
 
