@@ -112,6 +112,9 @@ public struct SessionSummary: Sendable, Codable, Equatable {
     public var completeness: Double?
     public var realTimeFactor: Double
     public var droppedSamples: Int
+    /// The session's silent pauses (start and end, seconds) as the last estimate decided its
+    /// frames, at the session's final level (nil for summaries made from stored estimates).
+    public var silentPauses: [[Double]]?
 
     public init(audioSeconds: Double, words: [TranscribedWord], last: Estimate?) {
         self.audioSeconds = audioSeconds
@@ -132,6 +135,7 @@ public struct SessionSummary: Sendable, Codable, Equatable {
         case readAloud = "read_aloud"
         case unscoredReason = "unscored_reason"
         case audioSeconds = "audio_s", realTimeFactor = "rtf", droppedSamples = "dropped_samples"
+        case silentPauses = "silent_pauses"
     }
 }
 

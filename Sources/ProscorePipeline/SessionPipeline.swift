@@ -163,7 +163,11 @@ public final class SessionPipeline: @unchecked Sendable {
         }
 
         let processed = FrameGeometry.seconds(samples: state.totalSamples)
-        let summary = SessionSummary(audioSeconds: processed, words: state.words, last: state.last)
+        var summary = SessionSummary(audioSeconds: processed, words: state.words, last: state.last)
+        if state.last != nil {
+            summary.silentPauses = SilentPauses.find(in: state.speech, thresholdSeconds: settings.pauseThresholdSeconds)
+                .map { [Double($0.lowerBound) * FrameGeometry.frameSeconds, Double($0.upperBound) * FrameGeometry.frameSeconds] }
+        }
         let outcome: SessionOutcome
         if let recorderError { outcome = .failed("\(recorderError)") }
         else if let failure { outcome = .failed("\(failure)") }

@@ -37,11 +37,13 @@ public struct SessionReport {
         let textScores = try store.events(session: id, kind: .textScores).map { try $0.decode(TextScores.self) }
         let frameSeconds = FrameGeometry.frameSeconds
         let duration = max(points.last?.t ?? 0, Double(energy.count) * frameSeconds, 1)
-        let pauses = SilentPauses.find(in: speech, thresholdSeconds: pauseThresholdSeconds)
-            .map { (Double($0.lowerBound) * frameSeconds, Double($0.upperBound) * frameSeconds) }
         // A session that never ended (killed) has no summary: use what was stored.
         let summary = try s.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
             ?? SessionSummary(audioSeconds: lastEstimate?.audioSeconds ?? 0, words: transcribed, last: lastEstimate)
+        // The pauses as the session's last estimate decided its frames; else as each chunk was decided live.
+        let pauses = summary.silentPauses?.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+            ?? SilentPauses.find(in: speech, thresholdSeconds: pauseThresholdSeconds)
+                .map { (Double($0.lowerBound) * frameSeconds, Double($0.upperBound) * frameSeconds) }
         let session = summary.session
 
         var body = "<h1>Proscore session \(id)</h1>"

@@ -154,6 +154,19 @@ struct SessionPipelineTests {
         #expect(last.flatMap(\.completeness).map { abs($0 - 20.0 / 3) < 1e-9 } == true)
     }
 
+    @Test("the summary lists the session's silent pauses as its last estimate decided them")
+    func summaryPauses() throws {
+        // Three cycles of 2 s of "HI"s and 1 s of quiet blank frames: two pauses between speech.
+        let speech = loud(seconds: 2), quiet = [Float](repeating: 0, count: FrameGeometry.samples(seconds: 1))
+        let summary = try pipeline(script: { $0 % 150 < 100 ? greeting($0) : "<pad>" })
+            .run(source: ArraySource(samples: (0..<3).flatMap { _ in speech + quiet })) { _ in }
+        let pauses = try #require(summary.silentPauses)
+        #expect(pauses.count == 2, "\(pauses)")
+        for (i, p) in pauses.enumerated() {
+            #expect(abs(p[0] - Double(3 * i + 2)) < 0.1 && abs(p[1] - p[0] - 1) < 0.1, "pause \(i): \(p)")
+        }
+    }
+
     @Test("under a second of audio: live estimates wait for more, the last one says the recording was too short")
     func tooShort() throws {
         var estimates: [Estimate] = []
