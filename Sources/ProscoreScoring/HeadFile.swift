@@ -64,7 +64,7 @@ public enum HeadFile {
         }
         let encoderJSON = JSONEncoder()
         encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoderJSON.encode(description).write(to: URL(fileURLWithPath: base + ".json"))
+        try encoderJSON.encode(description).write(to: URL(fileURLWithPath: base + ".json"), options: .atomic)
     }
 
     /// Reads a head and the encoder it says it belongs to.

@@ -11,6 +11,10 @@ enum OutputFile {
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
         do {
             try data.write(to: partial)
+            // A replaced file keeps its permissions.
+            if let old = try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] {
+                try? FileManager.default.setAttributes([.posixPermissions: old], ofItemAtPath: partial.path)
+            }
             // rename(2) replaces an existing file in one step (Foundation's replaceItemAt
             // fails on Linux when the file exists); folders were refused by `check`.
             guard rename(partial.path, url.path) == 0 else {

@@ -53,9 +53,12 @@ struct OutputAndInputCareTests {
             let r = try proscore(args)
             #expect(r.status != 0 && r.stderr.contains("--overwrite"), "\(args[0]): \(r.stderr)")
             #expect(FileManager.default.contents(atPath: file) == Data("mine".utf8), "\(args[0]) left \(file) as it was")
+            try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: file)
             let again = try proscore(args + ["--overwrite"])
             #expect(again.status == 0, "\(args) --overwrite: \(again.stderr)")
             #expect(FileManager.default.contents(atPath: file) != Data("mine".utf8))
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            if args[0] == "visualize" { #expect(mode == 0o640, "a replaced file keeps its permissions") }
         }
         // train: the head's weights beside its JSON are the user's too.
         let manifest = scratch("m.jsonl")
