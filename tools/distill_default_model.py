@@ -874,7 +874,7 @@ def proscore_eval(args, work: Path, pools, log):
         t_stream += time.time() - t
         words = [json.loads(l)["utterance"] for l in r.stdout.splitlines() if l.startswith("{") and '"utterance"' in l]
         hs.append(tdm.normalize_text(" ".join(words)))
-        r = subprocess.run([binp, "encode", str(out_dir), str(f), "--layers", "0", "--out", str(tmp / "enc.safetensors"),
+        r = subprocess.run([binp, "encode", str(out_dir), str(f), "--layers", "0", "--out", str(tmp / "enc.safetensors"), "--overwrite",
                             "--threads", "1"], capture_output=True, text=True, timeout=300)
         if r.returncode == 0:
             from safetensors.numpy import load_file
