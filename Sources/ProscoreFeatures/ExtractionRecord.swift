@@ -16,8 +16,8 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
     /// The model's fingerprint (CheckpointFingerprint): the same path may hold another model.
     public var modelFingerprint: String?
     public var featuresVersion: String?
-    /// Serving: the preset and whether texts were references. Offline: layers, frames,
-    /// storage and text model.
+    /// Serving: the settings the preset resolved to (streaming, endpoint, window, pause) and
+    /// whether texts were references. Offline: layers, frames, storage and text model.
     public var preset: String?
     public var readAloud: Bool?
     public var precision: String

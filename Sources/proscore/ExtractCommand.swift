@@ -96,7 +96,13 @@ struct ExtractCommand: ParsableCommand {
         request.head = "none"
         request.textModel = "none"
         let (settings, models) = try compute.session(request)
-        try note(ExtractionRecord(path: "serving", model: settings.model, preset: preset, readAloud: readAloud,
+        // The settings the preset resolved to, not its path: an edited preset is other features.
+        let w = settings.streaming
+        let serving = ["chunk \(w.chunkMs) ms, left \(w.leftContextMs) ms, lookahead \(w.lookaheadMs) ms"
+                       + (w.reuseLeftContext ? ", reuse" : ""), "endpoint \(settings.endpointMs) ms",
+                       "longest utterance \(settings.maxUtteranceSeconds) s", "window \(settings.windowSeconds) s",
+                       "pause \(settings.pauseMs) ms"].joined(separator: "; ")
+        try note(ExtractionRecord(path: "serving", model: settings.model, preset: serving, readAloud: readAloud,
                                   precision: settings.precision.rawValue).claim(out))
         let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
                                                 readAloud: readAloud)

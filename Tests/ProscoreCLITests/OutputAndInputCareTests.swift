@@ -1,5 +1,6 @@
 import Foundation
 import ProscoreAudio
+import ProscorePipeline
 import Testing
 
 /// What a user's files are owed: no command replaces a file it did not make unless asked,
@@ -160,6 +161,10 @@ struct OutputAndInputCareTests {
         #expect(other.status != 0 && other.stderr.contains("read_aloud true, now false"), "\(other.stderr)")
         let same = try proscore(["extract", manifest, "--model", layerNormModel, "--read-aloud", "--out", out])
         #expect(same.status == 2 && same.stdout.contains("1 already there"), "\(same.stdout)\(same.stderr)")
+        // The preset is recorded as the settings it resolved to: the same file named another way resumes.
+        let preset = SessionBuilder.defaultPreset
+        let renamed = try proscore(["extract", manifest, "--model", layerNormModel, "--read-aloud", "--preset", "./" + preset, "--out", out])
+        #expect(renamed.status == 2 && renamed.stdout.contains("1 already there"), "\(renamed.stdout)\(renamed.stderr)")
     }
 
     @Test("a float recording with infinite and NaN samples is read as clipped and silent there, not a crash")
