@@ -34,7 +34,7 @@ enum OutputFile {
         let folder = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            throw ValidationError("\(path) is a folder; give \(option) a file name (for example \(path)/\(suggestedName(path))).")
+            throw ValidationError("\(path) is a folder; give \(option) the path of a file (one inside that folder, if you like).")
         }
         if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue) {
             throw ValidationError("\(path): the folder \(folder) does not exist; create it first or choose another \(option).")
@@ -44,9 +44,4 @@ enum OutputFile {
         }
     }
 
-    /// `out.csv` for a folder named `out`, say: the folder's name, without its slashes.
-    private static func suggestedName(_ folder: String) -> String {
-        let name = (folder as NSString).lastPathComponent
-        return name.isEmpty || name == "." || name == "/" ? "output" : name
-    }
 }
