@@ -99,8 +99,7 @@ public final class BatchScorer: @unchecked Sendable {
         do {
             let source = try RecordingSource(path: entry.audio, speed: .asFastAsConsumed)
             result.durationSeconds = source.durationSeconds
-            // A reference with no words in it ("", "—") reads as none: free speech.
-            let reference = reference.flatMap { ReadingReference($0).isEmpty ? nil : $0 }
+            let reference = ReadingReference.text(reference)
             var fileSettings = settings
             fileSettings.reference = reference
             let head = reference == nil ? models.head : (models.readAloudHead ?? models.head)

@@ -33,9 +33,9 @@ public struct ReferenceTable: Sendable {
                 throw ManifestError(path: file, detail: "line \(n + 1): the text for \(key) has no words")
             }
             if let first = seen[Self.canonical(key)] {
-                throw ManifestError(path: file, detail: "line \(n + 1): \(key) already has a text on line \(first)")
+                throw ManifestError(path: file, detail: "line \(n + 1): \(key) already has a text on line \(lines[first])")
             }
-            seen[Self.canonical(key)] = n + 1
+            seen[Self.canonical(key)] = keys.count
             if !key.hasPrefix("/") { besideFile[Self.canonical(folder + "/" + key)] = keys.count }
             keys.append(key)
             texts.append(reference)
@@ -44,7 +44,7 @@ public struct ReferenceTable: Sendable {
         self.keys = keys
         self.texts = texts
         lineNumbers = lines
-        byPath = seen.mapValues { line in lines.firstIndex(of: line)! }
+        byPath = seen
         byPathBesideFile = besideFile
         byKey = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }

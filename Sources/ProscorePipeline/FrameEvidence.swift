@@ -52,14 +52,6 @@ public struct FrameEvidence: Sendable, Equatable {
         self = deciding(gainDb: level.gainDb, silenceThresholdDb: level.silenceThresholdDb)
     }
 
-    /// The same at the levels as recorded (no gain).
-    public init(samples: [Float], logits: Tensor?, frames: Int, firstFrame: Int = 0, sampleOffset: Int = 0,
-                vocabulary: CTCVocabulary?, pitch: PitchTracker = PitchTracker()) {
-        var fixed = SpeechLevel.fixed
-        self.init(samples: samples, logits: logits, frames: frames, firstFrame: firstFrame, sampleOffset: sampleOffset,
-                  vocabulary: vocabulary, level: &fixed, pitch: pitch)
-    }
-
     /// These frames decided again with every level raised by `gainDb`, quiet under `silenceThresholdDb`.
     public func deciding(gainDb: Float, silenceThresholdDb: Float) -> FrameEvidence {
         var evidence = self

@@ -118,7 +118,7 @@ public enum SessionBuilder {
             windowSeconds: request.windowSeconds ?? section?.windowSeconds ?? 30,
             pauseMs: request.pauseMs ?? section?.pauseMs ?? 250,
             textScoringEverySeconds: section?.textScoringEverySeconds ?? 10,
-            reference: request.reference.flatMap { ReadingReference($0).isEmpty ? nil : $0 },  // no words: free speech
+            reference: ReadingReference.text(request.reference),
             threads: request.threads, ringSeconds: request.ringSeconds)
         settings.precision = request.precision ?? section?.precision ?? .fp32
         settings.headsFromPreset = request.head == nil && request.readAloudHead == nil && request.model == nil

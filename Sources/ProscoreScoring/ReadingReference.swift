@@ -28,6 +28,12 @@ public struct ReadingReference: Sendable, Equatable {
 
     public var isEmpty: Bool { words.isEmpty }
 
+    /// `text` when it has a word to read, else nil: a reference with no words in it ("", "—")
+    /// is no reference, and the speech is free speech.
+    public static func text(_ text: String?) -> String? {
+        text.flatMap { ReadingReference($0).isEmpty ? nil : $0 }
+    }
+
     /// A word as the alignments compare it: upper case, letters, digits and apostrophes.
     public static func normalise<S: StringProtocol>(_ word: S) -> String {
         String(word.uppercased().filter { $0.isLetter || $0.isNumber || $0 == "'" })

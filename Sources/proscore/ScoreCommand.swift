@@ -38,16 +38,7 @@ struct ScoreCommand: ParsableCommand {
             throw ValidationError("Give one of --reference, --references and --read-aloud.")
         }
         if let out { try OutputFile.check(out, overwrite: overwrite) }
-        try Self.checkReference(reference)
-    }
-
-    /// A `--reference` with no words in it is a mistake (an empty variable, a file that was
-    /// not read), not a reading of nothing: it would score the speech as a reading that said
-    /// every word of nothing.
-    static func checkReference(_ reference: String?) throws {
-        if let reference, ReadingReference(reference).isEmpty {
-            throw ValidationError("--reference has no words in it; give the text that was read aloud, or leave --reference out for free speech.")
-        }
+        try ScoringModelOptions.checkReference(reference)
     }
 
     /// The recordings, and whether they came from a manifest (which may carry texts).
@@ -78,7 +69,7 @@ struct ScoreCommand: ParsableCommand {
             guard isManifest else {
                 throw ValidationError("--read-aloud takes the texts of a manifest (.jsonl) or a speechocean762 folder; for recordings named one by one, give --reference or --references.")
             }
-            let missing = entries.filter { ($0.text.map { ReadingReference($0).isEmpty } ?? true) }
+            let missing = entries.filter { ReadingReference.text($0.text) == nil }
             warn(missing.map(\.id), "no text in the manifest, scored as free speech")
             return entries.map(\.text)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ProscorePipeline
+import ProscoreScoring
 
 /// What a session scores with: the preset, the encoder and the two heads. Shared by
 /// `replay`, `live`, `serve` and `score`, which all build a `SessionRequest` from them.
@@ -18,5 +19,16 @@ struct ScoringModelOptions: ParsableArguments {
         request.model = model
         request.head = head
         request.readAloudHead = readAloudHead
+    }
+}
+
+extension ScoringModelOptions {
+    /// A `--reference` with no words in it is a mistake (an empty variable, a file that was
+    /// not read), not a reading of nothing: it would score the speech as a reading that said
+    /// every word of nothing.
+    static func checkReference(_ reference: String?) throws {
+        if reference != nil && ReadingReference.text(reference) == nil {
+            throw ValidationError("--reference has no words in it; give the text that was read aloud, or leave --reference out for free speech.")
+        }
     }
 }

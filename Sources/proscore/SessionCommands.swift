@@ -26,7 +26,7 @@ struct PipelineOptions: ParsableArguments {
         if let windowSeconds, !(5...600).contains(windowSeconds) { throw ValidationError("--window-seconds must be 5–600.") }
         if let pauseMs, !(50...5_000).contains(pauseMs) { throw ValidationError("--pause-ms must be 50–5000.") }
         if noStore && store.store != nil { throw ValidationError("Give --store or --no-store, not both.") }
-        try ScoreCommand.checkReference(reference)
+        try ScoringModelOptions.checkReference(reference)
     }
 
     func request(ringSeconds: Double) -> SessionRequest {
