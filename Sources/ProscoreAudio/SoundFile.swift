@@ -41,10 +41,13 @@ public final class SoundFile {
     private let handle: OpaquePointer
 
     public init(path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw AudioFileError.missing(path: path) }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw AudioFileError.missing(path: path) }
+        if isFolder.boolValue { throw AudioFileError.cannotOpen(path: path, reason: "it is a folder, not a recording") }
         var info = SF_INFO()
         guard let h = sf_open(path, Int32(SFM_READ), &info) else {
-            throw AudioFileError.cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            throw AudioFileError.cannotOpen(path: path, reason: size == 0 ? "the file is empty (0 bytes)" : String(cString: sf_strerror(nil)))
         }
         self.path = path
         handle = h

@@ -29,6 +29,9 @@ public struct CheckpointDirectory: Sendable {
             throw CheckpointError.missingFile(
                 path: path, hint: "Give the directory of a Hugging Face checkpoint (config.json + model.safetensors).")
         }
+        guard FileManager.default.isExecutableFile(atPath: path), FileManager.default.isReadableFile(atPath: path) else {
+            throw CheckpointError.unreadable(path: path, reason: "the folder cannot be read (permission denied); check its permissions")
+        }
         let configPath = (path as NSString).appendingPathComponent("config.json")
         let data = try Self.read(configPath, hint: "A checkpoint directory needs the config.json it was saved with.")
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {

@@ -42,6 +42,11 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
 
     public static func file(in folder: String) -> String { folder + "/extraction.json" }
 
+    /// The record of `folder`, if it has a readable one.
+    public static func read(folder: String) -> Self? {
+        FileManager.default.contents(atPath: file(in: folder)).flatMap { try? JSONDecoder().decode(Self.self, from: $0) }
+    }
+
     /// Records these settings in a new folder, or checks them against the folder's record.
     /// A folder with features but no record (made before records were kept) is resumed
     /// unchecked; the returned note says so.

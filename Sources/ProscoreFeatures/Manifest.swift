@@ -51,14 +51,27 @@ public enum Manifest {
         }
         let base = (path as NSString).deletingLastPathComponent
         var entries: [ManifestEntry] = []
+        var lineOfID: [String: Int] = [:]
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard var e = try? JSONDecoder().decode(ManifestEntry.self, from: Data(line.utf8)) else {
                 throw ManifestError(path: path, detail: "line \(n + 1) is not a manifest entry (needs at least \"id\" and \"audio\"; labels an object of numbers)")
             }
+            // Results and features are filed by id: two utterances with one id would pair
+            // one's labels with the other's features.
+            if let first = lineOfID[e.id] {
+                throw ManifestError(path: path, detail: "line \(n + 1) has the id \"\(e.id)\" of line \(first); give each utterance its own id")
+            }
+            lineOfID[e.id] = n + 1
             if !e.audio.hasPrefix("/") { e.audio = (base as NSString).appendingPathComponent(e.audio) }
             entries.append(e)
         }
         return entries
+    }
+
+    /// Whether `id` can name a file in one folder (extract stores `features/ID.safetensors`):
+    /// not empty, no `/`, not starting with `.`, no control characters.
+    public static func isFileName(_ id: String) -> Bool {
+        !id.isEmpty && !id.contains("/") && !id.hasPrefix(".") && !id.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// Audio file extensions a plain folder of recordings is searched for (what libsndfile reads).

@@ -110,6 +110,21 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
                           lookaheadMs: streaming.lookaheadMs, reuseLeftContext: streaming.reuseLeftContext)
     }
 
+    /// "'streaming.chunk_ms': expected a number" rather than the decoder's dump.
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .dataCorrupted(c):
+            let key = c.codingPath.map(\.stringValue).joined(separator: ".")
+            let what = c.underlyingError.map { _ in "not valid JSON" } ?? c.debugDescription
+            return key.isEmpty ? what : "'\(key)': \(what)"
+        case let .keyNotFound(key, c):
+            let at = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return "'\(at.isEmpty ? key.stringValue : at + "." + key.stringValue)' is missing"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
     /// Reads a preset file; errors name the file and what is wrong.
     public static func load(path: String) throws -> StreamingPreset {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -118,8 +133,8 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         let preset: StreamingPreset
         do {
             preset = try JSONDecoder().decode(StreamingPreset.self, from: data)
-        } catch {
-            throw PresetError(path: path, detail: "not a streaming preset: \(error)")
+        } catch let error as DecodingError {
+            throw PresetError(path: path, detail: "not a streaming preset (see configs/balanced.json for the form): \(Self.describe(error))")
         }
         if let problem = preset.settings.problem { throw PresetError(path: path, detail: problem) }
         return preset

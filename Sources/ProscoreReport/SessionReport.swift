@@ -116,7 +116,13 @@ public struct SessionReport {
             for (k, v) in settings {
                 if let section = v as? [String: Any] { rows += section.map { ("\(k).\($0.key)", $0.value) } } else { rows.append((k, v)) }
             }
-            for (k, v) in rows.sorted(by: { $0.0 < $1.0 }) { body += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape("\(v)"))</td></tr>" }
+            // Values as the settings JSON writes them (true, not the 1 a bridged number prints).
+            func shown(_ v: Any) -> String {
+                if let s = v as? String { return s }
+                return (try? JSONSerialization.data(withJSONObject: v, options: [.fragmentsAllowed, .sortedKeys]))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
+            }
+            for (k, v) in rows.sorted(by: { $0.0 < $1.0 }) { body += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape(shown(v)))</td></tr>" }
         }
         body += "</table>"
         html = """

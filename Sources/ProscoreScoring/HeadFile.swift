@@ -69,6 +69,10 @@ public enum HeadFile {
 
     /// Reads a head and the encoder it says it belongs to.
     public static func read(path: String) throws -> (head: ProficiencyHead, encoder: String) {
+        let ext = (path as NSString).pathExtension
+        guard ["", "json", "safetensors"].contains(ext) else {
+            throw HeadFileError(path: path, detail: "not a head: a head is NAME.json with NAME.safetensors beside it (heads live in configs/heads/)")
+        }
         let base = (path as NSString).deletingPathExtension
         guard let data = FileManager.default.contents(atPath: base + ".json") else {
             throw HeadFileError(path: base + ".json", detail: "no such head file (heads live in configs/heads/; --head none switches scores off)")

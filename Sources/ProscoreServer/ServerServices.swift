@@ -1,4 +1,5 @@
 import Foundation
+import ProscorePipeline
 import ProscoreStore
 
 /// What every route shares: the configuration, the models, the session pool, the store
@@ -12,7 +13,7 @@ final class ServerServices: Sendable {
 
     init(configuration: ServerConfiguration) throws {
         self.configuration = configuration
-        catalog = try ModelCatalog(base: configuration.request, presetsDirectory: configuration.presetsDirectory)
+        catalog = try ModelCatalog(base: configuration.request, presetsDirectory: Installation.resolve(configuration.presetsDirectory))
         slots = SessionSlots(limit: configuration.maxSessions)
         store = try SessionStores.open(configuration.storePath, origin: "--store")
     }

@@ -6,6 +6,7 @@ import NIOWebSocket
 import ProscoreAudio
 import ProscorePipeline
 import ProscoreStore
+import ServiceLifecycle
 
 /// One `/v1/stream` connection: the start message, then audio pushed into the session's
 /// ring (the socket is read no faster than the pipeline takes audio), the pipeline on a
@@ -142,13 +143,19 @@ struct StreamSession {
         } else if rejection != nil {
             pipeline.stop()
         } else {
-            source.end(reason: idle.expired
+            source.end(reason: Task.isShuttingDownGracefully
+                ? "the server was shut down (SIGINT or SIGTERM) during the stream"
+                : idle.expired
                 ? "nothing arrived for \(Self.seconds(services.configuration.idleTimeoutSeconds)) (the idle timeout); the stream was closed"
                 : "the client disconnected before sending {\"type\":\"stop\"}")
         }
         let (ended, failure) = await sender.value
         if let rejection { throw rejection }
         if let failure { throw StreamRejection.serverError(failure) }
+        if !stopped && Task.isShuttingDownGracefully {
+            await close(outbound, .init(code: .goingAway, reason: "the server is shutting down; the session so far is kept"))
+            return
+        }
         await close(outbound, .init(code: .normalClosure, reason: ended ? "session ended" : "no audio arrived before stop; nothing was recorded"))
     }
 

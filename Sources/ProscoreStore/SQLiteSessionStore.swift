@@ -33,6 +33,10 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         guard !path.isEmpty else { throw StoreError(detail: "The session store path is empty; pass --store FILE or set PROSCORE_STORE.") }
         self.path = path
         let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw StoreError(detail: "\(path) is a folder; \(origin) names the store's file (e.g. \((path as NSString).appendingPathComponent("sessions.sqlite"))) or a postgres:// URL.")
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
         var readOnlyNow = readOnly

@@ -62,7 +62,7 @@ struct EncoderBench: ParsableCommand {
             results.append(["threads": t, "median_seconds": median, "min_seconds": times.min()!, "rtf": median / seconds,
                             "runs": repeats, "all_seconds": times])
             if !json {
-                print(String(format: "threads %d: %.3f s for %.1f s of audio, RTF %.4f (median of %d)",
+                print(String(format: "threads %ld: %.3f s for %.1f s of audio, RTF %.4f (median of %ld)",
                              t, median, seconds, median / seconds, repeats))
             }
         }
@@ -91,7 +91,7 @@ struct EncoderBench: ParsableCommand {
         }
         let sum = layerTime.reduce(0) { $0 + $1.seconds }
         lines.append("transformer layers".padding(toLength: 22, withPad: " ", startingAt: 0)
-                     + String(format: " %8.1f ms  %5.1f%%  (%d layers, %.1f ms each)",
+                     + String(format: " %8.1f ms  %5.1f%%  (%ld layers, %.1f ms each)",
                               1000 * sum, 100 * sum / total, layerTime.count, 1000 * sum / Double(max(1, layerTime.count))))
         print(lines.joined(separator: "\n  "))
     }
@@ -138,7 +138,7 @@ struct StreamingBench: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        var p = try StreamingPreset.load(path: preset)
+        var p = try StreamingPreset.load(path: Installation.resolve(preset))
         let precision = compute.resolved(p.pipeline?.precision)
         let encoder = try BenchModel.encoder(shape, precision: precision)
         let audio = BenchModel.audio(seconds: seconds)
@@ -170,7 +170,7 @@ struct StreamingBench: ParsableCommand {
         } else {
             print("preset \(p.name) (\(p.settings.summary)) at \(compute.threads) thread(s), \(shape.label), \(seconds) s, \(precision.rawValue)"
                   + (precision == .int8 ? " (VNNI kernel)" : ", \(PackedMatrix.engineName)") + ":")
-            print(String(format: "  streaming RTF %.3f (offline %.3f); step compute p50 %.0f ms, p95 %.0f ms; emit latency p50 %.0f ms, p95 %.0f ms (lookahead %d ms)",
+            print(String(format: "  streaming RTF %.3f (offline %.3f); step compute p50 %.0f ms, p95 %.0f ms; emit latency p50 %.0f ms, p95 %.0f ms (lookahead %ld ms)",
                          r.realTimeFactor, r.offlineRealTimeFactor, r.stepComputeMs.p50, r.stepComputeMs.p95,
                          r.emitLatencyMs.p50, r.emitLatencyMs.p95, p.streaming.lookaheadMs))
         }

@@ -50,7 +50,7 @@ struct EncodeCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
-        try OutputFile.check(out, overwrite: overwrite)
+        let target = try OutputFile.check(out, overwrite: overwrite)
         compute.apply()
         let loaded = try AudioEncoderLoader.load(path: modelDirectory, precision: compute.resolved())
         let encoder = loaded.encoder
@@ -73,12 +73,12 @@ struct EncodeCommand: ParsableCommand {
         ]
         if let logits = output.logits { tensors.append(("logits", logits)) }
         try SafeTensorsWriter.write(
-            tensors, to: out, storage: float16 ? .f16 : .f32,
+            tensors, to: target, storage: float16 ? .f16 : .f32,
             metadata: ["model": modelDirectory, "audio": audio, "layers": keep.map(String.init).joined(separator: ","),
                        "sample_rate": "\(encoder.sampleRate)", "samples_per_frame": "\(encoder.samplesPerFrame)"])
         let audioSeconds = Double(samples.count) / Double(encoder.sampleRate)
         FileHandle.standardError.write(Data(String(
-            format: "%@: %.2f s of audio → %d frames × %d layers × %d dims in %.2f s (RTF %.3f)\n",
+            format: "%@: %.2f s of audio → %ld frames × %ld layers × %ld dims in %.2f s (RTF %.3f)\n",
             out, audioSeconds, frames, keep.count, encoder.config.hiddenSize, seconds, seconds / audioSeconds).utf8))
     }
 }

@@ -53,8 +53,11 @@ struct ExtractCommand: ParsableCommand {
         }
         var entries = try Manifest.load(path: manifest)
         if let limit { entries = Array(entries.prefix(limit)) }
+        if let bad = entries.first(where: { !Manifest.isFileName($0.id) }) {
+            throw ValidationError("\(manifest): the id \"\(bad.id)\" cannot name a file (each utterance is stored as features/ID.safetensors): give it an id without '/', not starting with '.'.")
+        }
         if !offline { return try runServing(entries) }
-        let loaded = try AudioEncoderLoader.load(path: model ?? SessionBuilder.defaultModel, precision: compute.resolved())
+        let loaded = try AudioEncoderLoader.load(path: model ?? Installation.resolve(SessionBuilder.defaultModel), precision: compute.resolved())
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let text = try textModel.map { path -> (BertModel, WordPieceTokenizer) in
             let bert = try BertLoader.load(path: path)
@@ -64,7 +67,7 @@ struct ExtractCommand: ParsableCommand {
         options.layers = try layers.resolve(available: loaded.encoder.config.numHiddenLayers + 1)
         options.sequential = sequential
         options.float16 = float16
-        let modelPath = model ?? SessionBuilder.defaultModel
+        let modelPath = model ?? Installation.resolve(SessionBuilder.defaultModel)
         try note(ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
                                   sequential: sequential, float16: float16, textModel: textModel).claim(out))
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
@@ -72,7 +75,7 @@ struct ExtractCommand: ParsableCommand {
         var bar = ProgressBar()
         let result = try extractor.run(entries, into: out) { done, total, id in bar.show(done, total, id) }
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
-        print(String(format: "%@: %d written, %d already there, %d failed, in %.1f s",
+        print(String(format: "%@: %ld written, %ld already there, %ld failed, in %.1f s",
                      out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)))
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
     }
@@ -110,7 +113,7 @@ struct ExtractCommand: ParsableCommand {
         var bar = ProgressBar()
         let result = try extractor.run(entries, into: out) { done, total, id in bar.show(done, total, id) }
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
-        print(String(format: "%@: %d written, %d refused by the speech gate, %d already there, %d failed, in %.1f s (serving path, %@)",
+        print(String(format: "%@: %ld written, %ld refused by the speech gate, %ld already there, %ld failed, in %.1f s (serving path, %@)",
                      out, result.written, result.gated, result.skipped, result.failures.count, Date().timeIntervalSince(start), preset))
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
     }

@@ -37,8 +37,29 @@ struct TargetOptions: ParsableArguments {
         return (withFluency || fluencyOnly ? FeatureExtractor.fluencyFeatureNames : []) + (withText ? ["text_pooled"] : [])
     }
 
+    /// The labelled examples of `folder` and the folds to use, refused where cross-validation
+    /// by speaker cannot mean anything. `needsLayers`: probe reads the encoder's layers.
+    func loadForFitting(_ folder: String, needsLayers: Bool = false) throws -> (examples: [TrainingExample], layers: [Int], folds: Int) {
+        let (examples, layers) = try load(folder)
+        guard !examples.isEmpty else { throw ValidationError("No utterance in \(folder) has labels for \(names.joined(separator: ", ")).") }
+        if needsLayers && layers.isEmpty {
+            throw ValidationError(fluencyOnly ? "--fluency-only leaves no encoder layers to probe; probe without it."
+                                              : "\(folder) has no pooled encoder layers to probe.")
+        }
+        let speakers = Set(examples.map(\.speaker)).count
+        guard speakers >= 2 else {
+            throw ValidationError("\(folder) has \(examples.count) labelled utterances from \(speakers) speaker; folds by speaker need at least 2 speakers (5 or more for numbers worth reading).")
+        }
+        return (examples, layers, min(folds, speakers))
+    }
+
     func load(_ folder: String) throws -> (examples: [TrainingExample], layers: [Int]) {
         if ServingFeatureExtractor.isServingFolder(folder) {
+            let readAloudOnly = servingNames.filter { !WindowFeatures.freeSpeechNames.contains($0) }
+            if !readAloudOnly.isEmpty, ExtractionRecord.read(folder: folder)?.readAloud == false {
+                throw ValidationError("\(folder) was extracted without --read-aloud, so it has no \(readAloudOnly.joined(separator: ", ")); "
+                                      + "use --kind free, or extract again with --read-aloud into another folder.")
+            }
             let data = try ServingDataset.load(folder: folder, names: servingNames, layers: !fluencyOnly)
             return (labelled(data.examples), data.layers)
         }
@@ -67,21 +88,20 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var targets: TargetOptions
 
     func run() throws {
-        try OutputFile.check((out as NSString).deletingPathExtension + ".json", overwrite: overwrite)
-        try OutputFile.check(HeadFile.weightsPath(for: out), overwrite: overwrite)
-        let (examples, layers) = try targets.load(features)
-        guard !examples.isEmpty else { throw ValidationError("No utterance in \(features) has labels for \(targets.names.joined(separator: ", ")).") }
+        let target = try OutputFile.check((out as NSString).deletingPathExtension + ".json", overwrite: overwrite)
+        try OutputFile.check(HeadFile.weightsPath(for: target), overwrite: overwrite)
+        let (examples, layers, folds) = try targets.loadForFitting(features)
         let extras = targets.extraNames(features)
-        let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: targets.folds,
+        let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: folds,
                                       linear: targets.linear)
         let encoder = self.encoder ?? (head.layers.isEmpty ? "any CTC encoder (features only)" : "unknown")
         try HeadFile.write(head, encoder: encoder, training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
             "kind": ServingFeatureExtractor.isServingFolder(features) ? targets.kind.rawValue + " (serving path)" : "offline features",
             "command": (["proscore"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-        ], to: out)
+        ], to: target)
         let top = head.layerWeights.enumerated().sorted { $0.element > $1.element }.prefix(3)
-        print("\(out): \(examples.count) utterances, λ \(head.lambda), " + (top.isEmpty ? "named features only" : "heaviest layers " +
+        print("\(target): \(examples.count) utterances, λ \(head.lambda), " + (top.isEmpty ? "named features only" : "heaviest layers " +
               top.map { "\(layers[$0.offset]) (\(String(format: "%.2f", $0.element)))" }.joined(separator: ", ")))
     }
 }
@@ -93,8 +113,8 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var targets: TargetOptions
 
     func run() throws {
-        let (examples, layers) = try targets.load(features)
-        let r = HeadTraining.probe(examples, targets: targets.names, folds: targets.folds)
+        let (examples, layers, folds) = try targets.loadForFitting(features, needsLayers: true)
+        let r = HeadTraining.probe(examples, targets: targets.names, folds: folds)
         print("layer  " + targets.names.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined())
         for (i, row) in r.enumerated() {
             print(String(format: "%5d  ", layers[i]) + row.map { String(format: "%-10.3f", $0) }.joined())
@@ -110,15 +130,14 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "One JSON object.") var json = false
 
     func run() throws {
-        let (examples, layers) = try targets.load(features)
-        guard !examples.isEmpty else { throw ValidationError("No utterance in \(features) has labels for \(targets.names.joined(separator: ", ")).") }
-        var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: targets.folds, linear: targets.linear))]
+        let (examples, layers, folds) = try targets.loadForFitting(features)
+        var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: folds, linear: targets.linear))]
         var gated = 0
         if ServingFeatureExtractor.isServingFolder(features) {
             let data = try ServingDataset.load(folder: features, names: targets.servingNames, layers: false)
             gated = data.gated
-            rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.baseline), layers: [], targets: targets.names, folds: targets.folds, linear: targets.linear)))
-            rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.baselineWithReference), layers: [], targets: targets.names, folds: targets.folds, linear: targets.linear)))
+            rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.baseline), layers: [], targets: targets.names, folds: folds, linear: targets.linear)))
+            rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.baselineWithReference), layers: [], targets: targets.names, folds: folds, linear: targets.linear)))
         }
         if json {
             let e = JSONEncoder()
@@ -127,7 +146,7 @@ struct EvaluateCommand: ParsableCommand {
             print(String(decoding: try e.encode(object), as: UTF8.self))
             return
         }
-        print("\(examples.count) utterances, \(Set(examples.map(\.speaker)).count) speakers, \(targets.folds) folds by speaker"
+        print("\(examples.count) utterances, \(Set(examples.map(\.speaker)).count) speakers, \(folds) folds by speaker"
               + (gated > 0 ? "; \(gated) refused by the speech gate are left out" : ""))
         for (label, result) in rows {
             print("\n\(label)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ProscoreTensor
 
 @main
@@ -11,13 +12,23 @@ struct Proscore: AsyncParsableCommand {
 
     static func main() async {
         MemoryPolicy.keepLargeBuffersInHeap()
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)  // a mistyped command line: the message, then the command's usage
+        }
+        do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let error as ValidationError {
+            // Refused while running (a file that exists, a folder where a file belongs): the
+            // message says what to do, and the root command's usage under it would be noise.
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
         } catch {
             exit(withError: error)
         }

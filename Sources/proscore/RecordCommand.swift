@@ -42,7 +42,7 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         let trap = SignalTrap()
         defer { trap.cancel() }
-        try OutputFile.check(out, overwrite: overwrite)
+        let target = try OutputFile.check(out, overwrite: overwrite)
         let ring = AudioRingBuffer(seconds: stream.ringSeconds)
         let audioSource: AudioSource = try file.map { try replay.recording($0, stream: stream) } ?? capture.capture(stream: stream)
         trap.onStop { audioSource.stop() }
@@ -50,7 +50,7 @@ struct RecordCommand: ParsableCommand {
         // The device (or file) opens first: a source that fails leaves --out untouched.
         try audioSource.start(into: ring)
         let sink: AudioFileSink
-        do { sink = try AudioFileSink(path: out, overwrite: overwrite) } catch {
+        do { sink = try AudioFileSink(path: target, overwrite: overwrite) } catch {
             audioSource.stop()
             throw error
         }
@@ -82,7 +82,7 @@ struct RecordCommand: ParsableCommand {
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print(String(format: "%@: %.2f s from %@ in %.2f s, peak %.3f, %d samples dropped, %d overruns%@",
+            print(String(format: "%@: %.2f s from %@ in %.2f s, peak %.3f, %ld samples dropped, %ld overruns%@",
                          out, seconds, audioSource.name, Date().timeIntervalSince(started), peak,
                          ring.droppedSamples, stats.overruns, stats.endReason.map { " (\($0))" } ?? ""))
         }

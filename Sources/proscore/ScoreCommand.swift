@@ -85,8 +85,8 @@ struct ScoreCommand: ParsableCommand {
             return table.texts[line]
         }
         warn(entries.indices.filter { texts[$0] == nil }.map { entries[$0].audio }, "no line in \(references), scored as free speech")
-        warn(table.keys.indices.filter { !used.contains($0) }.map { "line \(table.lineNumbers[$0]) (\(table.keys[$0]))" },
-             "in \(references) fits none of the recordings")
+        warn(table.keys.indices.filter { !used.contains($0) }.map { "\(references) line \(table.lineNumbers[$0]) (\(table.keys[$0]))" },
+             "fits none of the recordings")
         return texts
     }
 

@@ -5,6 +5,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import ProscoreAudio
+import ProscorePipeline
 
 /// `proscore bench serve`: a bounded load test of a running `proscore serve`. N clients
 /// stream a recording over `/v1/stream` at once, paced at real time (or as fast as the
@@ -44,7 +45,7 @@ struct ServeLoadBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var samples = try AudioLoading.load16kMono(path: recording)
+        var samples = try AudioLoading.load16kMono(path: Installation.resolve(recording))
         guard !samples.isEmpty else { throw ValidationError("\(recording) holds no audio.") }
         if let seconds {
             let wanted = Int(seconds * 16_000)
@@ -89,6 +90,18 @@ struct LoadPlan: Sendable {
     let token: String?
     let reference: String?
 
+    /// The client library's errors as a user can act on them.
+    static func describe(_ error: Error) -> String {
+        let text = "\(error)"
+        if text.contains("SingleConnectionFailure") || text.contains("onnection refused") || text.contains("connectTimeout") {
+            return "cannot connect to the server: is `proscore serve` running at that address and port?"
+        }
+        if text.localizedCaseInsensitiveContains("upgrade failed") {
+            return "the server refused the WebSocket upgrade (\(text)): a server started with --token-file needs the same token here (--token-file FILE), and --url is the server's base ws:// address"
+        }
+        return text
+    }
+
     /// One client: start message, paced audio, stop; every message it receives is timed.
     func stream() async -> StreamResult {
         let log = StreamLog()
@@ -126,8 +139,10 @@ struct LoadPlan: Sendable {
                 }
             }
             await log.closed(code: close.map { "\($0.closeCode)" }, reason: close?.reason)
+        } catch let error as ChannelError where error == .ioOnClosedChannel {
+            await log.failed("the server closed the connection mid-stream (was it shut down?)")
         } catch {
-            await log.failed("\(error)")
+            await log.failed(LoadPlan.describe(error))
         }
         return await log.result
     }

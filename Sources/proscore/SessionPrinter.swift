@@ -75,12 +75,12 @@ struct SessionPrinter {
         case let .interrupted(reason): status = "interrupted: \(reason)"
         case let .failed(reason): status = "failed: \(reason)"
         }
-        var line = String(format: "session (%@): %.1f s, %d words", status, s.audioSeconds, s.words)
+        var line = String(format: "session (%@): %.1f s, %ld words", status, s.audioSeconds, s.words)
         if let m = s.session {
             line += String(format: ", speech rate %.2f syl/s, articulation rate %.2f syl/s, phonation %.0f%%, %.1f silent pauses/min (mean %.2f s), %.1f filled pauses/min",
                            m.speechRate, m.articulationRate, 100 * m.phonationTimeRatio, m.silentPausesPerMinute, m.meanPauseSeconds, m.filledPausesPerMinute)
         }
-        line += String(format: ", RTF %.2f, %d samples dropped", s.realTimeFactor, s.droppedSamples)
+        line += String(format: ", RTF %.2f, %ld samples dropped", s.realTimeFactor, s.droppedSamples)
         print(line)
         if let scores = s.scores {
             print("scores (0–10, speechocean762 scale; 10 = native-like): "

@@ -25,7 +25,7 @@ struct TerminalView {
             let cells = 30, filled = max(0, min(cells, Int((value / scale * Double(cells)).rounded())))
             return String(repeating: "█", count: filled) + String(repeating: "░", count: cells - filled)
         }
-        var lines = [String(format: "%@   %.1f s   RTF %.2f   latency %.0f ms   dropped %d samples",
+        var lines = [String(format: "%@   %.1f s   RTF %.2f   latency %.0f ms   dropped %ld samples",
                             title, e.audioSeconds, e.realTimeFactor, latencyMs ?? e.emitLatencyMs, e.droppedSamples), ""]
         if let scores = e.scores {
             for name in ProficiencyScores.names {

@@ -23,7 +23,7 @@ struct TranscribeCommand: ParsableCommand {
             throw ValidationError("\(model) has no CTC head (lm_head): it cannot transcribe. Use a …ForCTC checkpoint.")
         }
         let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
-        let settings = try StreamingPreset.load(path: preset).settings
+        let settings = try StreamingPreset.load(path: Installation.resolve(preset)).settings
         let samples = try AudioLoading.load16kMono(path: audio)
         let stream = StreamingEncoder(encoder: loaded.encoder, settings: settings)
         let decoder = StreamingCTCDecoder(vocabulary: vocabulary, endpoint: EndpointSettings(trailingSilenceMs: endpointMs))

@@ -56,7 +56,7 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let write { try OutputFile.check(write, overwrite: overwrite, option: "--write") }
+        let target = try write.map { try OutputFile.check($0, overwrite: overwrite, option: "--write") }
         compute.apply()
         let precision = compute.resolved()
         let loaded = try AudioEncoderLoader.load(path: model, precision: precision)
@@ -91,10 +91,10 @@ struct TuneCommand: ParsableCommand {
             throw ValidationError("No setting kept p95 emit latency within \(Int(maxLatencyMs)) ms at real-time speed; raise --max-latency-ms or add --threads.")
         }
         FileHandle.standardError.write(Data("chosen: \(best.settings.summary)\n".utf8))
-        if let write {
+        if let write, let target {
             let preset = StreamingPreset(name: name, description: "Chosen by proscore tune (best fidelity within \(Int(maxLatencyMs)) ms p95 emit latency).",
                                          settings: best.settings, measured: best.measured)
-            try preset.write(path: write)
+            try preset.write(path: target)
             FileHandle.standardError.write(Data("wrote \(write)\n".utf8))
         }
     }
@@ -122,7 +122,7 @@ struct TuneCommand: ParsableCommand {
             print(String(format: "  %5d  %8.5f  %7.5f  %10.3e", i, l.meanCosine, l.minimumCosine, l.maxAbsDifference))
         }
         if vocabulary != nil {
-            print(String(format: "  greedy transcripts identical for %d of %d; %.2f%% characters differ", agree, recordings.count,
+            print(String(format: "  greedy transcripts identical for %ld of %ld; %.2f%% characters differ", agree, recordings.count,
                          100 * Double(edits) / Double(max(1, characters))))
         }
     }

@@ -13,11 +13,12 @@ struct CommandResult {
     let stderr: String
 }
 
-func proscore(_ arguments: [String], environment extra: [String: String?] = [:]) throws -> CommandResult {
+func proscore(_ arguments: [String], environment extra: [String: String?] = [:], in directory: String? = nil) throws -> CommandResult {
     let binary = Bundle.main.bundleURL.appendingPathComponent("proscore")
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     // Sessions recorded by tests go to a scratch store, never the user's.
     var environment = ProcessInfo.processInfo.environment
     environment["PROSCORE_STORE"] = NSTemporaryDirectory() + "proscore-test-sessions.sqlite"

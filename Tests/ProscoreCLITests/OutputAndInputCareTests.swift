@@ -35,6 +35,29 @@ struct OutputAndInputCareTests {
         #expect(left.sorted() == ["sub", "take.wav"], "nothing is left beside the folder's contents: \(left)")
     }
 
+    @Test("an --out that is a symbolic link is written through: the file it points to is written, the link stays")
+    func linksWrittenThrough() throws {
+        let audio = try makeRecording()
+        let real = scratch("real.safetensors")
+        try "mine".write(toFile: real, atomically: true, encoding: .utf8)
+        let link = (real as NSString).deletingLastPathComponent + "/link.safetensors"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "real.safetensors")
+        let kept = try proscore(["encode", fixtureModel, audio, "--out", link])
+        #expect(kept.status != 0 && kept.stderr.contains("--overwrite"), "\(kept.stderr)")
+        #expect(FileManager.default.contents(atPath: real) == Data("mine".utf8))
+        let replaced = try proscore(["encode", fixtureModel, audio, "--out", link, "--overwrite"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "real.safetensors")
+        #expect(FileManager.default.contents(atPath: real).map { $0 != Data("mine".utf8) && $0.count > 100 } == true)
+        // A link to a file not yet there: the file appears at the link's end.
+        let scores = scratch("scores.csv"), csvLink = scratch("latest.csv")
+        try FileManager.default.createSymbolicLink(atPath: csvLink, withDestinationPath: scores)
+        let scored = try proscore(["score", audio, "--model", layerNormModel, "--format", "csv", "--out", csvLink])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: csvLink) == scores)
+        #expect(try String(contentsOfFile: scores, encoding: .utf8).hasPrefix("id,"))
+    }
+
     @Test("encode, visualize, train and tune keep an existing file unless --overwrite")
     func existingFilesKept() throws {
         let audio = try makeRecording()

@@ -17,6 +17,32 @@ struct ServeCommandTests {
         #expect(server.process.terminationStatus == 0)
     }
 
+    @Test("a server shut down mid-stream keeps the session as interrupted by the shutdown, not by the client")
+    func shutdownMidStream() throws {
+        let store = scratch("shutdown.sqlite")
+        let server = try RunningServer(["--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", store])
+        defer { server.stop() }
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let client = try launchCapturingErrors(["bench", "serve", "--url", server.webSocketURL, "--streams", "1", "--speed", "1",
+                                                "--seconds", "30", "--recording", root.appendingPathComponent("recordings/anna-morning.flac").path])
+        defer { if client.process.isRunning { client.process.terminate() } }
+        Thread.sleep(forTimeInterval: 3)
+        server.stop()
+        #expect(server.process.terminationStatus == 0)
+        let said = String(decoding: readAll(client.stdout), as: UTF8.self)
+        client.process.waitUntilExit()
+        #expect(said.contains("the server closed the connection"), "\(said)")
+        let list = try proscore(["sessions", "list", "--json", "--store", store])
+        let session = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.split(separator: "\n").first.map { Data($0.utf8) } ?? Data())) as? [String: Any],
+                                   "\(list.stdout)\(list.stderr)")
+        let id = try #require(session["id"] as? Int)
+        let export = try proscore(["sessions", "export", "\(id)", "--format", "json", "--store", store])
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as? [String: Any], "\(export.stderr)")
+        #expect(record["status"] as? String == "interrupted")
+        #expect((record["error"] as? String ?? "").contains("server was shut down"), "\(record["error"] ?? "none")")
+    }
+
     @Test("serve refuses a bad option before listening")
     func badOptions() throws {
         let result = try proscore(["serve", "--max-sessions", "0"])
@@ -50,7 +76,7 @@ struct ServeCommandTests {
         let refused = try proscore(["bench", "serve", "--url", server.webSocketURL,
                                     "--recording", audio, "--json"])
         #expect(refused.status != 0)
-        #expect(refused.stdout.contains(#""completed":0"#))
+        #expect(refused.stdout.contains(#""completed":0"#) && refused.stdout.contains("is `proscore serve` running"), "\(refused.stdout)")
         #expect(try proscore(["bench", "serve", "--speed", "fast"]).stderr.contains("--speed"))
     }
 }
