@@ -46,7 +46,7 @@ public final class SoundFile {
         if isFolder.boolValue { throw AudioFileError.cannotOpen(path: path, reason: "it is a folder, not a recording") }
         var info = SF_INFO()
         guard let h = sf_open(path, Int32(SFM_READ), &info) else {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
             throw AudioFileError.cannotOpen(path: path, reason: size == 0 ? "the file is empty (0 bytes)" : String(cString: sf_strerror(nil)))
         }
         self.path = path

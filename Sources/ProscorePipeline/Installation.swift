@@ -1,11 +1,12 @@
 import Foundation
 
-/// Where Proscore's own files are (`configs/`, `models/`, `recordings/`), so that the
-/// defaults work from any folder: `$PROSCORE_HOME` when set, else the checkout the running
-/// binary was built in (the first folder above the executable that has
-/// `configs/balanced.json`). A relative path that exists from the current folder is always
-/// taken as it is; only one that does not is looked for there.
+/// Where Proscore's own files are (`configs/`, `models/`, `recordings/`), so that they are
+/// found from any folder. A relative path is read from the current folder when it exists
+/// there, else from the installation; absolute paths are taken as they are.
 public enum Installation {
+    /// The installation: `$PROSCORE_HOME` when set, else the checkout the running binary was
+    /// built in (the first folder above the executable that has `configs/balanced.json`);
+    /// nil when neither is there.
     public static let home: String? = {
         let fm = FileManager.default
         if let home = ProcessInfo.processInfo.environment["PROSCORE_HOME"], !home.isEmpty { return home }
@@ -21,9 +22,22 @@ public enum Installation {
     /// `path` as given when it is absolute or exists from the current folder; else the same
     /// relative path inside `home` when it exists there; else `path` (for the error to name).
     public static func resolve(_ path: String) -> String {
+        existing(path) ?? path
+    }
+
+    /// `resolve(path)` when that exists, else nil (for defaults that are optional).
+    public static func existing(_ path: String) -> String? {
         let fm = FileManager.default
-        guard !path.hasPrefix("/"), !fm.fileExists(atPath: path), let home else { return path }
+        if path.hasPrefix("/") || fm.fileExists(atPath: path) { return fm.fileExists(atPath: path) ? path : nil }
+        guard let home else { return nil }
         let there = (home as NSString).appendingPathComponent(path)
-        return fm.fileExists(atPath: there) ? there : path
+        return fm.fileExists(atPath: there) ? there : nil
+    }
+
+    /// `path` relative to the installation when it lies inside it, else as given: the same
+    /// model named from two folders is one name (for records compared across runs).
+    public static func portable(_ path: String) -> String {
+        guard let home, path.hasPrefix(home + "/") else { return path }
+        return String(path.dropFirst(home.count + 1))
     }
 }

@@ -96,24 +96,22 @@ public enum SessionBuilder {
 
     /// Settings in force: the request, else the preset's `pipeline` section, else defaults.
     public static func settings(for request: SessionRequest) throws -> SessionSettings {
-        // The preset and the files it and the defaults name may be the installation's
-        // (Installation): the user's own paths are taken as given.
-        let preset = try StreamingPreset.load(path: Installation.resolve(request.preset))
+        // Relative paths (the user's, the preset's, the defaults) are read from the current
+        // folder, else from the installation.
+        let installed = { (path: String) in path == "none" ? path : Installation.resolve(path) }
+        let preset = try StreamingPreset.load(path: installed(request.preset))
         let section = preset.pipeline
-        let ours = Installation.resolve
-        let model = request.model ?? ours(section?.model ?? defaultModel)
+        let model = installed(request.model ?? section?.model ?? defaultModel)
         // A preset's head belongs to the preset's model: with another model, fall back to
         // the encoder-independent fluency head.
-        var head = request.head ?? (request.model == nil ? section?.head.map { $0 == "none" ? $0 : ours($0) } : nil)
-            ?? (FileManager.default.fileExists(atPath: ours(defaultHead)) ? ours(defaultHead) : nil)
+        var head = (request.head ?? (request.model == nil ? section?.head : nil)).map(installed) ?? Installation.existing(defaultHead)
         if head == "none" { head = nil }
         // With --head, that head serves read-aloud sessions too unless one is named for them.
-        var readAloudHead = request.readAloudHead
-            ?? (request.head == nil && request.model == nil ? section?.readAloudHead.map { $0 == "none" ? $0 : ours($0) } : nil)
-            ?? (request.head == nil && FileManager.default.fileExists(atPath: ours(defaultReadAloudHead)) ? ours(defaultReadAloudHead) : nil)
+        var readAloudHead = (request.readAloudHead ?? (request.head == nil && request.model == nil ? section?.readAloudHead : nil)).map(installed)
+            ?? (request.head == nil ? Installation.existing(defaultReadAloudHead) : nil)
         if readAloudHead == "none" { readAloudHead = nil }
-        var text = request.textModel
-            ?? (FileManager.default.fileExists(atPath: ours(defaultTextModel) + "/model.safetensors") ? ours(defaultTextModel) : nil)
+        var text = request.textModel.map(installed)
+            ?? Installation.existing(defaultTextModel + "/model.safetensors").map { _ in Installation.resolve(defaultTextModel) }
         if text == "none" { text = nil }
         var settings = SessionSettings(
             preset: request.preset, model: model, head: head, readAloudHead: readAloudHead, textModel: text, streaming: preset.streaming,
@@ -136,7 +134,7 @@ public enum SessionBuilder {
         let model = settings.model
         guard FileManager.default.fileExists(atPath: model) else {
             throw SessionSetupError(model == defaultModel
-                ? "The default model is not at \(model) (set PROSCORE_HOME to the Proscore checkout, or pass --model DIR with a …ForCTC checkpoint)."
+                ? "The default model is not at \(model), here or in an installation (set PROSCORE_HOME to the Proscore checkout, or pass --model DIR with a …ForCTC checkpoint)."
                 : "\(model): no such model directory.")
         }
         let loaded = try AudioEncoderLoader.load(path: model, precision: settings.precision.available.precision)
@@ -164,7 +162,7 @@ public enum SessionBuilder {
                 let needReference = head.extraFeatures.filter { !WindowFeatures.freeSpeechNames.contains($0) }
                 if !needReference.isEmpty {
                     throw SessionSetupError("\(path) is a read-aloud head: it reads \(needReference.joined(separator: ", ")), which only a reference gives; "
-                                            + "pass it as --read-aloud-head, and a free-speech head (or none) as --head.")
+                                            + "pass it as --read-aloud-head (a preset's read_aloud_head), and a free-speech head (or none) as --head.")
                 }
             }
             readAloudHead = try settings.readAloudHead.map(loadHead)
@@ -172,10 +170,10 @@ public enum SessionBuilder {
             // The preset's heads belong to another model (the model was replaced): the
             // encoder-independent heads still score; say so.
             FileHandle.standardError.write(Data("notice: \(error.message); using \(defaultHead) and \(defaultReadAloudHead) instead\n".utf8))
-            let (fallback, readAloudFallback) = (Installation.resolve(defaultHead), Installation.resolve(defaultReadAloudHead))
+            let fallback = Installation.resolve(defaultHead)
             head = try loadHead(fallback)
             headPath = fallback
-            readAloudHeadPath = FileManager.default.fileExists(atPath: readAloudFallback) ? readAloudFallback : nil
+            readAloudHeadPath = Installation.existing(defaultReadAloudHead)
             readAloudHead = try readAloudHeadPath.map(loadHead)
         }
         var embedder: SentenceEmbedder?

@@ -152,10 +152,6 @@ struct StreamSession {
         let (ended, failure) = await sender.value
         if let rejection { throw rejection }
         if let failure { throw StreamRejection.serverError(failure) }
-        if !stopped && Task.isShuttingDownGracefully {
-            await close(outbound, .init(code: .goingAway, reason: "the server is shutting down; the session so far is kept"))
-            return
-        }
         await close(outbound, .init(code: .normalClosure, reason: ended ? "session ended" : "no audio arrived before stop; nothing was recorded"))
     }
 

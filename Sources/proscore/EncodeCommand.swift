@@ -3,6 +3,7 @@ import Foundation
 import ProscoreAudio
 import ProscoreCheckpoint
 import ProscoreModels
+import ProscorePipeline
 import ProscoreTensor
 
 /// Which hidden states to keep: `all` or a comma-separated list of indices
@@ -52,7 +53,7 @@ struct EncodeCommand: ParsableCommand {
     func run() throws {
         let target = try OutputFile.check(out, overwrite: overwrite)
         compute.apply()
-        let loaded = try AudioEncoderLoader.load(path: modelDirectory, precision: compute.resolved())
+        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(modelDirectory), precision: compute.resolved())
         let encoder = loaded.encoder
         let samples = try AudioLoading.load16kMono(path: audio)
         guard samples.count >= encoder.config.receptiveFieldSamples else {

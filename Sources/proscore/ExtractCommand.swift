@@ -57,7 +57,7 @@ struct ExtractCommand: ParsableCommand {
             throw ValidationError("\(manifest): the id \"\(bad.id)\" cannot name a file (each utterance is stored as features/ID.safetensors): give it an id without '/', not starting with '.'.")
         }
         if !offline { return try runServing(entries) }
-        let loaded = try AudioEncoderLoader.load(path: model ?? Installation.resolve(SessionBuilder.defaultModel), precision: compute.resolved())
+        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model ?? SessionBuilder.defaultModel), precision: compute.resolved())
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let text = try textModel.map { path -> (BertModel, WordPieceTokenizer) in
             let bert = try BertLoader.load(path: path)
@@ -67,7 +67,7 @@ struct ExtractCommand: ParsableCommand {
         options.layers = try layers.resolve(available: loaded.encoder.config.numHiddenLayers + 1)
         options.sequential = sequential
         options.float16 = float16
-        let modelPath = model ?? Installation.resolve(SessionBuilder.defaultModel)
+        let modelPath = Installation.portable(Installation.resolve(model ?? SessionBuilder.defaultModel))
         try note(ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
                                   sequential: sequential, float16: float16, textModel: textModel).claim(out))
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
@@ -105,7 +105,7 @@ struct ExtractCommand: ParsableCommand {
                        + (w.reuseLeftContext ? ", reuse" : ""), "endpoint \(settings.endpointMs) ms",
                        "longest utterance \(settings.maxUtteranceSeconds) s", "window \(settings.windowSeconds) s",
                        "pause \(settings.pauseMs) ms"].joined(separator: "; ")
-        try note(ExtractionRecord(path: "serving", model: settings.model, preset: serving, readAloud: readAloud,
+        try note(ExtractionRecord(path: "serving", model: Installation.portable(settings.model), preset: serving, readAloud: readAloud,
                                   precision: settings.precision.rawValue).claim(out))
         let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
                                                 readAloud: readAloud)

@@ -50,6 +50,9 @@ struct TargetOptions: ParsableArguments {
         guard speakers >= 2 else {
             throw ValidationError("\(folder) has \(examples.count) labelled utterances from \(speakers) speaker; folds by speaker need at least 2 speakers (5 or more for numbers worth reading).")
         }
+        if speakers < folds {
+            FileHandle.standardError.write(Data("note: \(speakers) speakers: \(speakers) folds by speaker instead of \(folds)\n".utf8))
+        }
         return (examples, layers, min(folds, speakers))
     }
 
@@ -88,7 +91,12 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var targets: TargetOptions
 
     func run() throws {
-        let target = try OutputFile.check((out as NSString).deletingPathExtension + ".json", overwrite: overwrite)
+        // A head is two files side by side: through a link, the weights would land beside its target.
+        let json = (out as NSString).deletingPathExtension + ".json"
+        if OutputFile.linkTarget(json) != json {
+            throw ValidationError("\(json) is a symbolic link; a head is two files side by side (NAME.json, NAME.safetensors), so give --out the real path.")
+        }
+        let target = try OutputFile.check(json, overwrite: overwrite)
         try OutputFile.check(HeadFile.weightsPath(for: target), overwrite: overwrite)
         let (examples, layers, folds) = try targets.loadForFitting(features)
         let extras = targets.extraNames(features)
@@ -117,7 +125,7 @@ struct ProbeCommand: ParsableCommand {
         let r = HeadTraining.probe(examples, targets: targets.names, folds: folds)
         print("layer  " + targets.names.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined())
         for (i, row) in r.enumerated() {
-            print(String(format: "%5d  ", layers[i]) + row.map { String(format: "%-10.3f", $0) }.joined())
+            print(String(format: "%5ld  ", layers[i]) + row.map { String(format: "%-10.3f", $0) }.joined())
         }
     }
 }

@@ -37,7 +37,6 @@ struct ScoreCommand: ParsableCommand {
         if [reference != nil, references != nil, readAloud].filter({ $0 }).count > 1 {
             throw ValidationError("Give one of --reference, --references and --read-aloud.")
         }
-        if let out { try OutputFile.check(out, overwrite: overwrite) }
         try ScoringModelOptions.checkReference(reference)
     }
 
@@ -97,6 +96,7 @@ struct ScoreCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let out { try OutputFile.check(out, overwrite: overwrite) }
         let (list, isManifest) = try entries()
         guard !list.isEmpty else { throw ValidationError("Nothing to score.") }
         var request = SessionRequest()

@@ -140,7 +140,7 @@ struct LoadPlan: Sendable {
             }
             await log.closed(code: close.map { "\($0.closeCode)" }, reason: close?.reason)
         } catch let error as ChannelError where error == .ioOnClosedChannel {
-            await log.failed("the server closed the connection mid-stream (was it shut down?)")
+            await log.failed("the server closed the connection mid-stream (it was shut down, or it refused the stream: its log says which)")
         } catch {
             await log.failed(LoadPlan.describe(error))
         }

@@ -18,7 +18,7 @@ struct TranscribeCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let loaded = try AudioEncoderLoader.load(path: model, precision: compute.resolved())
+        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model), precision: compute.resolved())
         guard loaded.encoder.ctcHead != nil else {
             throw ValidationError("\(model) has no CTC head (lm_head): it cannot transcribe. Use a …ForCTC checkpoint.")
         }

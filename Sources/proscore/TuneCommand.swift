@@ -59,7 +59,7 @@ struct TuneCommand: ParsableCommand {
         let target = try write.map { try OutputFile.check($0, overwrite: overwrite, option: "--write") }
         compute.apply()
         let precision = compute.resolved()
-        let loaded = try AudioEncoderLoader.load(path: model, precision: precision)
+        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model), precision: precision)
         let encoder = loaded.encoder
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let recordings = try audio.map { try AudioLoading.load16kMono(path: $0) }
@@ -91,7 +91,7 @@ struct TuneCommand: ParsableCommand {
             throw ValidationError("No setting kept p95 emit latency within \(Int(maxLatencyMs)) ms at real-time speed; raise --max-latency-ms or add --threads.")
         }
         FileHandle.standardError.write(Data("chosen: \(best.settings.summary)\n".utf8))
-        if let write, let target {
+        if let target {
             let preset = StreamingPreset(name: name, description: "Chosen by proscore tune (best fidelity within \(Int(maxLatencyMs)) ms p95 emit latency).",
                                          settings: best.settings, measured: best.measured)
             try preset.write(path: target)
@@ -102,7 +102,7 @@ struct TuneCommand: ParsableCommand {
     /// Offline, int8 against fp32: per hidden state, the mean and worst frame cosine and the
     /// largest difference; and how often the greedy transcripts agree.
     private func reportInt8Fidelity(encoder: AudioEncoder, vocabulary: CTCVocabulary?, recordings: [[Float]]) throws {
-        let reference = try AudioEncoderLoader.load(path: model, precision: .fp32).encoder
+        let reference = try AudioEncoderLoader.load(path: Installation.resolve(model), precision: .fp32).encoder
         var perRecording: [[LayerFidelity]] = []
         var agree = 0, characters = 0, edits = 0
         for samples in recordings {
@@ -119,7 +119,7 @@ struct TuneCommand: ParsableCommand {
         print("int8 against fp32, offline, \(recordings.count) recording(s):")
         print("  layer  mean cos  min cos   max |diff|")
         for (i, l) in layers.enumerated() {
-            print(String(format: "  %5d  %8.5f  %7.5f  %10.3e", i, l.meanCosine, l.minimumCosine, l.maxAbsDifference))
+            print(String(format: "  %5ld  %8.5f  %7.5f  %10.3e", i, l.meanCosine, l.minimumCosine, l.maxAbsDifference))
         }
         if vocabulary != nil {
             print(String(format: "  greedy transcripts identical for %ld of %ld; %.2f%% characters differ", agree, recordings.count,

@@ -74,6 +74,13 @@ func readUntil(_ pipe: Pipe, contains text: String, count: Int = 1) -> Int {
     return seen
 }
 
+/// The checkout (configs/, models/, recordings/), found from this file.
+let checkout: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The tiny checkpoint with layer-norm convolutions (streams exactly like the full-size defaults).
+let layerNormModel: String =
+    URL(fileURLWithPath: fixtureModel).deletingLastPathComponent().appendingPathComponent("wav2vec2-layer-postnorm-ctc").path
+
 /// The tiny transformers-made checkpoint the model tests use.
 let fixtureModel: String = {
     var url = URL(fileURLWithPath: #filePath)

@@ -7,9 +7,6 @@ import Testing
 /// none turns a folder into a file, and input that cannot mean what the user meant is said.
 @Suite("care for the user's files and input", .serialized)
 struct OutputAndInputCareTests {
-    var layerNormModel: String {
-        URL(fileURLWithPath: fixtureModel).deletingLastPathComponent().appendingPathComponent("wav2vec2-layer-postnorm-ctc").path
-    }
 
     /// A folder with a file in it, standing where a command's output would go.
     func folderWithContents() throws -> String {

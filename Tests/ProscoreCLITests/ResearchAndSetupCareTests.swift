@@ -7,13 +7,6 @@ import Testing
 /// cross-validation without speakers to fold; and that the defaults work from any folder.
 @Suite("care in research commands and setup", .serialized)
 struct ResearchAndSetupCareTests {
-    var layerNormModel: String {
-        URL(fileURLWithPath: fixtureModel).deletingLastPathComponent().appendingPathComponent("wav2vec2-layer-postnorm-ctc").path
-    }
-    /// The checkout (configs/, recordings/), found from this file.
-    var checkout: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    }
 
     func manifest(_ lines: [String]) throws -> String {
         let path = scratch("m.jsonl")
@@ -95,10 +88,17 @@ struct ResearchAndSetupCareTests {
 
     @Test("visualize refuses audio too short for one frame per unit instead of drawing nothing")
     func visualizeShortAudio() throws {
-        let path = scratch("tiny.wav")
-        try SoundFileWriter.write([Float](repeating: 0.1, count: 320), channels: 1, sampleRate: 16_000, format: .wav16, to: path)
-        let r = try proscore(["visualize", path, "--model", fixtureModel, "--layer", "1", "--out", scratch("tiny.svg")])
-        #expect(r.status != 0 && r.stderr.contains("needs at least"), "\(r.stdout)\(r.stderr)")
+        // 1,000 samples are 2 frames: enough for 2 units, not for 8, and a shorter file has no frame at all.
+        let path = scratch("short.wav")
+        try SoundFileWriter.write((0..<1_000).map { 0.3 * sin(Float($0) * 0.1) }, channels: 1, sampleRate: 16_000, format: .wav16, to: path)
+        let eight = try proscore(["visualize", path, "--model", fixtureModel, "--layer", "1", "--units", "8", "--out", scratch("eight.svg")])
+        #expect(eight.status != 0 && eight.stderr.contains("8 units needs at least 0.17 s"), "\(eight.stdout)\(eight.stderr)")
+        let two = try proscore(["visualize", path, "--model", fixtureModel, "--layer", "1", "--units", "2", "--out", scratch("two.svg")])
+        #expect(two.status == 0 && two.stdout.contains("2 frames"), "\(two.stdout)\(two.stderr)")
+        let tiny = scratch("tiny.wav")
+        try SoundFileWriter.write([Float](repeating: 0.1, count: 320), channels: 1, sampleRate: 16_000, format: .wav16, to: tiny)
+        let none = try proscore(["visualize", tiny, "--model", fixtureModel, "--layer", "1", "--units", "2", "--out", scratch("tiny.svg")])
+        #expect(none.status != 0 && none.stderr.contains("needs at least"), "\(none.stdout)\(none.stderr)")
     }
 
     @Test("the defaults (preset, model, heads) are found from any folder, not only the checkout")
@@ -109,7 +109,12 @@ struct ResearchAndSetupCareTests {
         #expect(r.status == 0, "\(r.stderr)")
         let row = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         #expect(((row?["scores"] as? [String: Any])?["total"] as? Double) != nil, "scored with the default heads: \(r.stdout)")
-        // PROSCORE_HOME names another installation: one without the defaults is said to lack them.
+        // Proscore's own files named relatively (a preset, a head) are found there too.
+        let named = try proscore(["score", audio, "--preset", "configs/accurate.json", "--head", "configs/heads/fluency.json"], in: elsewhere)
+        #expect(named.status == 0, "\(named.stderr)")
+        // PROSCORE_HOME names the installation: the checkout works, a folder without the defaults is said to lack them.
+        let home = try proscore(["score", audio], environment: ["PROSCORE_HOME": checkout], in: elsewhere)
+        #expect(home.status == 0, "\(home.stderr)")
         let empty = try proscore(["score", audio], environment: ["PROSCORE_HOME": elsewhere], in: elsewhere)
         #expect(empty.status != 0 && empty.stderr.contains("configs/balanced.json"), "\(empty.stderr)")
     }

@@ -11,9 +11,6 @@ struct ScoreCommandTests {
         try SynthesisedSpeech.espeak(text, rate: rate, to: scratch("speech-\(rate).wav"))
     }
 
-    var layerNormModel: String {
-        URL(fileURLWithPath: fixtureModel).deletingLastPathComponent().appendingPathComponent("wav2vec2-layer-postnorm-ctc").path
-    }
 
     @Test("a head trained on extract's features scores each file through score exactly as it scored the features")
     func trainedHeadThroughScore() throws {
