@@ -26,16 +26,29 @@ CORPUS = ROOT.parent / "shared" / "speechocean762" / "train"
 TARGETS = ["accuracy", "fluency", "prosodic", "total"]
 
 
-def conditions(audio: np.ndarray, rng) -> dict:
+def speech_power(audio: np.ndarray) -> float:
+    """Mean power of the louder half of the 20 ms frames: the speech, not the pauses."""
     frames = audio[: len(audio) // 320 * 320].reshape(-1, 320)
-    speech_power = float(np.mean(np.sort((frames ** 2).mean(1))[len(frames) // 2:]))
+    return float(np.mean(np.sort((frames ** 2).mean(1))[len(frames) // 2:]))
+
+
+def quieter(audio: np.ndarray, db: float) -> np.ndarray:
+    return (audio * 10 ** (-db / 20)).astype(np.float32)
+
+
+def with_noise(audio: np.ndarray, snr_db: float, rng) -> np.ndarray:
+    """White noise `snr_db` under the speech power, clipped to full scale."""
+    noise = rng.normal(size=len(audio)).astype(np.float32)
+    noise *= np.sqrt(speech_power(audio) / 10 ** (snr_db / 10)) / noise.std()
+    return np.clip(audio + noise, -1, 1).astype(np.float32)
+
+
+def conditions(audio: np.ndarray, rng) -> dict:
     out = {"as recorded": audio}
     for db in (15, 25):
-        out[f"{db} dB quieter"] = audio * 10 ** (-db / 20)
+        out[f"{db} dB quieter"] = quieter(audio, db)
     for snr in (20, 10):
-        noise = rng.normal(size=len(audio)).astype(np.float32)
-        noise *= np.sqrt(speech_power / 10 ** (snr / 10)) / noise.std()
-        out[f"noise at {snr} dB SNR"] = np.clip(audio + noise, -1, 1)
+        out[f"noise at {snr} dB SNR"] = with_noise(audio, snr, rng)
     return out
 
 
