@@ -95,7 +95,7 @@ struct TuneCommand: ParsableCommand {
             let preset = StreamingPreset(name: name, description: "Chosen by proscore tune (best fidelity within \(Int(maxLatencyMs)) ms p95 emit latency).",
                                          settings: best.settings, measured: best.measured)
             try preset.write(path: target)
-            FileHandle.standardError.write(Data("wrote \(write)\n".utf8))
+            FileHandle.standardError.write(Data("wrote \(target)\n".utf8))
         }
     }
 

@@ -80,6 +80,7 @@ struct OutputAndInputCareTests {
             #expect(FileManager.default.contents(atPath: file) != Data("mine".utf8))
             let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
             if args[0] == "visualize" { #expect(mode == 0o640, "a replaced file keeps its permissions") }
+            if args[0] == "tune" { #expect(again.stderr.contains("wrote \(file)\n"), "\(again.stderr)") }
         }
         // train: the head's weights beside its JSON are the user's too.
         let manifest = scratch("m.jsonl")
