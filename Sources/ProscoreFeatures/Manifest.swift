@@ -102,6 +102,17 @@ public enum Manifest {
         }
     }
 
+    /// Recordings named one by one: each id is the file's name without its extension (with it
+    /// where two names differ only there); files of one name in different folders are named
+    /// by their paths, so that no two rows (or references) share an id.
+    public static func files(_ paths: [String]) -> [ManifestEntry] {
+        let ids = uniqueIDs(paths.map { ($0 as NSString).lastPathComponent })
+        let repeated = Set(Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys)
+        return zip(paths, ids).map { path, id in
+            ManifestEntry(id: repeated.contains(id) ? (path as NSString).deletingPathExtension : id, audio: path)
+        }
+    }
+
     /// An id for each recording path: the path without its extension, or, where two paths
     /// would share one (`x.wav` and `x.flac`), the path as given.
     public static func uniqueIDs(_ paths: [String]) -> [String] {

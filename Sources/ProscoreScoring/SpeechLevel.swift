@@ -37,15 +37,7 @@ public struct SpeechLevel: Sendable, Equatable {
     public private(set) var gainDb: Float = 0
     /// The silence threshold in force, on the levels with the gain (dBFS).
     public private(set) var silenceThresholdDb: Float = quietThresholdDb
-    /// Whether the level follows the frames (false: no gain, the quiet threshold).
-    public let tracks: Bool
-
-    public init() { tracks = true }
-
-    private init(tracks: Bool) { self.tracks = tracks }
-
-    /// A level that never changes: the frames keep the levels they were recorded at.
-    public static var fixed: SpeechLevel { SpeechLevel(tracks: false) }
+    public init() {}
 
     /// The 90th percentile of the voiced frames heard so far (nil before any).
     public var levelDb: Float? { Self.percentile(voiced, 0.9, count: voicedFrames).map { Self.floorDb + Float($0) } }
@@ -57,7 +49,6 @@ public struct SpeechLevel: Sendable, Equatable {
     /// as recorded); returns the gain now in force.
     @discardableResult
     public mutating func add(frameLevelsDb: [Float] = [], voicedLevelsDb: [Float]) -> Float {
-        guard tracks else { return 0 }
         for level in voicedLevelsDb where level >= Self.floorDb && level.isFinite {
             voiced[Int(min(Float(voiced.count - 1), (level - Self.floorDb).rounded(.down)))] += 1
             voicedFrames += 1

@@ -49,14 +49,7 @@ struct ScoreCommand: ParsableCommand {
                 return (try Manifest.load(path: only), !isFolder.boolValue || Manifest.isSpeechocean762(folder: only))
             }
         }
-        // Each file's id is its name without the extension (with it where two names differ only
-        // there); files of one name in different folders are named by their paths, so that no
-        // two rows (or references) share an id.
-        let ids = Manifest.uniqueIDs(inputs.map { ($0 as NSString).lastPathComponent })
-        let repeated = Set(Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys)
-        return (zip(inputs, ids).map { path, id in
-            ManifestEntry(id: repeated.contains(id) ? (path as NSString).deletingPathExtension : id, audio: path)
-        }, false)
+        return (Manifest.files(inputs), false)
     }
 
     /// Each entry's reference, or nil for free speech. A reference the person gave that fits

@@ -14,8 +14,6 @@ struct SpeechLevelTests {
         #expect(loud.add(voicedLevelsDb: [Float](repeating: -2, count: 50)) == SpeechLevel.referenceDb + SpeechLevel.usualRangeDb + 2)
         var faint = SpeechLevel()
         #expect(faint.add(voicedLevelsDb: [Float](repeating: -69, count: 50)) == SpeechLevel.maximumBoostDb, "the boost is bounded")
-        var fixed = SpeechLevel.fixed
-        #expect(fixed.add(voicedLevelsDb: [Float](repeating: -45, count: 50)) == 0 && fixed.levelDb == nil)
     }
 
     @Test("the level is the voiced frames' 90th percentile: hum and breath under the speech do not lower it")
