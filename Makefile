@@ -34,9 +34,14 @@ demo: build
 test: setup
 	@# PostgreSQL and nginx for the scale-out tests (tools/ci/start_services.sh: root on Debian);
 	@# without them those tests are skipped and say why.
+	@# The tests' scratch files (recordings, stores, servers' folders) go to one folder, removed
+	@# after a green run and kept, with its path printed, after a failed one.
 	@url="$${PROSCORE_TEST_POSTGRES:-$$(tools/ci/start_services.sh 2>/dev/null)}"; \
 	  [ -n "$$url" ] || echo "note: PostgreSQL could not be started; the PostgreSQL and nginx tests will be skipped"; \
-	  PROSCORE_TEST_POSTGRES="$$url" $(SWIFT) test
+	  scratch="$$(mktemp -d "$${TMPDIR:-/tmp}/proscore-tests.XXXXXX")"; \
+	  PROSCORE_TEST_POSTGRES="$$url" TMPDIR="$$scratch" $(SWIFT) test; status=$$?; \
+	  if [ $$status -eq 0 ]; then rm -rf "$$scratch"; else echo "the failed run's scratch files are in $$scratch"; fi; \
+	  exit $$status
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest \
 	  || python3 -m pip install -q --break-system-packages pytest
 	python3 -m pytest -q tools; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]

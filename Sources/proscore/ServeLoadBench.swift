@@ -122,19 +122,24 @@ struct LoadPlan: Sendable {
                             if case let .text(text) = message { await log.received(text, at: (clock.now - t0).seconds) }
                         }
                     }
-                    try await outbound.write(.text(startText))
-                    var offset = 0
-                    while offset < pcm.count {
-                        let end = min(offset + chunkBytes, pcm.count)
-                        if speed.isFinite {
-                            // Send each chunk when its last sample would have been spoken.
-                            try await Task.sleep(until: t0 + .seconds(Double(end / 2) / 16_000 / speed), clock: .continuous)
+                    do {
+                        try await outbound.write(.text(startText))
+                        var offset = 0
+                        while offset < pcm.count {
+                            let end = min(offset + chunkBytes, pcm.count)
+                            if speed.isFinite {
+                                // Send each chunk when its last sample would have been spoken.
+                                try await Task.sleep(until: t0 + .seconds(Double(end / 2) / 16_000 / speed), clock: .continuous)
+                            }
+                            try await outbound.write(.binary(ByteBuffer(bytes: pcm[offset..<end])))
+                            await log.sent(audioSeconds: Double(end / 2) / 16_000, at: (clock.now - t0).seconds)
+                            offset = end
                         }
-                        try await outbound.write(.binary(ByteBuffer(bytes: pcm[offset..<end])))
-                        await log.sent(audioSeconds: Double(end / 2) / 16_000, at: (clock.now - t0).seconds)
-                        offset = end
+                        try await outbound.write(.text(#"{"type":"stop"}"#))
+                    } catch let error as ChannelError where error == .ioOnClosedChannel {
+                        // The server closed the stream while audio was going out: its close
+                        // frame, read below, says why.
                     }
-                    try await outbound.write(.text(#"{"type":"stop"}"#))
                     try await group.waitForAll()
                 }
             }
@@ -177,7 +182,12 @@ actor StreamLog {
 
     func closed(code: String?, reason: String?) {
         result.closeCode = code
-        if result.status != "complete", result.error == nil { result.error = reason ?? "closed without a summary" }
+        guard result.status != "complete", result.error == nil else { return }
+        if let reason, !reason.isEmpty {
+            result.error = reason
+        } else {
+            result.error = "the server closed the stream (\(code ?? "no close code")) before its summary: it was shut down, or its log says why"
+        }
     }
 
     func failed(_ message: String) { result.error = message }

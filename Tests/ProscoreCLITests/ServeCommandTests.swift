@@ -17,18 +17,22 @@ struct ServeCommandTests {
         #expect(server.process.terminationStatus == 0)
     }
 
-    @Test("a server shut down mid-stream keeps the session as interrupted by the shutdown, not by the client")
+    @Test("a server shut down mid-stream keeps the session as interrupted by the shutdown, not by the client, and the client is told it may have been shut down")
     func shutdownMidStream() throws {
         let store = scratch("shutdown.sqlite")
         let server = try RunningServer(["--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", store])
         defer { server.stop() }
         let client = try launchCapturingErrors(["bench", "serve", "--url", server.webSocketURL, "--streams", "1", "--speed", "1",
-                                                "--seconds", "30", "--recording", checkout + "/recordings/anna-morning.flac"])
+                                                "--seconds", "30", "--recording", checkout + "/recordings/anna-morning.flac", "--json"])
         defer { if client.process.isRunning { client.process.terminate() } }
         Thread.sleep(forTimeInterval: 3)
         server.stop()
         #expect(server.process.terminationStatus == 0)
+        let clientReport = client.stdout.fileHandleForReading.readDataToEndOfFile()
         client.process.waitUntilExit()
+        let seen = try #require(try JSONSerialization.jsonObject(with: clientReport) as? [String: Any],
+                                "\(String(decoding: clientReport, as: UTF8.self))")
+        #expect((seen["errors"] as? [String])?.first?.contains("it was shut down") == true, "\(seen)")
         let list = try proscore(["sessions", "list", "--json", "--store", store])
         let session = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.split(separator: "\n").first.map { Data($0.utf8) } ?? Data())) as? [String: Any],
                                    "\(list.stdout)\(list.stderr)")
