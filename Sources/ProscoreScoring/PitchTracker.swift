@@ -17,13 +17,6 @@ public struct PitchTracker: Sendable, Equatable {
 
     public init() {}
 
-    /// F0 in Hz of frame `frame` (0 when unvoiced). `samples[0]` is stream sample
-    /// `sampleOffset`; samples outside `samples` count as silence.
-    public func frequency(samples: [Float], frame: Int, sampleOffset: Int = 0) -> Float {
-        let (hz, levelDb) = periodicity(samples: samples, frame: frame, sampleOffset: sampleOffset)
-        return levelDb >= minimumLevelDb ? hz : 0
-    }
-
     /// F0 and level of `frames` consecutive frames from `firstFrame`, whatever their level:
     /// the caller holds the level (with any gain) against `minimumLevelDb`.
     public func periodicity(samples: [Float], frames: Int, firstFrame: Int = 0, sampleOffset: Int = 0) -> [(hz: Float, levelDb: Float)] {
@@ -32,6 +25,9 @@ public struct PitchTracker: Sendable, Equatable {
 
     /// F0 in Hz of frame `frame` whatever its level (0 when aperiodic, or under
     /// `minimumLevelDb` by more than any gain), and the frame's level (dBFS RMS over the window).
+    /// `samples[0]` is stream sample `sampleOffset`; samples outside `samples` count as silence.
+    /// The caller decides voicing: a frame is voiced when its level, with any gain, is at least
+    /// `minimumLevelDb`.
     public func periodicity(samples: [Float], frame: Int, sampleOffset: Int = 0) -> (hz: Float, levelDb: Float) {
         let rate = Double(FrameGeometry.sampleRate)
         let centre = frame * FrameGeometry.samplesPerFrame + 200 - sampleOffset  // centre of the frame's 400-sample field
@@ -76,11 +72,6 @@ public struct PitchTracker: Sendable, Equatable {
             }
             return (0, levelDb)
         }
-    }
-
-    /// F0 of `frames` consecutive frames from `firstFrame`.
-    public func frequencies(samples: [Float], frames: Int, firstFrame: Int = 0, sampleOffset: Int = 0) -> [Float] {
-        (0..<frames).map { frequency(samples: samples, frame: firstFrame + $0, sampleOffset: sampleOffset) }
     }
 }
 

@@ -30,6 +30,13 @@ func noise(seconds: Double, amplitude: Float = 0.3, seed: UInt64 = 1) -> [Float]
     }
 }
 
+/// F0 per frame (0 when unvoiced) as `FrameEvidence` decides it without gain: the tracker's
+/// periodicity, unvoiced under its level.
+func voicedF0(_ samples: [Float], frames: Int) -> [Float] {
+    let tracker = PitchTracker()
+    return tracker.periodicity(samples: samples, frames: frames).map { $0.levelDb >= tracker.minimumLevelDb ? $0.hz : 0 }
+}
+
 /// Per-frame evidence as the pipeline computes it at the levels as recorded (no session gain,
 /// the quiet-room -40 dBFS threshold), with loudness alone deciding speech.
 func evidence(_ samples: [Float]) -> (speech: [Bool], energy: [Float], f0: [Float]) {
@@ -39,7 +46,7 @@ func evidence(_ samples: [Float]) -> (speech: [Bool], energy: [Float], f0: [Floa
         let lo = f * 320, hi = min(samples.count, lo + 320)
         energy.append(10 * log10(max(1e-12, samples[lo..<hi].map { $0 * $0 }.reduce(0, +) / Float(hi - lo))))
     }
-    f0 = PitchTracker().frequencies(samples: samples, frames: frames)
+    f0 = voicedF0(samples, frames: frames)
     let speech = SpeechActivity().classify(blankPosterior: [Float](repeating: 1, count: frames), energyDb: energy)
     return (speech, energy, f0)
 }
@@ -48,11 +55,11 @@ func evidence(_ samples: [Float]) -> (speech: [Bool], energy: [Float], f0: [Floa
 struct SignalTests {
     @Test("YIN finds the pitch of tones within 1%, and none in noise or silence", arguments: [80.0, 100, 220, 440])
     func tones(hz: Double) {
-        let f0 = PitchTracker().frequencies(samples: tone(hz, seconds: 1), frames: 45)
+        let f0 = voicedF0(tone(hz, seconds: 1), frames: 45)
         let inner = f0[2..<40]
         #expect(inner.allSatisfy { abs(Double($0) - hz) / hz < 0.01 }, "\(inner.prefix(5))")
-        #expect(PitchTracker().frequencies(samples: noise(seconds: 1), frames: 45).filter { $0 > 0 }.count <= 4)
-        #expect(PitchTracker().frequencies(samples: [Float](repeating: 0, count: 16_000), frames: 45).allSatisfy { $0 == 0 })
+        #expect(voicedF0(noise(seconds: 1), frames: 45).filter { $0 > 0 }.count <= 4)
+        #expect(voicedF0([Float](repeating: 0, count: 16_000), frames: 45).allSatisfy { $0 == 0 })
     }
 
     @Test("on espeak-ng speech YIN finds a voice in the speaking range on a good share of frames")
