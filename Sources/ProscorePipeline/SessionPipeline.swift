@@ -26,9 +26,6 @@ public final class SessionPipeline: @unchecked Sendable {
     /// are decided again live (both move in whole dB; the last estimate decides every frame
     /// at the final values).
     static let regainDb: Float = 2
-    /// Trailing silence that ends an utterance is this far under the silence threshold (the
-    /// decoder's -45 dBFS against the quiet background's -40).
-    static let endpointBelowSilenceDb: Float = -5
     public let settings: SessionSettings
     private let stages: SessionStages
     private let fluency: FluencyAnalyzer
@@ -193,8 +190,7 @@ public final class SessionPipeline: @unchecked Sendable {
         guard let logits = chunk.logits else { return }
         let evidence = FrameEvidence(samples: state.audio, logits: logits, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
                                      sampleOffset: state.audioOffset, vocabulary: stages.vocabulary, level: &state.level)
-        let update = stages.decoder.feed(logits: logits, frameEnergyDb: evidence.energyDb,
-                                         quietBelowDb: evidence.silenceThresholdDb + Self.endpointBelowSilenceDb)
+        let update = stages.decoder.feed(logits: logits, evidence: evidence)
         state.frames.append(evidence)
         // Once the session's level moved, the frames before are decided again at the new gain.
         if abs(evidence.gainDb - state.frames.gainDb) >= Self.regainDb

@@ -3,6 +3,7 @@ import Foundation
 import ProscoreAudio
 import ProscoreModels
 import ProscorePipeline
+import ProscoreScoring
 
 struct TranscribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,9 +13,13 @@ struct TranscribeCommand: ParsableCommand {
     @Argument(help: "Checkpoint directory with a CTC head and vocab.json.") var model: String
     @Argument(help: "Recording (any format libsndfile reads).") var audio: String
     @Option(help: "Streaming preset.") var preset: String = "configs/balanced.json"
-    @Option(help: "Trailing silence that ends an utterance, in ms.") var endpointMs: Int = 600
+    @Option(help: "Trailing silence that ends an utterance, in ms (default: the preset's, else 600).") var endpointMs: Int?
     @Flag(help: "One JSON line per final word and utterance.") var json = false
     @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if let endpointMs, !(100...10_000).contains(endpointMs) { throw ValidationError("--endpoint-ms must be 100–10000.") }
+    }
 
     func run() throws {
         compute.apply()
@@ -23,15 +28,20 @@ struct TranscribeCommand: ParsableCommand {
             throw ValidationError("\(model) has no CTC head (lm_head): it cannot transcribe. Use a …ForCTC checkpoint.")
         }
         let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
-        let settings = try StreamingPreset.load(path: Installation.resolve(preset)).settings
+        let streamingPreset = try StreamingPreset.load(path: Installation.resolve(preset))
         let samples = try AudioLoading.load16kMono(path: audio)
-        let stream = StreamingEncoder(encoder: loaded.encoder, settings: settings)
-        let decoder = StreamingCTCDecoder(vocabulary: vocabulary, endpoint: EndpointSettings(trailingSilenceMs: endpointMs))
+        let stream = StreamingEncoder(encoder: loaded.encoder, settings: streamingPreset.settings)
+        let endpoint = EndpointSettings(trailingSilenceMs: endpointMs ?? streamingPreset.pipeline?.endpointMs ?? 600)
+        let decoder = StreamingCTCDecoder(vocabulary: vocabulary, endpoint: endpoint)
+        // Words and utterances end as in a session: loudness with the recording's gain, and
+        // the silence threshold of its background.
+        var level = SpeechLevel()
         var utterances: [Utterance] = []
         func handle(_ chunks: [StreamingChunk]) {
             for chunk in chunks {
-                let energy = FrameEnergy.decibels(samples, frames: chunk.frameCount, firstFrame: chunk.firstFrame)
-                report(decoder.feed(logits: chunk.logits!, frameEnergyDb: energy), into: &utterances)
+                let evidence = FrameEvidence(samples: samples, logits: chunk.logits, frames: chunk.frameCount, firstFrame: chunk.firstFrame,
+                                             vocabulary: vocabulary, level: &level)
+                report(decoder.feed(logits: chunk.logits!, evidence: evidence), into: &utterances)
             }
         }
         for start in stride(from: 0, to: samples.count, by: 1_600) {
@@ -45,7 +55,7 @@ struct TranscribeCommand: ParsableCommand {
     private func report(_ update: TranscriptUpdate, into utterances: inout [Utterance]) {
         if json {
             for w in update.finalWords {
-                print(String(format: #"{"word":"%@","start_s":%.2f,"end_s":%.2f,"confidence":%.3f}"#, w.text, w.startSeconds, w.endSeconds, w.confidence))
+                print(String(format: #"{"word":%@,"start_s":%.2f,"end_s":%.2f,"confidence":%.3f}"#, Self.quoted(w.text), w.startSeconds, w.endSeconds, w.confidence))
             }
         } else {
             for w in update.finalWords {
@@ -54,7 +64,12 @@ struct TranscribeCommand: ParsableCommand {
         }
         for u in update.endedUtterances {
             utterances.append(u)
-            if json { print(String(format: #"{"utterance":"%@","start_s":%.2f,"end_s":%.2f}"#, u.text, u.startSeconds, u.endSeconds)) }
+            if json { print(String(format: #"{"utterance":%@,"start_s":%.2f,"end_s":%.2f}"#, Self.quoted(u.text), u.startSeconds, u.endSeconds)) }
         }
+    }
+
+    /// `text` as a JSON string (a vocabulary may hold quotes or backslashes).
+    private static func quoted(_ text: String) -> String {
+        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 }

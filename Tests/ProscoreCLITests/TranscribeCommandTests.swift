@@ -36,6 +36,32 @@ struct TranscribeCommandTests {
         #expect(lines.last?["utterance"] as? String == words.joined(separator: " "))
     }
 
+    @Test("transcribe ends utterances where a replayed session does, on a recording over a noisy background")
+    func sameUtterancesAsReplay() throws {
+        // Hiss at -37 dBFS: louder than the quiet-room threshold, so only a silence threshold
+        // raised over the background (as sessions set it) finds the pauses.
+        var seed: UInt64 = 7
+        let noisy = try AudioLoading.load16kMono(path: checkout + "/recordings/anna-morning.flac").map { sample -> Float in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return sample + 0.05 * (Float(seed >> 40) / Float(1 << 24) - 0.5)
+        }
+        let path = scratch("noisy.wav")
+        try SoundFileWriter.write(noisy, channels: 1, sampleRate: 16_000, format: .wavFloat, to: path)
+        let transcribed = try proscore(["transcribe", layerNormModel, path, "--json", "--endpoint-ms", "300"])
+        #expect(transcribed.status == 0, "\(transcribed.stderr)")
+        let replayed = try proscore(["replay", path, "--model", layerNormModel, "--head", "none", "--text-model", "none",
+                                     "--speed", "max", "--json", "--endpoint-ms", "300", "--store", scratch("s.sqlite")])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        func objects(_ text: String) -> [[String: Any]] {
+            text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        let fromTranscribe = objects(transcribed.stdout).compactMap { $0["utterance"] as? String }
+        let fromReplay = objects(replayed.stdout).compactMap { ($0["utterance"] as? [String: Any])?["words"] as? [[String: Any]] }
+            .map { $0.compactMap { $0["text"] as? String }.joined(separator: " ") }
+        #expect(fromTranscribe.count > 1, "\(transcribed.stdout)")
+        #expect(fromTranscribe == fromReplay, "\(fromTranscribe) vs \(fromReplay)")
+    }
+
     @Test("a checkpoint without a CTC head cannot transcribe, and says so")
     func noHead() throws {
         var root = URL(fileURLWithPath: fixtureModel)
