@@ -95,14 +95,16 @@ public struct FrameEvidence: Sendable, Equatable {
     }
 }
 
-/// Trailing silence that ends an utterance is this far under the session's silence threshold
-/// (the decoder's -45 dBFS against the quiet background's -40).
-public let endpointBelowSilenceDb: Float = -5
+extension FrameEvidence {
+    /// Trailing silence that ends an utterance is this far under the session's silence
+    /// threshold (the decoder's -45 dBFS against the quiet background's -40).
+    public static let endpointBelowSilenceDb: Float = -5
+}
 
 extension TranscriptDecoding {
     /// Feeds frames' logits with their evidence: loudness with the session's gain, and the
     /// silence threshold of the session's background, decide where words and utterances end.
     public func feed(logits: Tensor, evidence: FrameEvidence) -> TranscriptUpdate {
-        feed(logits: logits, frameEnergyDb: evidence.energyDb, quietBelowDb: evidence.silenceThresholdDb + endpointBelowSilenceDb)
+        feed(logits: logits, frameEnergyDb: evidence.energyDb, quietBelowDb: evidence.silenceThresholdDb + FrameEvidence.endpointBelowSilenceDb)
     }
 }
