@@ -47,8 +47,10 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
             }
             configuration.readonly = true
         } else {
+            // A bare file name lives in the current folder, which exists.
+            let folder = (path as NSString).deletingLastPathComponent
             do {
-                try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                if !folder.isEmpty { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             } catch {
                 throw StoreError(detail: "\(path): cannot create its folder (\(Self.reason(error))); \(origin) must name a writable file.")
             }

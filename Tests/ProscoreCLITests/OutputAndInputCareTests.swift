@@ -214,6 +214,17 @@ struct OutputAndInputCareTests {
         #expect(r.status != 0 && r.stderr.contains("is a file, not a model folder"), "\(r.stderr)")
     }
 
+    @Test("--store naming a bare file name keeps the sessions in the current folder")
+    func storeInCurrentFolder() throws {
+        let folder = scratch("here")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let r = try proscore(["replay", try makeRecording(), "--model", layerNormModel, "--head", "none", "--text-model", "none",
+                              "--speed", "max", "--store", "sessions.sqlite"], in: folder)
+        #expect(r.status == 0, "\(r.stderr)")
+        let listed = try proscore(["sessions", "list", "--json", "--store", "sessions.sqlite"], in: folder)
+        #expect(listed.status == 0 && listed.stdout.split(separator: "\n").count == 1, "\(listed.stdout)\(listed.stderr)")
+    }
+
     @Test("replay's and live's help list only their own options, with defaults as they are typed")
     func helpLists() throws {
         let replay = try proscore(["replay", "--help"]).stdout, live = try proscore(["live", "--help"]).stdout
