@@ -40,6 +40,8 @@ public final class AlsaCaptureSource: AudioSource, @unchecked Sendable {
     private let delivered = Atomic<Int>(0)
     private let overruns = Atomic<Int>(0)
     private let endReason = Mutex<String?>(nil)
+    /// When the capture loop started and ended (the pace check's wall clock).
+    private let captureTimes = Mutex<(start: ContinuousClock.Instant?, end: ContinuousClock.Instant?)>((nil, nil))
     private var thread: Thread?
     private let done = DispatchSemaphore(value: 0)
 
@@ -52,7 +54,22 @@ public final class AlsaCaptureSource: AudioSource, @unchecked Sendable {
         s.deliveredSamples = delivered.load(ordering: .relaxed)
         s.overruns = overruns.load(ordering: .relaxed)
         s.endReason = endReason.withLock { $0 }
+        let (start, end) = captureTimes.withLock { $0 }
+        if let start {
+            let wall = (end ?? .now) - start
+            s.warning = Self.paceWarning(device: settings.device, audioSeconds: FrameGeometry.seconds(samples: s.deliveredSamples),
+                                         wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)
+        }
         return s
+    }
+
+    /// A device that delivers audio much faster than the clock runs is not capturing a room
+    /// (ALSA's null PCM, a file plugin reading a file): a session hears whatever it can keep
+    /// up with (the rest is counted as dropped). Nil for a device at real time.
+    public static func paceWarning(device: String, audioSeconds: Double, wallSeconds: Double) -> String? {
+        guard audioSeconds > 2 * wallSeconds && audioSeconds - wallSeconds > 1 else { return nil }
+        return String(format: "%@ delivered %.1f s of audio in %.1f s: it does not capture in real time (ALSA's null PCM, or a file plugin "
+                      + "reading a file); for a microphone, choose a device from `proscore devices`", device, audioSeconds, wallSeconds)
     }
 
     public func start(into ring: AudioRingBuffer) throws {
@@ -100,6 +117,8 @@ public final class AlsaCaptureSource: AudioSource, @unchecked Sendable {
         let mono = UnsafeMutablePointer<Float>.allocate(capacity: frames)
         defer { raw.deallocate(); mono.deallocate() }
         var captured = 0
+        captureTimes.withLock { $0.start = .now }
+        defer { captureTimes.withLock { $0.end = .now } }
         while !stopRequested.load(ordering: .acquiring) {
             let wanted = frameLimit.map { min(frames, $0 - captured) } ?? frames
             if wanted <= 0 { break }

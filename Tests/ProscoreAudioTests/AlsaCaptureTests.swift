@@ -49,6 +49,17 @@ struct AlsaCaptureTests {
         #expect(source.statistics.overruns == 0 && source.statistics.endReason == nil)
     }
 
+    @Test("a device that delivers audio faster than the clock is named as not capturing in real time; one at real time is not")
+    func pace() throws {
+        let values = [Int16](repeating: 100, count: 48_000)  // 3 s, read at once through the null PCM
+        let (_, source) = try captureThroughFilePCM(raw: bytes(values), format: .s16, rate: 16_000, channels: 1, frames: values.count)
+        let warning = try #require(source.statistics.warning)
+        #expect(warning.hasPrefix("proscore_test_capture delivered 3.0 s of audio in") && warning.contains("does not capture in real time"), "\(warning)")
+        #expect(AlsaCaptureSource.paceWarning(device: "hw:1,0", audioSeconds: 600, wallSeconds: 599.7) == nil)
+        #expect(AlsaCaptureSource.paceWarning(device: "hw:1,0", audioSeconds: 0.9, wallSeconds: 0.01) == nil)
+        #expect(AlsaCaptureSource.paceWarning(device: "null", audioSeconds: 298.8, wallSeconds: 6)?.hasPrefix("null delivered 298.8 s of audio in 6.0 s") == true)
+    }
+
     @Test("S32_LE samples come out as they went in")
     func s32() throws {
         let values = (0..<frames).map { Int32(truncatingIfNeeded: $0 &* 1_234_567_891) }
