@@ -1,8 +1,8 @@
 # Proscore: the two commands of the README are `make demo` and `make test`.
 SWIFT        ?= swift
 APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev libsoxr-dev libsqlite3-dev festlex-cmu espeak-ng
-# The trained default model when it is there, else the tiny random test checkpoint.
-DEMO_MODEL   ?= $(shell [ -f models/proscore-small-ctc/model.safetensors ] && echo models/proscore-small-ctc || echo Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc)
+# The default preset's model and heads when the model is there, else the tiny random test checkpoint.
+DEMO_MODEL   ?= $(shell [ -f models/proscore-distilled-r1-ctc/model.safetensors ] || echo Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc)
 DEMO_AUDIO   ?= recordings/anna-morning.flac
 PROSCORE      = .build/release/proscore
 
@@ -27,7 +27,7 @@ build: setup
 
 ## demo: set up, build, and replay a recording from recordings/ as a live stream through the whole pipeline
 demo: build
-	$(PROSCORE) replay $(DEMO_AUDIO) --model $(DEMO_MODEL) --speed 1
+	$(PROSCORE) replay $(DEMO_AUDIO) $(if $(DEMO_MODEL),--model $(DEMO_MODEL)) --speed 1
 
 ## test: the full test suite (what .ci/run runs): starts PostgreSQL, then Swift, then the Python tools' tests
 ## (those needing torch or the teachers skip themselves when they are not installed)

@@ -10,6 +10,7 @@ one with white noise (10-25 dB SNR against the speech), labelled as the original
 fit on it with the product's own commands:
 
   python3 tools/recording_augmentation.py --speakers tools/head_speakers.json --out AUG
+  python3 tools/recording_augmentation.py --speakers tools/unheard_speakers.json --only-chosen --out AUG   # the default heads' rows
   proscore extract AUG/manifest.jsonl --read-aloud --model MODEL --out F
   proscore train F --kind read-aloud --out HEAD.json     # or tools/unseen_speakers_check.py F ...
 
@@ -52,6 +53,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", default=str(CORPUS), help="speechocean762's train folder")
     ap.add_argument("--speakers", help='JSON file with "speakers" whose recordings get copies (default: every speaker)')
+    ap.add_argument("--only-chosen", action="store_true",
+                    help="leave the other speakers' recordings out of the manifest (heads fitted on --speakers alone)")
     ap.add_argument("--out", required=True, help="new folder: manifest.jsonl and the copies")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args(argv)
@@ -61,7 +64,11 @@ def main(argv=None):
     if out.exists():
         sys.exit(f"{out} exists; give a new folder")
     chosen = set(json.loads(Path(args.speakers).read_text())["speakers"]) if args.speakers else None
+    if args.only_chosen and chosen is None:
+        sys.exit("--only-chosen needs --speakers")
     rows = corpus_rows(corpus)
+    if args.only_chosen:
+        rows = [row for row in rows if row["speaker"] in chosen]
     (out / "copies").mkdir(parents=True)
     rng = np.random.default_rng(args.seed)
     made = 0

@@ -40,6 +40,14 @@ def test_copies_of_chosen_speakers_keep_speaker_and_labels(tmp_path):
     assert (frames ** 2).mean(1).min() > 1e-6
 
 
+def test_only_chosen_leaves_the_other_speakers_out(tmp_path):
+    make_corpus(tmp_path / "corpus")
+    (tmp_path / "speakers.json").write_text(json.dumps({"speakers": ["s2"]}))
+    main(["--corpus", str(tmp_path / "corpus"), "--speakers", str(tmp_path / "speakers.json"), "--only-chosen", "--out", str(tmp_path / "aug")])
+    rows = [json.loads(l) for l in (tmp_path / "aug" / "manifest.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["u2", "u2q", "u2n"]
+
+
 def test_refuses_an_existing_folder(tmp_path):
     make_corpus(tmp_path / "corpus")
     (tmp_path / "aug").mkdir()

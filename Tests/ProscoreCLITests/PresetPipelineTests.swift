@@ -78,6 +78,24 @@ struct PresetPipelineTests {
     }
 
     /// The configuration a session was stored with, as `sessions export` gives it.
+    @Test("each committed preset scores a real recording with its own model and heads, read aloud and free",
+          arguments: ["balanced", "accurate", "low-latency", "balanced-int8"])
+    func committedPresets(name: String) throws {
+        let preset = try StreamingPreset.load(path: checkout + "/configs/\(name).json")
+        let section = try #require(preset.pipeline)
+        let store = scratch("\(name).sqlite")
+        for reference in [nil, "Hello my name is Anna and every morning I walk to the park"] {
+            let r = try proscore(["replay", checkout + "/recordings/anna-morning.flac", "--preset", "configs/\(name).json", "--speed", "max",
+                                  "--store", store, "--text-model", "none"] + (reference.map { ["--reference", $0] } ?? []), in: checkout)
+            #expect(r.status == 0 && r.stdout.contains("scores (0–10"), "\(r.stdout)\(r.stderr)")
+            #expect(!r.stderr.contains("notice:"), "\(r.stderr)")
+        }
+        let stored = try storedSettings(store: store, id: 2)
+        let (model, head, readAloudHead) = (try #require(section.model), try #require(section.head), try #require(section.readAloudHead))
+        #expect(stored.model.hasSuffix(model) && stored.head?.hasSuffix(head) == true && stored.readAloudHead?.hasSuffix(readAloudHead) == true,
+                "\(stored)")
+    }
+
     private func storedSettings(store: String, id: Int) throws -> SessionSettings {
         let exported = try proscore(["sessions", "export", String(id), "--store", store])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(exported.stdout.utf8)) as? [String: Any])

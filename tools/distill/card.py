@@ -51,11 +51,17 @@ def write_model_card(out_dir: Path, res: dict, args):
         lineage_md = (f"\n- Initial weights: `--init-from {cfg['init_from']}`, an earlier run's export (the runs behind it, "
                       "their commands and curves are in `tools/distill/README.md`); the CPU hours and the learning curve "
                       "here count this run only.")
+    if cfg.get("reserve_head_speakers"):
+        role = ("the encoder of Proscore's default preset, `configs/balanced.json`, whose heads are fitted on the "
+                "speechocean762 speakers it never heard: it was distilled without the 52 speakers of "
+                "`tools/head_speakers.json` (nor the held-out and validation speakers; all 72 are in "
+                "`tools/unheard_speakers.json`); see the README, \"Scores\"")
+    else:
+        role = (f"opt-in, `--model models/{Path(out_dir).name}`: it was trained on the speakers heads are fitted "
+                "on, so the default preset scores with `models/proscore-distilled-r1-ctc`, which never heard them")
     card = f"""# {Path(out_dir).name}
 
-A speech recogniser for Proscore (opt-in: `--model models/{Path(out_dir).name}`; the default
-stays `models/proscore-small-ctc` until heads on a distilled encoder score speakers it never
-heard better, see `tools/unseen_speakers_check.py`): a `Wav2Vec2ForCTC` (character CTC) whose transformer
+A speech recogniser for Proscore ({role}): a `Wav2Vec2ForCTC` (character CTC) whose transformer
 is **transplanted from Whisper base's encoder** and then **distilled from Whisper base**
 (a real English recogniser) with a new cheap raw-waveform front end, trained on CPU by
 `tools/distill_default_model.py`. Whisper is a teacher only: it is never a run-time

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Cross-validation by speaker through the product's path: `proscore train` then `proscore score`.
+
+`proscore evaluate` folds the heads by speaker over stored features. This check runs the whole
+procedure a head ships with instead: for each fold it fits the heads with `proscore train` on
+the other folds' rows of a feature folder (quieter and noisier copies included, when the folder
+has them: `tools/recording_augmentation.py`), scores the fold's *original* recordings with
+`proscore score`, and pools the scores. Both models of a comparison get the same folds (speakers
+sorted, speaker i in fold i mod FOLDS). Pearson per score, for the speakers together and for
+those of --group alone and the rest.
+
+  python3 tools/speaker_folds_check.py FEATURES --model MODEL [--fluency-only] [--group tools/head_speakers.json]
+
+FEATURES: a folder written by `proscore extract --read-aloud` over speechocean762 (or its
+augmentation manifest); copies are rows whose id is not the corpus's (digits only).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "speechocean762" / "train"
+TARGETS = ["accuracy", "fluency", "prosodic", "total"]
+
+
+def is_original(row):
+    """speechocean762 ids are digits; tools/recording_augmentation.py's copies add a letter."""
+    return row["id"].isdigit()
+
+
+def folds_by_speaker(rows, count):
+    """Speaker → fold: speakers sorted, the i-th in fold i mod count (the same for every model)."""
+    speakers = sorted({r["speaker"] for r in rows})
+    if len(speakers) < count:
+        sys.exit(f"{len(speakers)} speakers cannot make {count} folds")
+    return {s: i % count for i, s in enumerate(speakers)}
+
+
+def pearson(pred, gold):
+    return round(float(np.corrcoef(np.asarray(pred, float), np.asarray(gold, float))[0, 1]), 3)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("features", help="folder written by `proscore extract --read-aloud`")
+    ap.add_argument("--model", required=True, help="the encoder the features came from")
+    ap.add_argument("--proscore", default=str(ROOT / ".build/release/proscore"))
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--fluency-only", action="store_true", help="heads on the named features alone")
+    ap.add_argument("--group", help='JSON file with "speakers": also report them alone, and the rest alone')
+    args = ap.parse_args(argv)
+    features = Path(args.features)
+    rows = [json.loads(line) for line in open(features / "index.jsonl")]
+    fold = folds_by_speaker(rows, args.folds)
+    wav = dict(line.split() for line in open(CORPUS / "wav.scp"))
+    gold = {r["id"]: r["labels"] for r in rows if is_original(r)}
+    speaker = {r["id"]: r["speaker"] for r in rows}
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    work = Path(tempfile.mkdtemp(prefix="proscore-folds-"))
+    scores = {"read-aloud": {}, "free": {}}
+    for k in range(args.folds):
+        train = work / f"train-{k}"
+        train.mkdir()
+        (train / "features").symlink_to((features / "features").resolve())
+        (train / "extraction.json").write_text((features / "extraction.json").read_text())
+        with open(train / "index.jsonl", "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows if fold[r["speaker"]] != k)
+        manifest = work / f"fold-{k}.jsonl"
+        with open(manifest, "w") as f:
+            f.writelines(json.dumps({"id": r["id"], "audio": str(CORPUS / wav[r["id"]]), "speaker": r["speaker"], "text": r["text"]}) + "\n"
+                         for r in rows if fold[r["speaker"]] == k and is_original(r))
+        for kind in scores:
+            head = work / f"{kind}-{k}.json"
+            subprocess.run([args.proscore, "train", str(train), "--kind", kind, "--encoder", args.model, "--out", str(head)]
+                           + (["--fluency-only"] if args.fluency_only else []), check=True, capture_output=True, env=env)
+            command = [args.proscore, "score", str(manifest), "--model", args.model, "--format", "jsonl", "--jobs", str(args.jobs)]
+            command += ["--read-aloud", "--read-aloud-head", str(head)] if kind == "read-aloud" else ["--head", str(head)]
+            out = subprocess.run(command, capture_output=True, text=True, env=env)
+            if out.returncode != 0 and not out.stdout.strip():
+                sys.exit(f"proscore score failed ({' '.join(command)}):\n{out.stderr.strip()}")
+            for line in out.stdout.splitlines():
+                if line.startswith("{") and "scores" in (s := json.loads(line)) and s["id"] in gold:
+                    scores[kind][s["id"]] = s["scores"]
+        print(f"fold {k + 1}/{args.folds} scored", file=sys.stderr)
+    group = set(json.loads(Path(args.group).read_text())["speakers"]) if args.group else None
+    subsets = {"all": lambda s: True}
+    if group:
+        subsets.update({"group": lambda s: s in group, "rest": lambda s: s not in group})
+    result = {"encoder": args.model, "folds": args.folds, "speakers": len(fold), "fluency_only": args.fluency_only}
+    for kind, by_id in scores.items():
+        for name, keep in subsets.items():
+            ids = [i for i in by_id if keep(speaker[i])]
+            result[f"{kind} {name}"] = {t: pearson([by_id[i][t] for i in ids], [gold[i][t] for i in ids]) for t in TARGETS}
+            result[f"{kind} {name}"]["utterances"] = len(ids)
+            result[f"{kind} {name}"]["unscored"] = sum(1 for i in gold if keep(speaker[i])) - len(ids)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
