@@ -7,7 +7,7 @@ import ProscorePipeline
 import ProscoreTensor
 import Testing
 
-@Suite("validity on synthesised speech, default model and head", .serialized)
+@Suite("validity on synthesised speech, each preset's model and heads", .serialized)
 struct ValidityOnAudioTests {
     let sentence = "Every morning I read the news and then I walk to work with my friend"
 
@@ -16,13 +16,14 @@ struct ValidityOnAudioTests {
         try SynthesisedSpeech.espeak(text, rate: rate, gap: gap, to: scratch("speech.wav"))
     }
 
-    /// The final fluency estimate of a replay with the default model, head and accurate preset
-    /// (with `reference`, the read-aloud head's).
-    func fluency(_ audio: String, reference: String? = nil) throws -> Double {
+    /// The final fluency estimate of a replay with `preset`'s model and heads (with `reference`,
+    /// the read-aloud head's): `balanced`, the default (r1 and the heads on its layers), or
+    /// `accurate` (the small model and the encoder-independent heads).
+    func fluency(_ audio: String, reference: String? = nil, preset: String) throws -> Double {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
         let (process, out) = try launch(["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none",
-                                         "--preset", "configs/accurate.json"] + (reference.map { ["--reference", $0] } ?? []), in: root)
+                                         "--preset", "configs/\(preset).json"] + (reference.map { ["--reference", $0] } ?? []), in: root)
         let data = readAll(out)
         process.waitUntilExit()
         let last = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
@@ -31,18 +32,18 @@ struct ValidityOnAudioTests {
         return try #require((last?["scores"] as? [String: Double])?["fluency"], "no scores: is the default model in models/?")
     }
 
-    @Test("the same speech through a microphone 25 dB quieter is scored, and scored alike")
-    func quieterMicrophone() throws {
+    @Test("the same speech through a microphone 25 dB quieter is scored, and scored alike", arguments: ["balanced", "accurate"])
+    func quieterMicrophone(preset: String) throws {
         let loud = try speak(sentence)
         let samples = try AudioLoading.load16kMono(path: loud)
         let quiet = scratch("quiet.wav")
         try SoundFileWriter.write(samples.map { $0 * 0.056 }, channels: 1, sampleRate: 16_000, format: .wav16, to: quiet)  // -25 dB
-        let (a, b) = (try fluency(loud), try fluency(quiet))
-        #expect(abs(a - b) < 0.5, "fluency \(a) at the recorded level, \(b) 25 dB quieter")
+        let (a, b) = (try fluency(loud, preset: preset), try fluency(quiet, preset: preset))
+        #expect(abs(a - b) < 0.5, "\(preset): fluency \(a) at the recorded level, \(b) 25 dB quieter")
     }
 
-    @Test("in a noisy room the pauses between words are still pauses: white noise at 10 dB SNR keeps the fluency estimate")
-    func noisyRoom() throws {
+    @Test("in a noisy room the pauses between words are still pauses: white noise at 10 dB SNR keeps the fluency estimate", arguments: ["balanced", "accurate"])
+    func noisyRoom(preset: String) throws {
         let clean = try speak(sentence, gap: 40)
         let samples = try AudioLoading.load16kMono(path: clean)
         // Speech power from the louder half of its 20 ms frames; noise 10 dB under it.
@@ -58,38 +59,38 @@ struct ValidityOnAudioTests {
         }
         let path = scratch("noisy.wav")
         try SoundFileWriter.write(noisy, channels: 1, sampleRate: 16_000, format: .wav16, to: path)
-        let (a, b) = (try fluency(clean), try fluency(path))
-        #expect(abs(a - b) < 0.6, "fluency \(a) clean, \(b) with noise at 10 dB SNR")
+        let (a, b) = (try fluency(clean, preset: preset), try fluency(path, preset: preset))
+        #expect(abs(a - b) < 0.6, "\(preset): fluency \(a) clean, \(b) with noise at 10 dB SNR")
     }
 
-    @Test("longer pauses between words lower the fluency estimate")
-    func pauses() throws {
+    @Test("longer pauses between words lower the fluency estimate", arguments: ["balanced", "accurate"])
+    func pauses(preset: String) throws {
         #expect(FileManager.default.fileExists(atPath: "/usr/bin/espeak-ng"), "espeak-ng comes with make setup")
-        let values = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0)) }
-        #expect(values[0] > values[1] && values[1] > values[2], "\(values)")
+        let values = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0), preset: preset) }
+        #expect(values[0] > values[1] && values[1] > values[2], "\(preset): \(values)")
     }
 
-    @Test("slower speech lowers the fluency estimate")
-    func slower() throws {
+    @Test("slower speech lowers the fluency estimate", arguments: ["balanced", "accurate"])
+    func slower(preset: String) throws {
         // 150, 110 and 75 words a minute (the serving-path head puts 110 and 90 within 0.05 of each other).
-        let values = try [150, 110, 75].map { try fluency(try speak(sentence, rate: $0)) }
-        #expect(values[0] > values[1] && values[1] > values[2], "\(values)")
+        let values = try [150, 110, 75].map { try fluency(try speak(sentence, rate: $0), preset: preset) }
+        #expect(values[0] > values[1] && values[1] > values[2], "\(preset): \(values)")
     }
 
-    @Test("filled pauses lower the fluency estimate")
-    func filled() throws {
+    @Test("filled pauses lower the fluency estimate", arguments: ["balanced", "accurate"])
+    func filled(preset: String) throws {
         let texts = [sentence,
                      "Every morning, um, I read the news, uh, and then I walk, um, to work with my friend",
                      "Every, um, morning, uh, I read, um, the news, uh, and then, um, I walk, uh, to work with my friend"]
-        let values = try texts.map { try fluency(try speak($0)) }
-        #expect(values[0] > values[1] && values[1] > values[2], "\(values)")
+        let values = try texts.map { try fluency(try speak($0), preset: preset) }
+        #expect(values[0] > values[1] && values[1] > values[2], "\(preset): \(values)")
     }
 
-    @Test("read aloud, longer pauses and slower speech each lower the read-aloud head's fluency estimate")
-    func readAloud() throws {
-        let pauses = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0), reference: sentence) }
-        #expect(pauses[0] > pauses[1] && pauses[1] > pauses[2], "\(pauses)")
-        let rates = try [150, 110, 75].map { try fluency(try speak(sentence, rate: $0), reference: sentence) }
-        #expect(rates[0] > rates[1] && rates[1] > rates[2], "\(rates)")
+    @Test("read aloud, longer pauses and slower speech each lower the read-aloud head's fluency estimate", arguments: ["balanced", "accurate"])
+    func readAloud(preset: String) throws {
+        let pauses = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0), reference: sentence, preset: preset) }
+        #expect(pauses[0] > pauses[1] && pauses[1] > pauses[2], "\(preset): \(pauses)")
+        let rates = try [150, 110, 75].map { try fluency(try speak(sentence, rate: $0), reference: sentence, preset: preset) }
+        #expect(rates[0] > rates[1] && rates[1] > rates[2], "\(preset): \(rates)")
     }
 }
