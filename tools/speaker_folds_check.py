@@ -7,9 +7,10 @@ the other folds' rows of a feature folder (quieter and noisier copies included, 
 has them: `tools/recording_augmentation.py`), scores the fold's *original* recordings with
 `proscore score`, and pools the scores. Both models of a comparison get the same folds (speakers
 sorted, speaker i in fold i mod FOLDS). Pearson per score, for the speakers together and for
-those of --group alone and the rest.
+those of --group alone and the rest; Spearman and RMSE for the speakers together.
 
-  python3 tools/speaker_folds_check.py FEATURES --model MODEL [--fluency-only] [--group tools/head_speakers.json]
+  python3 tools/speaker_folds_check.py FEATURES --model MODEL [--fluency-only | --layer-pooling concatenated]
+      [--group tools/head_speakers.json]
 
 FEATURES: a folder written by `proscore extract --read-aloud` over speechocean762 (or its
 augmentation manifest); copies are rows whose id is not the corpus's (digits only).
@@ -46,6 +47,26 @@ def pearson(pred, gold):
     return round(float(np.corrcoef(np.asarray(pred, float), np.asarray(gold, float))[0, 1]), 3)
 
 
+def ranks(values):
+    """Ranks from 1, ties sharing their mean rank."""
+    values = np.asarray(values, float)
+    order = np.argsort(values, kind="mergesort")
+    r = np.empty(len(values))
+    r[order] = np.arange(1, len(values) + 1)
+    for v in np.unique(values):
+        tied = values == v
+        r[tied] = r[tied].mean()
+    return r
+
+
+def spearman(pred, gold):
+    return pearson(ranks(pred), ranks(gold))
+
+
+def rmse(pred, gold):
+    return round(float(np.sqrt(np.mean((np.asarray(pred, float) - np.asarray(gold, float)) ** 2))), 3)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("features", help="folder written by `proscore extract --read-aloud`")
@@ -54,6 +75,7 @@ def main(argv=None):
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--fluency-only", action="store_true", help="heads on the named features alone")
+    ap.add_argument("--layer-pooling", choices=["weighted-mix", "concatenated"], help="passed to `proscore train` (default: its own)")
     ap.add_argument("--group", help='JSON file with "speakers": also report them alone, and the rest alone')
     args = ap.parse_args(argv)
     features = Path(args.features)
@@ -79,7 +101,8 @@ def main(argv=None):
         for kind in scores:
             head = work / f"{kind}-{k}.json"
             subprocess.run([args.proscore, "train", str(train), "--kind", kind, "--encoder", args.model, "--out", str(head)]
-                           + (["--fluency-only"] if args.fluency_only else []), check=True, capture_output=True, env=env)
+                           + (["--fluency-only"] if args.fluency_only else [])
+                           + (["--layer-pooling", args.layer_pooling] if args.layer_pooling else []), check=True, capture_output=True, env=env)
             command = [args.proscore, "score", str(manifest), "--model", args.model, "--format", "jsonl", "--jobs", str(args.jobs)]
             command += ["--read-aloud", "--read-aloud-head", str(head)] if kind == "read-aloud" else ["--head", str(head)]
             out = subprocess.run(command, capture_output=True, text=True, env=env)
@@ -93,13 +116,17 @@ def main(argv=None):
     subsets = {"all": lambda s: True}
     if group:
         subsets.update({"group": lambda s: s in group, "rest": lambda s: s not in group})
-    result = {"encoder": args.model, "folds": args.folds, "speakers": len(fold), "fluency_only": args.fluency_only}
+    result = {"encoder": args.model, "folds": args.folds, "speakers": len(fold), "fluency_only": args.fluency_only,
+              "layer_pooling": args.layer_pooling or "proscore train's default"}
     for kind, by_id in scores.items():
         for name, keep in subsets.items():
             ids = [i for i in by_id if keep(speaker[i])]
             result[f"{kind} {name}"] = {t: pearson([by_id[i][t] for i in ids], [gold[i][t] for i in ids]) for t in TARGETS}
             result[f"{kind} {name}"]["utterances"] = len(ids)
             result[f"{kind} {name}"]["unscored"] = sum(1 for i in gold if keep(speaker[i])) - len(ids)
+            if name == "all":
+                for measure, f in (("spearman", spearman), ("rmse", rmse)):
+                    result[f"{kind} {name}"][measure] = {t: f([by_id[i][t] for i in ids], [gold[i][t] for i in ids]) for t in TARGETS}
     print(json.dumps(result, indent=1))
 
 

@@ -144,7 +144,7 @@ public enum SessionBuilder {
         let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
         func loadHead(_ path: String) throws -> ProficiencyHead {
             let h = try HeadFile.read(path: path).head
-            let expected = (h.layers.isEmpty ? 0 : loaded.encoder.config.hiddenSize) + h.extraColumnCount
+            let expected = h.layerColumnCount(hiddenSize: loaded.encoder.config.hiddenSize) + h.extraColumnCount
             if h.layers.contains(where: { $0 > loaded.encoder.config.numHiddenLayers }) || h.regression.featureMean.count != expected {
                 throw SessionSetupError("\(path) belongs to another encoder than \(model) (its layers or width do not match); pass --head for this model, or --head none.")
             }

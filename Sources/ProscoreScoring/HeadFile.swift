@@ -16,10 +16,14 @@ public enum HeadFile {
     struct Description: Codable {
         var encoder: String
         var layers: [Int]
+        /// "concatenated", or absent for a weighted mix (every head before 2026-12-07).
+        var layerPooling: LayerPooling?
         var layerWeights: [Double]
         var targets: [String]
         var extraFeatures: [String]
         var lambda: Double
+        /// λ's multiplier on the named features' columns (absent: 1, as in heads before 2026-12-07).
+        var namedFeaturePenalty: Double?
         var normalisation = "features standardised with the stored mean and scale; outputs clamped to 0–10"
         /// How the extras are expanded (absent in heads written before the basis existed).
         var featureBasis: String?
@@ -27,7 +31,8 @@ public enum HeadFile {
 
         enum CodingKeys: String, CodingKey {
             case encoder, layers, targets, lambda, normalisation, training
-            case layerWeights = "layer_weights", extraFeatures = "extra_features", featureBasis = "feature_basis"
+            case layerPooling = "layer_pooling", layerWeights = "layer_weights", extraFeatures = "extra_features", featureBasis = "feature_basis",
+                 namedFeaturePenalty = "named_feature_penalty"
         }
     }
 
@@ -56,8 +61,11 @@ public enum HeadFile {
         }
         try SafeTensorsWriter.write(tensors, to: weightsPath(for: path),
                                     metadata: ["format": head.extraBasis == nil ? "proscore-head-1" : "proscore-head-2"])
-        var description = Description(encoder: encoder, layers: head.layers, layerWeights: head.layerWeights, targets: head.targets,
-                                      extraFeatures: head.extraFeatures, lambda: head.lambda, training: training)
+        var description = Description(encoder: encoder, layers: head.layers,
+                                      layerPooling: head.layerPooling == .weightedMix ? nil : head.layerPooling,
+                                      layerWeights: head.layerWeights, targets: head.targets,
+                                      extraFeatures: head.extraFeatures, lambda: head.lambda,
+                                      namedFeaturePenalty: head.namedFeaturePenalty == 1 ? nil : head.namedFeaturePenalty, training: training)
         if let basis = head.extraBasis {
             description.featureBasis = "extras clipped to their training 1st–99th percentiles, joined by hinges max(0, x − k) at their "
                 + "\(basis.knots.count) training quantiles (extra_clip_lower/upper, extra_knots); then standardised"
@@ -91,6 +99,12 @@ public enum HeadFile {
         guard w.rank == 2, w.shape[1] == k else {
             throw HeadFileError(path: base + ".safetensors", detail: "weights do not match the \(k) targets in the JSON")
         }
+        let pooling = d.layerPooling ?? .weightedMix
+        guard pooling == .concatenated ? d.layerWeights.isEmpty : d.layers.isEmpty || d.layerWeights.count == d.layers.count else {
+            throw HeadFileError(path: base + ".json", detail: pooling == .concatenated
+                ? "layer_weights must be empty when the layers are concatenated"
+                : "\(d.layerWeights.count) layer_weights for \(d.layers.count) layers")
+        }
         var basis: FeatureBasis?
         if file.names.contains("extra_knots") {
             let lower = try file.tensor("extra_clip_lower"), upper = try file.tensor("extra_clip_upper"), knots = try file.tensor("extra_knots")
@@ -106,7 +120,8 @@ public enum HeadFile {
             featureScale: try file.tensor("feature_scale").scalars.map(Double.init),
             weights: (0..<w.shape[0]).map { i in (0..<k).map { Double(w.scalars[i * k + $0]) } },
             intercept: try file.tensor("intercept").scalars.map(Double.init))
-        return (ProficiencyHead(layers: d.layers, layerWeights: d.layerWeights, targets: d.targets,
-                                extraFeatures: d.extraFeatures, extraBasis: basis, regression: regression, lambda: d.lambda), d.encoder)
+        return (ProficiencyHead(layers: d.layers, layerPooling: pooling, layerWeights: d.layerWeights, targets: d.targets,
+                                extraFeatures: d.extraFeatures, extraBasis: basis, regression: regression, lambda: d.lambda,
+                                namedFeaturePenalty: d.namedFeaturePenalty ?? 1), d.encoder)
     }
 }

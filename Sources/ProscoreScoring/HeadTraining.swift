@@ -1,3 +1,5 @@
+import Foundation
+
 /// One labelled utterance as the trainers see it.
 public struct TrainingExample: Sendable {
     public var speaker: String
@@ -21,7 +23,15 @@ public struct ScoreAgreement: Sendable, Equatable, Codable {
 
 /// Fits heads, probes layers and evaluates, always cross-validated by speaker.
 public enum HeadTraining {
-    public static let lambdas: [Double] = [1, 10, 100, 1_000, 10_000]
+    /// The ridge penalties tried, by inner speaker-CV: half-decades from 1 to 10⁵.
+    public static let lambdas: [Double] = (0...10).map { Foundation.pow(10, Double($0) / 2).rounded() }
+
+    /// Multipliers of λ on the named features' columns beside encoder layers, chosen with λ by
+    /// the same inner speaker-CV. One named feature (speech rate, a pause measure, a word's
+    /// goodness of pronunciation) may carry more than one dimension of a pooled hidden state;
+    /// at one λ for all, the ridge shrinks a read-aloud head's 27 features (135 columns with
+    /// their hinges) as hard as each of 512 layer dimensions.
+    public static let namedFeaturePenalties: [Double] = [1, 1.0 / 4, 1.0 / 16]
 
     /// Cross-validated Pearson per layer (rows) and target (columns): a ridge probe on each
     /// layer alone, folds by speaker.
@@ -30,35 +40,55 @@ public enum HeadTraining {
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
         return (0..<layerCount).map { l in
             let x = examples.map { $0.pooled[l].map(Double.init) }
-            let predictions = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds) { _ in lambda }
+            let predictions = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds,
+                                             settings: [(lambda, nil)])[0]
             return targets.indices.map { t in Statistics.pearson(predictions.map { $0[t] }, examples.map { $0.labels[targets[t]] ?? 0 }) }
         }
     }
 
-    /// Trains a head on all `examples`: layer weights from per-layer probes, the extras'
-    /// `FeatureBasis` from their values (unless `linear`), λ by inner speaker-CV, then ridge
-    /// on everything.
+    /// Trains a head on all `examples`: the layers pooled as `layerPooling` says (a weighted
+    /// mix takes its weights from per-layer probes), the extras' `FeatureBasis` from their
+    /// values (unless `linear`), λ and the named features' penalty by inner speaker-CV, then
+    /// ridge on everything.
     public static func train(_ examples: [TrainingExample], layers: [Int], targets: [String], extraFeatures: [String] = [],
-                             folds: Int = 5, linear: Bool = false) -> ProficiencyHead {
-        let r = probe(examples, targets: targets, folds: folds)
-        let weights = ProficiencyHead.layerWeights(fromProbeCorrelations: r.map { Statistics.mean($0) })
+                             folds: Int = 5, linear: Bool = false, layerPooling: LayerPooling = .weightedMix) -> ProficiencyHead {
+        let hasLayers = !(examples.first?.pooled.isEmpty ?? true)
+        let weights: [Double]
+        if hasLayers && layerPooling == .weightedMix {
+            weights = ProficiencyHead.layerWeights(fromProbeCorrelations: probe(examples, targets: targets, folds: folds).map { Statistics.mean($0) })
+        } else {
+            weights = []
+        }
         let extraCount = examples.first?.extras.count ?? 0
         let basis = linear || !(1...FeatureBasis.maxInputs).contains(extraCount) ? nil : FeatureBasis.fit(examples.map(\.extras))
-        let x = examples.map { ProficiencyHead.features(pooled: $0.pooled, weights: weights, extras: basis?.expand($0.extras) ?? $0.extras) }
+        let x = examples.map {
+            ProficiencyHead.features(pooled: $0.pooled, pooling: layerPooling, weights: weights, extras: basis?.expand($0.extras) ?? $0.extras)
+        }
         let y = examples.map { e in targets.map { e.labels[$0] ?? 0 } }
+        let extraColumns = basis?.outputCount ?? extraCount
+        let layerColumns = (x.first?.count ?? 0) - extraColumns
+        // λ, and with layers and named features together the named features' multiplier of it.
+        let multipliers = hasLayers && extraColumns > 0 ? namedFeaturePenalties : [1]
+        let settings: [(lambda: Double, penalty: [Double]?)] = multipliers.flatMap { m in
+            lambdas.map { ($0, m == 1 ? nil : [Double](repeating: 1, count: layerColumns) + [Double](repeating: m, count: extraColumns)) }
+        }
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
-        let lambda = lambdas.max { a, b in
-            score(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds, lambda: a)
-                < score(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds, lambda: b)
-        }!
-        return ProficiencyHead(layers: layers, layerWeights: weights, targets: targets, extraFeatures: extraFeatures,
-                               extraBasis: basis, regression: RidgeRegression.fit(features: x, targets: y, lambda: lambda), lambda: lambda)
+        let predictions = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds, settings: settings)
+        let meanPearson = predictions.map { p in
+            Statistics.mean(targets.indices.map { t in Statistics.pearson(p.map { $0[t] }, examples.map { $0.labels[targets[t]] ?? 0 }) })
+        }
+        let best = meanPearson.indices.max { meanPearson[$0] < meanPearson[$1] }!
+        let (lambda, penalty) = settings[best]
+        return ProficiencyHead(layers: hasLayers ? layers : [], layerPooling: layerPooling, layerWeights: weights, targets: targets,
+                               extraFeatures: extraFeatures, extraBasis: basis,
+                               regression: RidgeRegression.fit(features: x, targets: y, lambda: lambda, penalty: penalty), lambda: lambda,
+                               namedFeaturePenalty: multipliers[best / lambdas.count])
     }
 
     /// The whole training procedure cross-validated by speaker: each fold's head is trained
     /// without that fold's speakers and scores them.
     public static func evaluate(_ examples: [TrainingExample], layers: [Int], targets: [String], folds: Int = 5,
-                                linear: Bool = false) -> [String: ScoreAgreement]
+                                linear: Bool = false, layerPooling: LayerPooling = .weightedMix) -> [String: ScoreAgreement]
     {
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
         var predictions = [[Double]](repeating: [], count: examples.count)
@@ -67,7 +97,7 @@ public enum HeadTraining {
             let test = examples.indices.filter { foldOf[$0] == f }
             guard !train.isEmpty, !test.isEmpty else { continue }
             let head = HeadTraining.train(train.map { examples[$0] }, layers: layers, targets: targets, folds: max(2, folds - 1),
-                                          linear: linear)
+                                          linear: linear, layerPooling: layerPooling)
             for i in test {
                 let p = head.predict(pooled: examples[i].pooled, extras: examples[i].extras)
                 predictions[i] = targets.map { p[$0]! }
@@ -83,22 +113,21 @@ public enum HeadTraining {
         return result
     }
 
+    /// Out-of-fold predictions `[setting][example][target]`: one ridge problem per fold, solved
+    /// for every λ and penalty of `settings`.
     static func crossValidated(x: [[Double]], examples: [TrainingExample], targets: [String], foldOf: [Int], folds: Int,
-                               lambda: (Int) -> Double) -> [[Double]] {
-        var predictions = [[Double]](repeating: [Double](repeating: 0, count: targets.count), count: x.count)
+                               settings: [(lambda: Double, penalty: [Double]?)]) -> [[[Double]]] {
+        let zero = [[Double]](repeating: [Double](repeating: 0, count: targets.count), count: x.count)
+        var predictions = [[[Double]]](repeating: zero, count: settings.count)
         for f in 0..<folds {
             let train = x.indices.filter { foldOf[$0] != f }
             guard !train.isEmpty else { continue }
-            let model = RidgeRegression.fit(features: train.map { x[$0] },
-                                            targets: train.map { i in targets.map { examples[i].labels[$0] ?? 0 } },
-                                            lambda: lambda(f))
-            for i in x.indices where foldOf[i] == f { predictions[i] = model.predict(x[i]) }
+            let problem = RidgeProblem(features: train.map { x[$0] }, targets: train.map { i in targets.map { examples[i].labels[$0] ?? 0 } })
+            for (s, setting) in settings.enumerated() {
+                let model = problem.solve(lambda: setting.lambda, penalty: setting.penalty)
+                for i in x.indices where foldOf[i] == f { predictions[s][i] = model.predict(x[i]) }
+            }
         }
         return predictions
-    }
-
-    static func score(x: [[Double]], examples: [TrainingExample], targets: [String], foldOf: [Int], folds: Int, lambda: Double) -> Double {
-        let p = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds) { _ in lambda }
-        return Statistics.mean(targets.indices.map { t in Statistics.pearson(p.map { $0[t] }, examples.map { $0.labels[targets[t]] ?? 0 }) })
     }
 }

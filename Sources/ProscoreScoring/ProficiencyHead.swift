@@ -1,9 +1,19 @@
-/// A SUPERB-style proficiency head: a softmax-weighted mix of encoder layers (each
-/// mean-pooled over time), optionally joined with other features (text, fluency) — those
-/// through a `FeatureBasis` when the head has one — mapped linearly to scores on the 0–10 scale.
+/// How a head turns its encoder layers (each mean-pooled over time) into regression columns.
+public enum LayerPooling: String, Sendable, Equatable, Codable, CaseIterable {
+    /// SUPERB-style: one vector, the layers mixed by softmax weights of their probe correlations.
+    case weightedMix = "weighted-mix"
+    /// The layers side by side, each dimension its own column (the ridge weighs them).
+    case concatenated
+}
+
+/// A proficiency head: encoder layers (each mean-pooled over time, mixed or side by side),
+/// optionally joined with other features (text, fluency) — those through a `FeatureBasis` when
+/// the head has one — mapped linearly to scores on the 0–10 scale.
 public struct ProficiencyHead: Sendable, Equatable, Codable {
-    /// Hidden-state indices the head reads, and their mixing weights (summing to 1).
+    /// Hidden-state indices the head reads, and how they are pooled.
     public var layers: [Int]
+    public var layerPooling: LayerPooling
+    /// Mixing weights (summing to 1) of a weighted mix; empty when concatenated.
     public var layerWeights: [Double]
     /// Score names, e.g. accuracy, fluency, prosodic, total.
     public var targets: [String]
@@ -13,16 +23,26 @@ public struct ProficiencyHead: Sendable, Equatable, Codable {
     public var extraBasis: FeatureBasis?
     public var regression: RidgeRegression
     public var lambda: Double
+    /// λ's multiplier on the named features' columns when the head was fitted (1: the same λ).
+    public var namedFeaturePenalty: Double
 
-    public init(layers: [Int], layerWeights: [Double], targets: [String], extraFeatures: [String],
-                extraBasis: FeatureBasis? = nil, regression: RidgeRegression, lambda: Double) {
+    public init(layers: [Int], layerPooling: LayerPooling = .weightedMix, layerWeights: [Double], targets: [String],
+                extraFeatures: [String], extraBasis: FeatureBasis? = nil, regression: RidgeRegression, lambda: Double,
+                namedFeaturePenalty: Double = 1) {
         self.layers = layers
+        self.layerPooling = layerPooling
         self.layerWeights = layerWeights
         self.targets = targets
         self.extraFeatures = extraFeatures
         self.extraBasis = extraBasis
         self.regression = regression
         self.lambda = lambda
+        self.namedFeaturePenalty = namedFeaturePenalty
+    }
+
+    /// Regression columns the layers take for an encoder whose hidden states have `hiddenSize`.
+    public func layerColumnCount(hiddenSize: Int) -> Int {
+        layers.isEmpty ? 0 : layerPooling == .concatenated ? layers.count * hiddenSize : hiddenSize
     }
 
     /// Regression columns the extras take: their basis expansion, or one each.
@@ -30,13 +50,14 @@ public struct ProficiencyHead: Sendable, Equatable, Codable {
 
     /// Scores from per-layer pooled features (`[layers][dim]`, in `layers` order) and extras.
     public func predict(pooled: [[Float]], extras: [Double] = []) -> [String: Double] {
-        let row = Self.features(pooled: pooled, weights: layerWeights, extras: extraBasis?.expand(extras) ?? extras)
+        let row = Self.features(pooled: pooled, pooling: layerPooling, weights: layerWeights, extras: extraBasis?.expand(extras) ?? extras)
         let values = regression.predict(row)
         return Dictionary(uniqueKeysWithValues: zip(targets, values.map { min(10, max(0, $0)) }))
     }
 
-    /// The layer mix followed by the extras.
-    public static func features(pooled: [[Float]], weights: [Double], extras: [Double]) -> [Double] {
+    /// The layers (mixed by `weights`, or side by side) followed by the extras.
+    public static func features(pooled: [[Float]], pooling: LayerPooling, weights: [Double], extras: [Double]) -> [Double] {
+        if pooling == .concatenated { return pooled.flatMap { $0.map(Double.init) } + extras }
         var mix = [Double](repeating: 0, count: pooled.first?.count ?? 0)
         for (layer, w) in zip(pooled, weights) { for j in mix.indices { mix[j] += w * Double(layer[j]) } }
         return mix + extras

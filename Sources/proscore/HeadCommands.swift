@@ -4,6 +4,7 @@ import ProscoreFeatures
 import ProscoreScoring
 
 extension HeadKind: ExpressibleByArgument {}
+extension LayerPooling: ExpressibleByArgument {}
 
 /// Targets shared by train, probe and evaluate.
 struct TargetOptions: ParsableArguments {
@@ -14,6 +15,8 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Use the fluency features alone (a head that works with any encoder).") var fluencyOnly = false
     @Option(help: "Serving-path folders: free (no reference) or read-aloud (adds forced-alignment evidence).") var kind: HeadKind = .free
     @Option(help: "Serving-path folders: the window features to read, comma-separated (default: all of --kind's).") var features: String?
+    @Option(help: "How encoder layers become regression columns: weighted-mix (one vector, the layers mixed by the softmax of their probe correlations, as DESIGN.md defines a head) or concatenated (each layer's mean side by side: a wider head for research).")
+    var layerPooling: LayerPooling = .weightedMix
     @Flag(help: "Use the named features as they are: no clipping to their training range and no hinges (heads before 2026-12 were fitted so).") var linear = false
     var names: [String] { targets.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
@@ -101,7 +104,7 @@ struct TrainCommand: ParsableCommand {
         let (examples, layers, folds) = try targets.loadForFitting(features)
         let extras = targets.extraNames(features)
         let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: folds,
-                                      linear: targets.linear)
+                                      linear: targets.linear, layerPooling: targets.layerPooling)
         let encoder = self.encoder ?? (head.layers.isEmpty ? "any CTC encoder (features only)" : "unknown")
         try HeadFile.write(head, encoder: encoder, training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
@@ -109,8 +112,12 @@ struct TrainCommand: ParsableCommand {
             "command": (["proscore"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
         ], to: target)
         let top = head.layerWeights.enumerated().sorted { $0.element > $1.element }.prefix(3)
-        print("\(target): \(examples.count) utterances, λ \(head.lambda), " + (top.isEmpty ? "named features only" : "heaviest layers " +
-              top.map { "\(layers[$0.offset]) (\(String(format: "%.2f", $0.element)))" }.joined(separator: ", ")))
+        let reads = head.layers.isEmpty ? "named features only"
+            : head.layerPooling == .concatenated ? "layers \(head.layers.map(String.init).joined(separator: ", ")) side by side"
+            : "heaviest layers " + top.map { "\(layers[$0.offset]) (\(String(format: "%.2f", $0.element)))" }.joined(separator: ", ")
+        let named = head.extraFeatures.isEmpty || head.layers.isEmpty ? ""
+            : ", \(head.extraFeatures.count) named features at λ × \(head.namedFeaturePenalty == 1 ? "1" : "1/\(Int((1 / head.namedFeaturePenalty).rounded()))")"
+        print("\(target): \(examples.count) utterances, λ \(head.lambda), \(reads)\(named)")
     }
 }
 
@@ -139,7 +146,8 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let (examples, layers, folds) = try targets.loadForFitting(features)
-        var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: folds, linear: targets.linear))]
+        var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: folds, linear: targets.linear,
+                                                                                                      layerPooling: targets.layerPooling))]
         var gated = 0
         if ServingFeatureExtractor.isServingFolder(features) {
             let data = try ServingDataset.load(folder: features, names: targets.servingNames, layers: false)

@@ -42,6 +42,34 @@ struct TrainingTests {
         #expect(abs(tight.predict([100])[0] - 49) < 1)
     }
 
+    @Test("one ridge problem solved for several λ equals a fit per λ; LAPACK's solve agrees with the plain Cholesky")
+    func problemReuse() {
+        var r = Seeded(state: 3)
+        let x = (0..<120).map { _ in (0..<6).map { _ in r.normal() } }
+        let y = x.map { [$0[0] - 2 * $0[3] + 0.3 * r.normal(), $0[1]] }
+        let problem = RidgeProblem(features: x, targets: y)
+        for lambda in [0.1, 10, 1000] {
+            let once = problem.solve(lambda: lambda), fitted = RidgeRegression.fit(features: x, targets: y, lambda: lambda)
+            #expect(once == fitted)
+            var a = problem.gram
+            for i in 0..<6 { a[i * 6 + i] += lambda }
+            let plain = RidgeRegression.solveSymmetricPositiveDefinite(a, problem.moments, 6, 2)
+            for i in 0..<6 { for t in 0..<2 { #expect(abs(once.weights[i][t] - plain[i * 2 + t]) < 1e-10) } }
+        }
+    }
+
+    @Test("a smaller penalty multiplier lets its feature keep more weight")
+    func penalty() {
+        var r = Seeded(state: 5)
+        let x = (0..<200).map { _ in [r.normal(), r.normal()] }
+        let y = x.map { [$0[0] + $0[1] + 0.1 * r.normal()] }
+        let even = RidgeRegression.fit(features: x, targets: y, lambda: 200)
+        let favoured = RidgeRegression.fit(features: x, targets: y, lambda: 200, penalty: [1, 1.0 / 16])
+        #expect(abs(even.weights[0][0] - even.weights[1][0]) < 0.1)
+        #expect(favoured.weights[1][0] > even.weights[1][0] + 0.2)
+        #expect(abs(favoured.weights[0][0] - even.weights[0][0]) < 0.05)
+    }
+
     @Test("Pearson, Spearman and RMSE known answers")
     func statistics() {
         let x = [1.0, 2, 3, 4, 5], y = [2.0, 4, 6, 8, 10]
@@ -84,12 +112,54 @@ struct HeadTests {
         #expect(probe[1][0] > 0.9 && abs(probe[0][0]) < 0.3)
         #expect(probe[1][1] < -0.9 || probe[1][1] > 0.9)  // fluency is planted with the opposite sign
         let head = HeadTraining.train(data, layers: [0, 1], targets: ["total", "fluency"])
-        #expect(head.layerWeights[1] > 0.99)
+        #expect(head.layerPooling == .weightedMix && head.layerWeights[1] > 0.99)
         let agreement = HeadTraining.evaluate(data, layers: [0, 1], targets: ["total", "fluency"])
         #expect(agreement["total"]!.pearson > 0.9 && agreement["fluency"]!.pearson > 0.9)
         #expect(agreement["total"]!.rmse < 0.8)
         let p = head.predict(pooled: data[0].pooled)
         #expect(p["total"]! >= 0 && p["total"]! <= 10)
+    }
+}
+
+@Suite("heads with layers side by side")
+struct ConcatenatedHeadTests {
+    /// The score is split across two layers: dimension 0 of layer 0 and dimension 1 of layer 1
+    /// (the other dimensions noise), so no mix of the two layers into one vector can read it.
+    func examples() -> [TrainingExample] {
+        var r = Seeded(state: 13)
+        return (0..<400).map { i in
+            let a = r.normal(), b = r.normal()
+            let first = (0..<4).map { j in Float(j == 0 ? a : r.normal()) }, second = (0..<4).map { j in Float(j == 1 ? b : r.normal()) }
+            return TrainingExample(speaker: "s\(i / 10)", pooled: [first, second], extras: [a + b + r.normal()],
+                                   labels: ["total": 5 + a + b])
+        }
+    }
+
+    @Test("concatenated layers read what a weighted mix cannot; the head file keeps the pooling and refuses a mix of both")
+    func concatenation() throws {
+        let data = examples()
+        let joined = HeadTraining.evaluate(data, layers: [0, 1], targets: ["total"], layerPooling: .concatenated)["total"]!.pearson
+        let mixed = HeadTraining.evaluate(data, layers: [0, 1], targets: ["total"])["total"]!.pearson
+        #expect(joined > 0.95 && joined > mixed + 0.1)
+        let head = HeadTraining.train(data, layers: [0, 1], targets: ["total"], extraFeatures: ["sum"], layerPooling: .concatenated)
+        #expect(head.layerPooling == .concatenated && head.layerWeights.isEmpty)
+        #expect(head.regression.featureMean.count == head.layerColumnCount(hiddenSize: 4) + head.extraColumnCount)
+        let dir = NSTemporaryDirectory() + "proscore-head-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/joined.json"
+        try HeadFile.write(head, encoder: "test", training: [:], to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("\"layer_pooling\" : \"concatenated\""))
+        let back = try HeadFile.read(path: path).head
+        #expect(back.layerPooling == .concatenated && back.namedFeaturePenalty == head.namedFeaturePenalty && back.lambda == head.lambda)
+        #expect(HeadTraining.namedFeaturePenalties.contains(head.namedFeaturePenalty))
+        for e in data.prefix(10) {
+            #expect(abs(back.predict(pooled: e.pooled, extras: e.extras)["total"]! - head.predict(pooled: e.pooled, extras: e.extras)["total"]!) < 1e-3)
+        }
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        object["layer_weights"] = [0.5, 0.5]
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        #expect(throws: HeadFileError.self) { try HeadFile.read(path: path) }
     }
 }
 

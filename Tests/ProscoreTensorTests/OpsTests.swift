@@ -26,6 +26,16 @@ struct OpsTests {
         #expect(maxAbsDiff(cv.matrix, expectedView) < 1e-4)
     }
 
+    @Test("double-precision Gram, Aᵀ·B and Cholesky solve: known answers; a matrix that is not positive definite gives nil")
+    func regressionAlgebra() {
+        let a: [Double] = [1, 2, 3, 4, 5, 6]  // 3×2
+        #expect(BLAS.gram(a, rows: 3, columns: 2) == [35, 44, 44, 56])
+        #expect(BLAS.transposedProduct(a, [1, 0, 1], rows: 3, columns: 2, outputs: 1) == [6, 8])
+        let x = BLAS.solvePositiveDefinite([4, 2, 2, 3], [10, 1, 7, 2], n: 2, k: 2)!  // columns (2, 1) and (-0.125, 0.75)
+        for (got, want) in zip(x, [2, -0.125, 1, 0.75]) { #expect(abs(got - want) < 1e-12) }
+        #expect(BLAS.solvePositiveDefinite([1, 2, 2, 1], [1, 1], n: 2, k: 1) == nil)
+    }
+
     @Test("Linear equals x·Wᵀ + b, through OpenBLAS and through the packed kernel, on 1 and 2 threads",
           arguments: [true, false], [false, true])
     func linear(withBias: Bool, packed: Bool) {
