@@ -1,6 +1,7 @@
 import Foundation
 import ProscoreFakes
 import ProscoreAudio
+import ProscoreCheckpoint
 import ProscoreScoring
 import Testing
 
@@ -12,8 +13,9 @@ struct ScoreCommandTests {
     }
 
 
-    @Test("a head trained on extract's features scores each file through score exactly as it scored the features")
-    func trainedHeadThroughScore() throws {
+    @Test("a head trained on extract's features scores each file through score exactly as it scored the features",
+          arguments: [["--fluency-only"], ["--layer-pooling", "weighted-mix"], ["--layer-pooling", "concatenated"]])
+    func trainedHeadThroughScore(_ headOptions: [String]) throws {
         let text = "Every morning I read the news and then I walk to work"
         let manifest = scratch("class.jsonl")
         var lines: [String] = []
@@ -26,7 +28,7 @@ struct ScoreCommandTests {
         let extract = try proscore(["extract", manifest, "--model", layerNormModel, "--out", features])
         #expect(extract.status == 0, "\(extract.stderr)")
         let head = scratch("head.json")
-        let train = try proscore(["train", features, "--kind", "free", "--fluency-only", "--targets", "total", "--folds", "3", "--out", head])
+        let train = try proscore(["train", features, "--kind", "free", "--targets", "total", "--folds", "3", "--out", head] + headOptions)
         #expect(train.status == 0, "\(train.stderr)")
 
         let scored = try proscore(["score", manifest, "--model", layerNormModel, "--head", head, "--format", "jsonl", "--jobs", "2"])
@@ -38,8 +40,14 @@ struct ScoreCommandTests {
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         for row in rows {
             let id = row["id"] as! String
-            let stored = try #require(index.first { $0["id"] as? String == id }?["window_features"] as? [String: Double])
-            let expected = trained.predict(pooled: [], extras: trained.extraFeatures.map { stored[$0] ?? 0 })["total"]!
+            let entry = try #require(index.first { $0["id"] as? String == id })
+            let stored = try #require(entry["window_features"] as? [String: Double])
+            var pooled: [[Float]] = []
+            if !trained.layers.isEmpty {
+                let tensor = try SafeTensorsFile(path: features + "/" + (entry["file"] as! String)).tensor("pooled")
+                pooled = (0..<tensor.shape[0]).map { tensor[$0].scalars }
+            }
+            let expected = trained.predict(pooled: pooled, extras: trained.extraFeatures.map { stored[$0] ?? 0 })["total"]!
             let served = try #require((row["scores"] as? [String: Double])?["total"], "\(row)")
             #expect(abs(served - expected) < 1e-6, "\(id): score gave \(served), the features give \(expected)")
         }
