@@ -58,8 +58,9 @@ def basis_expand(x, fit_rows):
     return np.concatenate([c] + [np.maximum(0, c - k) for k in knots], axis=1)
 
 
-def ridge_basis_fit_predict(x_train, y_train, speakers, x_test, lambdas=(1, 10, 100, 1000, 10000), folds=5):
-    """Ridge on the standardised basis of x (unpenalised intercept), lambda by speaker folds."""
+def ridge_basis_fit_predict(x_train, y_train, speakers, x_test, lambdas=tuple(round(10 ** (i / 2)) for i in range(11)), folds=5):
+    """Ridge on the standardised basis of x (unpenalised intercept), lambda by speaker folds over
+    half-decades from 1 to 1e5 (HeadTraining.lambdas)."""
     def fit(xa, ya, lam):
         za = basis_expand(xa, xa)
         mu, sd = za.mean(0), za.std(0)
