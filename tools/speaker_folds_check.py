@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from unseen_speakers_check import stats
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "speechocean762" / "train"
 TARGETS = ["accuracy", "fluency", "prosodic", "total"]
@@ -45,26 +47,6 @@ def folds_by_speaker(rows, count):
 
 def pearson(pred, gold):
     return round(float(np.corrcoef(np.asarray(pred, float), np.asarray(gold, float))[0, 1]), 3)
-
-
-def ranks(values):
-    """Ranks from 1, ties sharing their mean rank."""
-    values = np.asarray(values, float)
-    order = np.argsort(values, kind="mergesort")
-    r = np.empty(len(values))
-    r[order] = np.arange(1, len(values) + 1)
-    for v in np.unique(values):
-        tied = values == v
-        r[tied] = r[tied].mean()
-    return r
-
-
-def spearman(pred, gold):
-    return pearson(ranks(pred), ranks(gold))
-
-
-def rmse(pred, gold):
-    return round(float(np.sqrt(np.mean((np.asarray(pred, float) - np.asarray(gold, float)) ** 2))), 3)
 
 
 def main(argv=None):
@@ -125,8 +107,9 @@ def main(argv=None):
             result[f"{kind} {name}"]["utterances"] = len(ids)
             result[f"{kind} {name}"]["unscored"] = sum(1 for i in gold if keep(speaker[i])) - len(ids)
             if name == "all":
-                for measure, f in (("spearman", spearman), ("rmse", rmse)):
-                    result[f"{kind} {name}"][measure] = {t: f([by_id[i][t] for i in ids], [gold[i][t] for i in ids]) for t in TARGETS}
+                both = {t: stats([by_id[i][t] for i in ids], [gold[i][t] for i in ids]) for t in TARGETS}
+                for measure in ("spearman", "rmse"):
+                    result[f"{kind} {name}"][measure] = {t: both[t][measure] for t in TARGETS}
     print(json.dumps(result, indent=1))
 
 

@@ -69,20 +69,20 @@ public enum HeadTraining {
         let layerColumns = (x.first?.count ?? 0) - extraColumns
         // λ, and with layers and named features together the named features' multiplier of it.
         let multipliers = hasLayers && extraColumns > 0 ? namedFeaturePenalties : [1]
-        let settings: [(lambda: Double, penalty: [Double]?)] = multipliers.flatMap { m in
-            lambdas.map { ($0, m == 1 ? nil : [Double](repeating: 1, count: layerColumns) + [Double](repeating: m, count: extraColumns)) }
+        func penalty(_ multiplier: Double) -> [Double]? {
+            multiplier == 1 ? nil : [Double](repeating: 1, count: layerColumns) + [Double](repeating: multiplier, count: extraColumns)
         }
+        let choices = multipliers.flatMap { m in lambdas.map { (lambda: $0, multiplier: m) } }
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
-        let predictions = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds, settings: settings)
-        let meanPearson = predictions.map { p in
-            Statistics.mean(targets.indices.map { t in Statistics.pearson(p.map { $0[t] }, examples.map { $0.labels[targets[t]] ?? 0 }) })
-        }
-        let best = meanPearson.indices.max { meanPearson[$0] < meanPearson[$1] }!
-        let (lambda, penalty) = settings[best]
+        let predictions = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds,
+                                         settings: choices.map { ($0.lambda, penalty($0.multiplier)) })
+        let labels = targets.indices.map { t in y.map { $0[t] } }
+        let meanPearson = predictions.map { p in Statistics.mean(targets.indices.map { t in Statistics.pearson(p.map { $0[t] }, labels[t]) }) }
+        let best = choices[meanPearson.indices.max { meanPearson[$0] < meanPearson[$1] }!]
         return ProficiencyHead(layers: hasLayers ? layers : [], layerPooling: layerPooling, layerWeights: weights, targets: targets,
                                extraFeatures: extraFeatures, extraBasis: basis,
-                               regression: RidgeRegression.fit(features: x, targets: y, lambda: lambda, penalty: penalty), lambda: lambda,
-                               namedFeaturePenalty: multipliers[best / lambdas.count])
+                               regression: RidgeRegression.fit(features: x, targets: y, lambda: best.lambda, penalty: penalty(best.multiplier)),
+                               lambda: best.lambda, namedFeaturePenalty: best.multiplier)
     }
 
     /// The whole training procedure cross-validated by speaker: each fold's head is trained
