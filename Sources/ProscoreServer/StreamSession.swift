@@ -95,7 +95,9 @@ struct StreamSession {
         let catalog = services.catalog, store = services.store, client = self.client
         let setup: (SessionPipeline, PushAudioSource)
         do {
-            setup = try await onOwnThread(name: "proscore.setup") {
+            // Loading models can take longer than the idle timeout on a busy machine; the
+            // client's frames wait unread meanwhile, which is not the client's silence.
+            setup = try await idle.holding { try await onOwnThread(name: "proscore.setup") {
                 let requested = try catalog.settings(preset: start.preset, reference: start.reference, textPrompt: start.textPrompt)
                 let models = try catalog.models(for: requested)
                 let settings = requested.withHeads(of: models)
@@ -103,7 +105,7 @@ struct StreamSession {
                 let source = try PushAudioSource(name: "websocket \(client)", sampleRate: start.sampleRate, channels: start.channels,
                                                   encoding: encoding)
                 return (SessionBuilder.pipeline(settings: settings, models: models, recorder: recorder), source)
-            }
+            } }
         } catch let error as SessionSetupError {
             throw StreamRejection.policy(error.message)
         }
@@ -251,11 +253,13 @@ final class EventChannel: @unchecked Sendable {
     func taken() { window.signal() }
 }
 
-/// The idle timeout's clock: touched by every frame, finished once the client has sent
+/// The idle timeout's clock: touched by every frame, held while the server itself is busy
+/// (setting up the session, when frames wait unread), finished once the client has sent
 /// `stop` (or gone); expired once, by the watchdog.
 final class IdleWatch: @unchecked Sendable {
     private let lock = NSLock()
     private var last = ContinuousClock.now
+    private var holds = 0
     private var done = false
     private var expiredFlag = false
 
@@ -263,11 +267,20 @@ final class IdleWatch: @unchecked Sendable {
     func finish() { lock.lock(); done = true; lock.unlock() }
     var expired: Bool { lock.lock(); defer { lock.unlock() }; return expiredFlag }
 
+    /// Runs `body` (the server's own wait) with the clock stopped; the client gets a whole
+    /// idle period again afterwards.
+    func holding<T>(_ body: () async throws -> T) async rethrows -> T {
+        lock.withLock { holds += 1 }
+        defer { lock.withLock { holds -= 1; last = .now } }
+        return try await body()
+    }
+
     /// True (once) when nothing arrived for `seconds` while the client still had the word.
     func expireIfIdle(longerThan seconds: Double) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        guard !done, !expiredFlag, ContinuousClock.now - last > .milliseconds(Int(seconds * 1000)) else { return false }
+        guard !done, !expiredFlag, holds == 0,
+              ContinuousClock.now - last > .milliseconds(Int(seconds * 1000)) else { return false }
         expiredFlag = true
         return true
     }
