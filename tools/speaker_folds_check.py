@@ -10,7 +10,7 @@ sorted, speaker i in fold i mod FOLDS). Pearson per score, for the speakers toge
 those of --group alone and the rest; Spearman and RMSE for the speakers together.
 
   python3 tools/speaker_folds_check.py FEATURES --model MODEL [--fluency-only | --layer-pooling concatenated]
-      [--group tools/head_speakers.json]
+      [--group tools/head_speakers.json] [--preset PRESET (the one FEATURES were extracted with)]
 
 FEATURES: a folder written by `proscore extract --read-aloud` over speechocean762 (or its
 augmentation manifest); copies are rows whose id is not the corpus's (digits only).
@@ -59,6 +59,7 @@ def main(argv=None):
     ap.add_argument("--fluency-only", action="store_true", help="heads on the named features alone")
     ap.add_argument("--layer-pooling", choices=["weighted-mix", "concatenated"], help="passed to `proscore train` (default: its own)")
     ap.add_argument("--group", help='JSON file with "speakers": also report them alone, and the rest alone')
+    ap.add_argument("--preset", help="passed to `proscore score`: the preset the features were extracted with (default: score's own)")
     args = ap.parse_args(argv)
     features = Path(args.features)
     rows = [json.loads(line) for line in open(features / "index.jsonl")]
@@ -87,6 +88,7 @@ def main(argv=None):
                            + (["--layer-pooling", args.layer_pooling] if args.layer_pooling else []), check=True, capture_output=True, env=env)
             command = [args.proscore, "score", str(manifest), "--model", args.model, "--format", "jsonl", "--jobs", str(args.jobs)]
             command += ["--read-aloud", "--read-aloud-head", str(head)] if kind == "read-aloud" else ["--head", str(head)]
+            command += ["--preset", args.preset] if args.preset else []
             out = subprocess.run(command, capture_output=True, text=True, env=env)
             if out.returncode != 0 and not out.stdout.strip():
                 sys.exit(f"proscore score failed ({' '.join(command)}):\n{out.stderr.strip()}")
@@ -99,7 +101,8 @@ def main(argv=None):
     if group:
         subsets.update({"group": lambda s: s in group, "rest": lambda s: s not in group})
     result = {"encoder": args.model, "folds": args.folds, "speakers": len(fold), "fluency_only": args.fluency_only,
-              "layer_pooling": args.layer_pooling or "proscore train's default"}
+              "layer_pooling": args.layer_pooling or "proscore train's default",
+              "preset": json.loads((features / "extraction.json").read_text()).get("preset")}
     for kind, by_id in scores.items():
         for name, keep in subsets.items():
             ids = [i for i in by_id if keep(speaker[i])]
