@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--proscore", default=str(ROOT / ".build/release/proscore"))
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--preset", help="passed to `proscore score` (default: its own, configs/balanced.json)")
     args = ap.parse_args()
     if not (CORPUS / "wav.scp").exists():
         sys.exit(f"{CORPUS}: speechocean762 is not there")
@@ -78,7 +79,8 @@ def main():
     for name, entries in manifests.items():
         manifest = work / f"{name.replace(' ', '_')}.jsonl"
         manifest.write_text("".join(json.dumps(e) + "\n" for e in entries))
-        out = subprocess.run([args.proscore, "score", str(manifest), "--read-aloud", "--format", "jsonl", "--jobs", str(args.jobs)],
+        out = subprocess.run([args.proscore, "score", str(manifest), "--read-aloud", "--format", "jsonl", "--jobs", str(args.jobs)]
+                             + (["--preset", args.preset] if args.preset else []),
                              capture_output=True, text=True)
         if out.returncode not in (0, 2):  # 2: some files failed, the rest are scored
             sys.exit(f"proscore score failed on {name}:\n{out.stderr.strip()[-2000:]}")
