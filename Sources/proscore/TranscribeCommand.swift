@@ -23,12 +23,13 @@ struct TranscribeCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model), precision: compute.resolved())
+        let streamingPreset = try StreamingPreset.load(path: Installation.resolve(preset))
+        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model),
+                                                 precision: compute.resolved(compute.precision ?? streamingPreset.pipeline?.precision))
         guard loaded.encoder.ctcHead != nil else {
             throw ValidationError("\(model) has no CTC head (lm_head): it cannot transcribe. Use a …ForCTC checkpoint.")
         }
         let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
-        let streamingPreset = try StreamingPreset.load(path: Installation.resolve(preset))
         let samples = try AudioLoading.load16kMono(path: audio)
         let stream = StreamingEncoder(encoder: loaded.encoder, settings: streamingPreset.settings)
         let endpoint = EndpointSettings(trailingSilenceMs: endpointMs ?? streamingPreset.pipeline?.endpointMs ?? 600)

@@ -62,6 +62,22 @@ struct TranscribeCommandTests {
         #expect(fromTranscribe == fromReplay, "\(fromTranscribe) vs \(fromReplay)")
     }
 
+    @Test("the preset's precision is the one that runs unless --precision says otherwise")
+    func presetPrecision() throws {
+        let model = checkout + "/models/proscore-distilled-r1-ctc", audio = checkout + "/recordings/anna-morning.flac"
+        let int8Preset = checkout + "/configs/balanced-int8.json"  // balanced's windows, "precision": "int8"
+        let fromPreset = try proscore(["transcribe", model, audio, "--json", "--preset", int8Preset])
+        let asked = try proscore(["transcribe", model, audio, "--json", "--precision", "int8"])
+        let overridden = try proscore(["transcribe", model, audio, "--json", "--preset", int8Preset, "--precision", "fp32"])
+        let fp32 = try proscore(["transcribe", model, audio, "--json"])
+        #expect([fromPreset, asked, overridden, fp32].allSatisfy { $0.status == 0 }, "\(fromPreset.stderr)")
+        #expect(fromPreset.stdout.contains(#""word""#))
+        #expect(fromPreset.stdout == asked.stdout)
+        #expect(overridden.stdout == fp32.stdout)
+        // Where the CPU runs int8 (no fallback notice), its confidences differ from fp32's.
+        if !asked.stderr.contains("notice") { #expect(asked.stdout != fp32.stdout) }
+    }
+
     @Test("a checkpoint without a CTC head cannot transcribe, and says so")
     func noHead() throws {
         var root = URL(fileURLWithPath: fixtureModel)
