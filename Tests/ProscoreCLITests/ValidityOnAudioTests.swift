@@ -16,14 +16,25 @@ struct ValidityOnAudioTests {
         try SynthesisedSpeech.espeak(text, rate: rate, gap: gap, to: scratch("speech.wav"))
     }
 
+    /// What each case replays with: every shipped preset's model and heads (r1 and the heads
+    /// fitted on that preset's windows; the small model for low-latency), and the small model
+    /// with the encoder-independent heads that any model without heads of its own falls back to.
+    static let setups = ["balanced", "accurate", "balanced-int8", "low-latency", "small-model fallback"]
+
+    func arguments(_ setup: String) -> [String] {
+        setup == "small-model fallback"
+            ? ["--preset", "configs/balanced.json", "--model", "models/proscore-small-ctc",
+               "--head", "configs/heads/fluency.json", "--read-aloud-head", "configs/heads/fluency-read-aloud.json"]
+            : ["--preset", "configs/\(setup).json"]
+    }
+
     /// The final fluency estimate of a replay with `preset`'s model and heads (with `reference`,
-    /// the read-aloud head's): `balanced`, the default (r1 and the heads on its layers), or
-    /// `accurate` (the small model and the encoder-independent heads).
+    /// the read-aloud head's).
     func fluency(_ audio: String, reference: String? = nil, preset: String) throws -> Double {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
-        let (process, out) = try launch(["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none",
-                                         "--preset", "configs/\(preset).json"] + (reference.map { ["--reference", $0] } ?? []), in: root)
+        let (process, out) = try launch(["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none"]
+                                        + arguments(preset) + (reference.map { ["--reference", $0] } ?? []), in: root)
         let data = readAll(out)
         process.waitUntilExit()
         let last = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
@@ -32,7 +43,7 @@ struct ValidityOnAudioTests {
         return try #require((last?["scores"] as? [String: Double])?["fluency"], "no scores: is the default model in models/?")
     }
 
-    @Test("the same speech through a microphone 25 dB quieter is scored, and scored alike", arguments: ["balanced", "accurate"])
+    @Test("the same speech through a microphone 25 dB quieter is scored, and scored alike", arguments: Self.setups)
     func quieterMicrophone(preset: String) throws {
         let loud = try speak(sentence)
         let samples = try AudioLoading.load16kMono(path: loud)
@@ -42,7 +53,7 @@ struct ValidityOnAudioTests {
         #expect(abs(a - b) < 0.5, "\(preset): fluency \(a) at the recorded level, \(b) 25 dB quieter")
     }
 
-    @Test("in a noisy room the pauses between words are still pauses: white noise at 10 dB SNR keeps the fluency estimate", arguments: ["balanced", "accurate"])
+    @Test("in a noisy room the pauses between words are still pauses: white noise at 10 dB SNR keeps the fluency estimate", arguments: Self.setups)
     func noisyRoom(preset: String) throws {
         let clean = try speak(sentence, gap: 40)
         let samples = try AudioLoading.load16kMono(path: clean)
@@ -63,21 +74,21 @@ struct ValidityOnAudioTests {
         #expect(abs(a - b) < 0.6, "\(preset): fluency \(a) clean, \(b) with noise at 10 dB SNR")
     }
 
-    @Test("longer pauses between words lower the fluency estimate", arguments: ["balanced", "accurate"])
+    @Test("longer pauses between words lower the fluency estimate", arguments: Self.setups)
     func pauses(preset: String) throws {
         #expect(FileManager.default.fileExists(atPath: "/usr/bin/espeak-ng"), "espeak-ng comes with make setup")
         let values = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0), preset: preset) }
         #expect(values[0] > values[1] && values[1] > values[2], "\(preset): \(values)")
     }
 
-    @Test("slower speech lowers the fluency estimate", arguments: ["balanced", "accurate"])
+    @Test("slower speech lowers the fluency estimate", arguments: Self.setups)
     func slower(preset: String) throws {
         // 150, 110 and 75 words a minute (the serving-path head puts 110 and 90 within 0.05 of each other).
         let values = try [150, 110, 75].map { try fluency(try speak(sentence, rate: $0), preset: preset) }
         #expect(values[0] > values[1] && values[1] > values[2], "\(preset): \(values)")
     }
 
-    @Test("filled pauses lower the fluency estimate", arguments: ["balanced", "accurate"])
+    @Test("filled pauses lower the fluency estimate", arguments: Self.setups)
     func filled(preset: String) throws {
         let texts = [sentence,
                      "Every morning, um, I read the news, uh, and then I walk, um, to work with my friend",
@@ -86,7 +97,7 @@ struct ValidityOnAudioTests {
         #expect(values[0] > values[1] && values[1] > values[2], "\(preset): \(values)")
     }
 
-    @Test("read aloud, longer pauses and slower speech each lower the read-aloud head's fluency estimate", arguments: ["balanced", "accurate"])
+    @Test("read aloud, longer pauses and slower speech each lower the read-aloud head's fluency estimate", arguments: Self.setups)
     func readAloud(preset: String) throws {
         let pauses = try [0, 20, 40].map { try fluency(try speak(sentence, gap: $0), reference: sentence, preset: preset) }
         #expect(pauses[0] > pauses[1] && pauses[1] > pauses[2], "\(preset): \(pauses)")
