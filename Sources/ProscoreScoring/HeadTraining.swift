@@ -38,11 +38,11 @@ public enum HeadTraining {
     public static func probe(_ examples: [TrainingExample], targets: [String], folds: Int = 5, lambda: Double = 100) -> [[Double]] {
         let layerCount = examples.first?.pooled.count ?? 0
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
+        let y = labelRows(examples, targets: targets), labels = labelColumns(y, count: targets.count)
         return (0..<layerCount).map { l in
             let x = examples.map { $0.pooled[l].map(Double.init) }
-            let predictions = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds,
-                                             settings: [(lambda, nil)])[0]
-            return targets.indices.map { t in Statistics.pearson(predictions.map { $0[t] }, examples.map { $0.labels[targets[t]] ?? 0 }) }
+            let predictions = crossValidated(x: x, y: y, foldOf: foldOf, folds: folds, settings: [(lambda, nil)])[0]
+            return targets.indices.map { t in Statistics.pearson(predictions.map { $0[t] }, labels[t]) }
         }
     }
 
@@ -64,7 +64,7 @@ public enum HeadTraining {
         let x = examples.map {
             ProficiencyHead.features(pooled: $0.pooled, pooling: layerPooling, weights: weights, extras: basis?.expand($0.extras) ?? $0.extras)
         }
-        let y = examples.map { e in targets.map { e.labels[$0] ?? 0 } }
+        let y = labelRows(examples, targets: targets)
         let extraColumns = basis?.outputCount ?? extraCount
         let layerColumns = (x.first?.count ?? 0) - extraColumns
         // λ, and with layers and named features together the named features' multiplier of it.
@@ -74,9 +74,9 @@ public enum HeadTraining {
         }
         let choices = multipliers.flatMap { m in lambdas.map { (lambda: $0, multiplier: m) } }
         let foldOf = SpeakerFolds.assign(speakers: examples.map(\.speaker), folds: folds)
-        let predictions = crossValidated(x: x, examples: examples, targets: targets, foldOf: foldOf, folds: folds,
+        let predictions = crossValidated(x: x, y: y, foldOf: foldOf, folds: folds,
                                          settings: choices.map { ($0.lambda, penalty($0.multiplier)) })
-        let labels = targets.indices.map { t in y.map { $0[t] } }
+        let labels = labelColumns(y, count: targets.count)
         let meanPearson = predictions.map { p in Statistics.mean(targets.indices.map { t in Statistics.pearson(p.map { $0[t] }, labels[t]) }) }
         let best = choices[meanPearson.indices.max { meanPearson[$0] < meanPearson[$1] }!]
         return ProficiencyHead(layers: hasLayers ? layers : [], layerPooling: layerPooling, layerWeights: weights, targets: targets,
@@ -113,16 +113,26 @@ public enum HeadTraining {
         return result
     }
 
-    /// Out-of-fold predictions `[setting][example][target]`: one ridge problem per fold, solved
-    /// for every λ and penalty of `settings`.
-    static func crossValidated(x: [[Double]], examples: [TrainingExample], targets: [String], foldOf: [Int], folds: Int,
+    /// Each example's labels in `targets` order (0 where one is missing): `[example][target]`.
+    static func labelRows(_ examples: [TrainingExample], targets: [String]) -> [[Double]] {
+        examples.map { e in targets.map { e.labels[$0] ?? 0 } }
+    }
+
+    /// `[target][example]` of label rows.
+    static func labelColumns(_ rows: [[Double]], count: Int) -> [[Double]] {
+        (0..<count).map { t in rows.map { $0[t] } }
+    }
+
+    /// Out-of-fold predictions `[setting][example][target]` of `y` (`[example][target]`): one
+    /// ridge problem per fold, solved for every λ and penalty of `settings`.
+    static func crossValidated(x: [[Double]], y: [[Double]], foldOf: [Int], folds: Int,
                                settings: [(lambda: Double, penalty: [Double]?)]) -> [[[Double]]] {
-        let zero = [[Double]](repeating: [Double](repeating: 0, count: targets.count), count: x.count)
+        let zero = [[Double]](repeating: [Double](repeating: 0, count: y.first?.count ?? 0), count: x.count)
         var predictions = [[[Double]]](repeating: zero, count: settings.count)
         for f in 0..<folds {
             let train = x.indices.filter { foldOf[$0] != f }
             guard !train.isEmpty else { continue }
-            let problem = RidgeProblem(features: train.map { x[$0] }, targets: train.map { i in targets.map { examples[i].labels[$0] ?? 0 } })
+            let problem = RidgeProblem(features: train.map { x[$0] }, targets: train.map { y[$0] })
             for (s, setting) in settings.enumerated() {
                 let model = problem.solve(lambda: setting.lambda, penalty: setting.penalty)
                 for i in x.indices where foldOf[i] == f { predictions[s][i] = model.predict(x[i]) }

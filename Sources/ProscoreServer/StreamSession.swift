@@ -263,9 +263,9 @@ final class IdleWatch: @unchecked Sendable {
     private var done = false
     private var expiredFlag = false
 
-    func touch() { lock.lock(); last = .now; lock.unlock() }
-    func finish() { lock.lock(); done = true; lock.unlock() }
-    var expired: Bool { lock.lock(); defer { lock.unlock() }; return expiredFlag }
+    func touch() { lock.withLock { last = .now } }
+    func finish() { lock.withLock { done = true } }
+    var expired: Bool { lock.withLock { expiredFlag } }
 
     /// Runs `body` (the server's own wait) with the clock stopped; the client gets a whole
     /// idle period again afterwards.
@@ -277,11 +277,11 @@ final class IdleWatch: @unchecked Sendable {
 
     /// True (once) when nothing arrived for `seconds` while the client still had the word.
     func expireIfIdle(longerThan seconds: Double) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !done, !expiredFlag, holds == 0,
-              ContinuousClock.now - last > .milliseconds(Int(seconds * 1000)) else { return false }
-        expiredFlag = true
-        return true
+        lock.withLock {
+            guard !done, !expiredFlag, holds == 0,
+                  ContinuousClock.now - last > .milliseconds(Int(seconds * 1000)) else { return false }
+            expiredFlag = true
+            return true
+        }
     }
 }
