@@ -8,7 +8,7 @@ import ProscoreCheckpoint
 public struct ExtractionRecord: Sendable, Equatable, Codable {
     /// What the features are, as this code computes them: changed whenever a change to the
     /// pipeline changes the features of the same audio (so an older folder is not resumed).
-    public static let currentFeaturesVersion = "2026-12-07: words from silence dropped; level gain and noise-adaptive silence"
+    public static let currentFeaturesVersion = "2026-12-07b: read-aloud evidence per reference token (aligned path log posterior, gap to the free path)"
 
     /// `serving` or `offline`.
     public var path: String

@@ -8,7 +8,10 @@ import Foundation
 /// a token may repeat over frames; a blank may be skipped between different tokens). A
 /// word's GOP is the log posterior of its aligned path minus that of the free best path
 /// over the same frames, per frame: 0 when the model heard exactly the reference there,
-/// strongly negative when it heard something else.
+/// strongly negative when it heard something else. The whole path's log posterior, and the
+/// free best path's, are kept too: per reference token they are the utterance's
+/// pronunciation evidence (a word's GOP per frame is diluted by the frames a slow speaker
+/// spends on it).
 public struct ForcedAlignment: Sendable, Equatable {
     public struct Word: Sendable, Equatable, Codable {
         public var text: String
@@ -26,6 +29,12 @@ public struct ForcedAlignment: Sendable, Equatable {
     public let words: [Word]
     /// The whole path's mean per-frame gap (≤ 0).
     public let meanGOP: Double
+    /// Log posterior (nats) of the aligned path, and of the free best path (each frame's most
+    /// likely token), over all the frames.
+    public let pathLogPosterior: Double
+    public let freeLogPosterior: Double
+    /// Reference tokens aligned: characters and the word delimiters between words.
+    public let tokenCount: Int
 
     /// Aligns `words` (already normalised to vocabulary tokens) over `logPosteriors`
     /// (`frames × vocabularySize`, row-major, log-softmax). `tokenIds` maps a character to
@@ -110,7 +119,7 @@ public struct ForcedAlignment: Sendable, Equatable {
         // Per frame: aligned and free log posteriors; frames of a word run from its first
         // token's first frame to its last token's last frame.
         var first = [Int](repeating: -1, count: kept.count), last = [Int](repeating: -1, count: kept.count)
-        var gapSum = 0.0
+        var gapSum = 0.0, freeSum = 0.0
         var frameGap = [Double](repeating: 0, count: frames)
         for t in 0..<frames {
             let row = t * v
@@ -118,6 +127,7 @@ public struct ForcedAlignment: Sendable, Equatable {
             for j in 0..<v { best = max(best, logPosteriors[row + j]) }
             frameGap[t] = Double(logPosteriors[row + label(path[t])] - best)
             gapSum += frameGap[t]
+            freeSum += Double(best)
             if path[t] % 2 == 1, case let w = owner[path[t] / 2], w >= 0 {
                 if first[w] < 0 { first[w] = t }
                 last[w] = t
@@ -129,6 +139,9 @@ public struct ForcedAlignment: Sendable, Equatable {
             return Word(text: kept[w], startFrame: max(0, lo), endFrame: max(0, hi + 1), gop: gop)
         }
         meanGOP = gapSum / Double(frames)
+        freeLogPosterior = freeSum
+        pathLogPosterior = freeSum + gapSum
+        tokenCount = tokens.count
     }
 }
 
@@ -145,35 +158,48 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
     public var lowGOPShare: Double
     /// Reference syllables per second of the span.
     public var referenceSyllableRate: Double
+    /// The forced path's log posterior per reference token (nats, ≤ 0), and its gap to the
+    /// free best path's per reference token (≤ 0): how likely the model finds the reference
+    /// in what it heard, and how much less likely than what it would have written itself.
+    /// `unalignedPerToken` when the reference did not fit the frames.
+    public var alignedLogPosteriorPerToken: Double
+    public var alignedGapPerToken: Double
     /// Reference words whose GOP is under the threshold: likely mispronounced.
     public var likelyMispronounced: [String]
 
     /// Words whose GOP is under this are listed as likely mispronounced.
     public static let gopThreshold = -1.0
+    /// The per-token evidence of a reference that could not be aligned (and a word's GOP).
+    public static let unalignedPerToken = -10.0
 
     enum CodingKeys: String, CodingKey {
         case completeness
         case omittedShare = "omitted_share", insertedShare = "inserted_share", meanWordGOP = "mean_word_gop"
         case lowGOPShare = "low_gop_share", referenceSyllableRate = "reference_syllable_rate"
+        case alignedLogPosteriorPerToken = "aligned_log_posterior_per_token", alignedGapPerToken = "aligned_gap_per_token"
         case likelyMispronounced = "likely_mispronounced"
     }
 
     public static let featureNames = ["completeness", "omitted_share", "inserted_share", "mean_word_gop", "low_gop_share",
-                                      "reference_syllable_rate"]
+                                      "reference_syllable_rate", "aligned_log_posterior_per_token", "aligned_gap_per_token"]
 
     public var named: [String: Double] {
         ["completeness": completeness, "omitted_share": omittedShare, "inserted_share": insertedShare,
-         "mean_word_gop": meanWordGOP, "low_gop_share": lowGOPShare, "reference_syllable_rate": referenceSyllableRate]
+         "mean_word_gop": meanWordGOP, "low_gop_share": lowGOPShare, "reference_syllable_rate": referenceSyllableRate,
+         "aligned_log_posterior_per_token": alignedLogPosteriorPerToken, "aligned_gap_per_token": alignedGapPerToken]
     }
 
     public init(completeness: Double, omittedShare: Double, insertedShare: Double, meanWordGOP: Double, lowGOPShare: Double,
-                referenceSyllableRate: Double, likelyMispronounced: [String]) {
+                referenceSyllableRate: Double, alignedLogPosteriorPerToken: Double,
+                alignedGapPerToken: Double, likelyMispronounced: [String]) {
         self.completeness = completeness
         self.omittedShare = omittedShare
         self.insertedShare = insertedShare
         self.meanWordGOP = meanWordGOP
         self.lowGOPShare = lowGOPShare
         self.referenceSyllableRate = referenceSyllableRate
+        self.alignedLogPosteriorPerToken = alignedLogPosteriorPerToken
+        self.alignedGapPerToken = alignedGapPerToken
         self.likelyMispronounced = likelyMispronounced
     }
 
@@ -182,11 +208,28 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
     public init(reference: [String], alignment: ReferenceAlignment, forced: ForcedAlignment?, syllables: Int, seconds: Double) {
         let n = Double(max(1, reference.count))
         let low = forced?.words.filter { $0.gop < Self.gopThreshold } ?? []
+        let tokens = Double(max(1, forced?.tokenCount ?? 0))
         self.init(completeness: alignment.completeness, omittedShare: Double(alignment.omissions.count) / n,
                   insertedShare: Double(alignment.insertions.count) / n,
-                  meanWordGOP: forced.map { f in f.words.map(\.gop).reduce(0, +) / Double(max(1, f.words.count)) } ?? -10,
+                  meanWordGOP: forced.map { f in f.words.map(\.gop).reduce(0, +) / Double(max(1, f.words.count)) } ?? Self.unalignedPerToken,
                   lowGOPShare: forced.map { Double(low.count) / Double(max(1, $0.words.count)) } ?? 1,
                   referenceSyllableRate: seconds > 0 ? Double(syllables) / seconds : 0,
+                  alignedLogPosteriorPerToken: forced.map { $0.pathLogPosterior / tokens } ?? Self.unalignedPerToken,
+                  alignedGapPerToken: forced.map { ($0.pathLogPosterior - $0.freeLogPosterior) / tokens } ?? Self.unalignedPerToken,
                   likelyMispronounced: low.map(\.text))
+    }
+
+    /// Sessions stored before the per-token evidence existed decode with it unaligned.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(completeness: try c.decode(Double.self, forKey: .completeness),
+                  omittedShare: try c.decode(Double.self, forKey: .omittedShare),
+                  insertedShare: try c.decode(Double.self, forKey: .insertedShare),
+                  meanWordGOP: try c.decode(Double.self, forKey: .meanWordGOP),
+                  lowGOPShare: try c.decode(Double.self, forKey: .lowGOPShare),
+                  referenceSyllableRate: try c.decode(Double.self, forKey: .referenceSyllableRate),
+                  alignedLogPosteriorPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedLogPosteriorPerToken) ?? Self.unalignedPerToken,
+                  alignedGapPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedGapPerToken) ?? Self.unalignedPerToken,
+                  likelyMispronounced: try c.decode([String].self, forKey: .likelyMispronounced))
     }
 }

@@ -185,9 +185,26 @@ struct ForcedAlignmentTests {
         let evidence = ReadAloudEvidence(reference: ["AB", "CA"], alignment: ReferenceAlignment(reference: ["AB", "CA"], hypothesis: ["AB", "BB"]),
                                          forced: a, syllables: 2, seconds: 0.16)
         #expect(evidence.likelyMispronounced == ["CA"] && evidence.lowGOPShare == 0.5 && evidence.completeness == 0.5)
+        // Per reference token (A, B, |, C, A): the path takes log 0.9 on 6 frames and log 0.025 on
+        // the 2 where it says C and A against the model's B; the free path log 0.9 on all 8.
+        let (heard, other) = (log(0.9), log(0.1 / 4))
+        #expect(abs(evidence.alignedLogPosteriorPerToken - (6 * heard + 2 * other) / 5) < 1e-5)
+        #expect(abs(evidence.alignedGapPerToken - 2 * (other - heard) / 5) < 1e-5)
+        let unaligned = ReadAloudEvidence(reference: ["AB"], alignment: ReferenceAlignment(reference: ["AB"], hypothesis: []),
+                                          forced: nil, syllables: 1, seconds: 0.02)
+        #expect(unaligned.alignedGapPerToken == ReadAloudEvidence.unalignedPerToken && unaligned.named["aligned_log_posterior_per_token"] == -10)
         // "AA" needs A, blank, A: three frames at least.
         #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) == nil)
         #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "<pad>", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) != nil)
+    }
+
+    @Test("evidence stored before the per-token measures decodes with them unaligned")
+    func olderEvidence() throws {
+        let json = #"{"completeness":1,"omitted_share":0,"inserted_share":0,"mean_word_gop":-0.2,"low_gop_share":0,"reference_syllable_rate":3,"likely_mispronounced":[]}"#
+        let evidence = try JSONDecoder().decode(ReadAloudEvidence.self, from: Data(json.utf8))
+        #expect(evidence.meanWordGOP == -0.2 && evidence.alignedLogPosteriorPerToken == ReadAloudEvidence.unalignedPerToken)
+        let again = try JSONDecoder().decode(ReadAloudEvidence.self, from: JSONEncoder().encode(evidence))
+        #expect(again == evidence)
     }
 
     @Test("on random posteriors the walked-back path scores what a score-only Viterbi says is best")
@@ -222,6 +239,8 @@ struct ForcedAlignmentTests {
             }
             let bestTotal = Double(max(score[labels.count - 1], score[labels.count - 2]))
             #expect(abs(pathTotal - bestTotal) < 1e-3, "frames \(frames): path \(pathTotal), best \(bestTotal)")
+            #expect(abs(a.pathLogPosterior - bestTotal) < 1e-3 && abs(a.freeLogPosterior - Double(freeBest)) < 1e-3)
+            #expect(a.tokenCount == tokens.count)
             #expect(zip(a.words, a.words.dropFirst()).allSatisfy { $0.endFrame <= $1.startFrame })
         }
     }
