@@ -56,3 +56,20 @@ struct ServingPathTests {
         #expect(trained["mean_word_gop"] == 0 || readAloud)
     }
 }
+
+@Suite("serving-path feature folders read back")
+struct ServingDatasetTests {
+    @Test("a folder whose rows lack a window feature the head reads is refused, naming it, instead of read as 0")
+    func missingFeature() throws {
+        let dir = folder()
+        let row = #"{"id":"u1","file":"features/u1.safetensors","speaker":"s","labels":{"total":7},"duration_s":2,"transcript":"A","window_features":{"completeness":1},"baseline":{"speech_s":1}}"#
+        try (row + "\n").write(toFile: dir + "/index.jsonl", atomically: true, encoding: .utf8)
+        let read = try ServingDataset.load(folder: dir, names: ["completeness"], layers: false)
+        #expect(read.examples.map(\.extras) == [[1]])
+        #expect {
+            try ServingDataset.load(folder: dir, names: ["completeness", "aligned_gap_per_token"], layers: false)
+        } throws: { error in
+            "\(error)".contains("u1 has no aligned_gap_per_token") && "\(error)".contains("extract again")
+        }
+    }
+}
