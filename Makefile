@@ -2,7 +2,7 @@
 SWIFT        ?= swift
 APT_PACKAGES  = pkg-config libopenblas-dev libsndfile1-dev libasound2-dev libsoxr-dev libsqlite3-dev festlex-cmu espeak-ng
 # The default preset's model and heads when the model is there, else the tiny random test checkpoint.
-DEMO_MODEL   ?= $(shell [ -f models/proscore-distilled-r1-ctc/model.safetensors ] || echo Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc)
+DEMO_MODEL   ?= $(shell [ -f models/proscore-distilled-r2-ctc/model.safetensors ] || echo Tests/ProscoreModelsTests/Fixtures/encoders/wav2vec2-base-ctc)
 DEMO_AUDIO   ?= recordings/anna-morning.flac
 PROSCORE      = .build/release/proscore
 

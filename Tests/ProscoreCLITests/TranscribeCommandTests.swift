@@ -64,7 +64,7 @@ struct TranscribeCommandTests {
 
     @Test("the preset's precision is the one that runs unless --precision says otherwise")
     func presetPrecision() throws {
-        let model = checkout + "/models/proscore-distilled-r1-ctc", audio = checkout + "/recordings/anna-morning.flac"
+        let model = checkout + "/models/proscore-distilled-r2-ctc", audio = checkout + "/recordings/anna-morning.flac"
         let int8Preset = checkout + "/configs/balanced-int8.json"  // balanced's windows, "precision": "int8"
         let fromPreset = try proscore(["transcribe", model, audio, "--json", "--preset", int8Preset])
         let asked = try proscore(["transcribe", model, audio, "--json", "--precision", "int8"])

@@ -16,7 +16,7 @@ struct ValidityOnAudioTests {
         try SynthesisedSpeech.espeak(text, rate: rate, gap: gap, to: scratch("speech.wav"))
     }
 
-    /// What each case replays with: every shipped preset's model and heads (r1 and the heads
+    /// What each case replays with: every shipped preset's model and heads (r2 and the heads
     /// fitted on that preset's windows; the small model for low-latency), and the small model
     /// with the encoder-independent heads that any model without heads of its own falls back to.
     static let setups = ["balanced", "accurate", "balanced-int8", "low-latency", "small-model fallback"]

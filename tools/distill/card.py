@@ -58,7 +58,7 @@ def write_model_card(out_dir: Path, res: dict, args):
                 "`tools/unheard_speakers.json`); see the README, \"Scores\"")
     else:
         role = (f"opt-in, `--model models/{Path(out_dir).name}`: it was trained on the speakers heads are fitted "
-                "on, so the default preset scores with `models/proscore-distilled-r1-ctc`, which never heard them")
+                "on, so the default preset scores with `models/proscore-distilled-r2-ctc`, which never heard them")
     card = f"""# {Path(out_dir).name}
 
 A speech recogniser for Proscore ({role}): a `Wav2Vec2ForCTC` (character CTC) whose transformer
