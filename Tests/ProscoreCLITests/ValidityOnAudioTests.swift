@@ -17,7 +17,7 @@ struct ValidityOnAudioTests {
     }
 
     /// What each case replays with: every shipped preset's model and heads (r2 and the heads
-    /// fitted on that preset's windows; the small model for low-latency), and the small model
+    /// fitted on that preset's windows), and the small model
     /// with the encoder-independent heads that any model without heads of its own falls back to.
     static let setups = ["balanced", "accurate", "balanced-int8", "low-latency", "small-model fallback"]
 
