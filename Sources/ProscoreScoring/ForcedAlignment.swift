@@ -161,7 +161,7 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
     /// The forced path's log posterior per reference token (nats, ≤ 0), and its gap to the
     /// free best path's per reference token (≤ 0): how likely the model finds the reference
     /// in what it heard, and how much less likely than what it would have written itself.
-    /// `unalignedPerToken` when the reference did not fit the frames.
+    /// `unaligned` when the reference did not fit the frames.
     public var alignedLogPosteriorPerToken: Double
     public var alignedGapPerToken: Double
     /// Reference words whose GOP is under the threshold: likely mispronounced.
@@ -169,8 +169,9 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
 
     /// Words whose GOP is under this are listed as likely mispronounced.
     public static let gopThreshold = -1.0
-    /// The per-token evidence of a reference that could not be aligned (and a word's GOP).
-    public static let unalignedPerToken = -10.0
+    /// What the mean word GOP and the per-token evidence read when the reference could not be
+    /// aligned (nats; far under what any aligned reading gives).
+    public static let unaligned = -10.0
 
     enum CodingKeys: String, CodingKey {
         case completeness
@@ -211,11 +212,11 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
         let tokens = Double(max(1, forced?.tokenCount ?? 0))
         self.init(completeness: alignment.completeness, omittedShare: Double(alignment.omissions.count) / n,
                   insertedShare: Double(alignment.insertions.count) / n,
-                  meanWordGOP: forced.map { f in f.words.map(\.gop).reduce(0, +) / Double(max(1, f.words.count)) } ?? Self.unalignedPerToken,
+                  meanWordGOP: forced.map { f in f.words.map(\.gop).reduce(0, +) / Double(max(1, f.words.count)) } ?? Self.unaligned,
                   lowGOPShare: forced.map { Double(low.count) / Double(max(1, $0.words.count)) } ?? 1,
                   referenceSyllableRate: seconds > 0 ? Double(syllables) / seconds : 0,
-                  alignedLogPosteriorPerToken: forced.map { $0.pathLogPosterior / tokens } ?? Self.unalignedPerToken,
-                  alignedGapPerToken: forced.map { ($0.pathLogPosterior - $0.freeLogPosterior) / tokens } ?? Self.unalignedPerToken,
+                  alignedLogPosteriorPerToken: forced.map { $0.pathLogPosterior / tokens } ?? Self.unaligned,
+                  alignedGapPerToken: forced.map { ($0.pathLogPosterior - $0.freeLogPosterior) / tokens } ?? Self.unaligned,
                   likelyMispronounced: low.map(\.text))
     }
 
@@ -228,8 +229,8 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
                   meanWordGOP: try c.decode(Double.self, forKey: .meanWordGOP),
                   lowGOPShare: try c.decode(Double.self, forKey: .lowGOPShare),
                   referenceSyllableRate: try c.decode(Double.self, forKey: .referenceSyllableRate),
-                  alignedLogPosteriorPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedLogPosteriorPerToken) ?? Self.unalignedPerToken,
-                  alignedGapPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedGapPerToken) ?? Self.unalignedPerToken,
+                  alignedLogPosteriorPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedLogPosteriorPerToken) ?? Self.unaligned,
+                  alignedGapPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedGapPerToken) ?? Self.unaligned,
                   likelyMispronounced: try c.decode([String].self, forKey: .likelyMispronounced))
     }
 }

@@ -192,7 +192,7 @@ struct ForcedAlignmentTests {
         #expect(abs(evidence.alignedGapPerToken - 2 * (other - heard) / 5) < 1e-5)
         let unaligned = ReadAloudEvidence(reference: ["AB"], alignment: ReferenceAlignment(reference: ["AB"], hypothesis: []),
                                           forced: nil, syllables: 1, seconds: 0.02)
-        #expect(unaligned.alignedGapPerToken == ReadAloudEvidence.unalignedPerToken && unaligned.named["aligned_log_posterior_per_token"] == -10)
+        #expect(unaligned.alignedGapPerToken == ReadAloudEvidence.unaligned && unaligned.named["aligned_log_posterior_per_token"] == -10)
         // "AA" needs A, blank, A: three frames at least.
         #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) == nil)
         #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "<pad>", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) != nil)
@@ -202,7 +202,7 @@ struct ForcedAlignmentTests {
     func olderEvidence() throws {
         let json = #"{"completeness":1,"omitted_share":0,"inserted_share":0,"mean_word_gop":-0.2,"low_gop_share":0,"reference_syllable_rate":3,"likely_mispronounced":[]}"#
         let evidence = try JSONDecoder().decode(ReadAloudEvidence.self, from: Data(json.utf8))
-        #expect(evidence.meanWordGOP == -0.2 && evidence.alignedLogPosteriorPerToken == ReadAloudEvidence.unalignedPerToken)
+        #expect(evidence.meanWordGOP == -0.2 && evidence.alignedLogPosteriorPerToken == ReadAloudEvidence.unaligned)
         let again = try JSONDecoder().decode(ReadAloudEvidence.self, from: JSONEncoder().encode(evidence))
         #expect(again == evidence)
     }
