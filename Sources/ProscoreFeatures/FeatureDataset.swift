@@ -63,13 +63,14 @@ public enum ServingDataset {
                 pooled = (0..<p.shape[0]).map { p[$0].scalars }
             }
             let speaker = entry.speaker ?? entry.id
-            let missing = names.filter { named[$0] == nil }
-            guard missing.isEmpty else {
-                throw ManifestError(path: folder + "/index.jsonl", detail: "utterance \(entry.id) has no \(missing.joined(separator: ", ")) "
+            let extras = names.compactMap { named[$0] }
+            guard extras.count == names.count else {
+                let missing = names.filter { named[$0] == nil }.joined(separator: ", ")
+                throw ManifestError(path: folder + "/index.jsonl", detail: "utterance \(entry.id) has no \(missing) "
                                     + "(extracted by an older Proscore; see its extraction.json): extract again into another folder, "
                                     + "or name the window features it has with --features")
             }
-            examples.append(TrainingExample(speaker: speaker, pooled: pooled, extras: names.map { named[$0]! }, labels: entry.labels))
+            examples.append(TrainingExample(speaker: speaker, pooled: pooled, extras: extras, labels: entry.labels))
             let energy = TrivialBaseline.energyNames.map { entry.baseline[$0] ?? 0 }
             baseline.append(TrainingExample(speaker: speaker, pooled: [], extras: energy, labels: entry.labels))
             withReference.append(TrainingExample(speaker: speaker, pooled: [],

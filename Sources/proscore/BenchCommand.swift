@@ -139,7 +139,7 @@ struct StreamingBench: ParsableCommand {
     func run() throws {
         compute.apply()
         var p = try StreamingPreset.load(path: Installation.resolve(preset))
-        let precision = compute.resolved(p.pipeline?.precision)
+        let precision = compute.resolved(presetDefault: p.pipeline?.precision)
         let encoder = try BenchModel.encoder(shape, precision: precision)
         let audio = BenchModel.audio(seconds: seconds)
         _ = encoder(audio)  // warm up

@@ -18,10 +18,15 @@ struct ComputeOptions: ParsableArguments {
 
     func apply() { Compute.threadCount = threads }
 
-    /// The precision that will run: `asked` (or the command line's), falling back to fp32
-    /// with a one-line notice where the CPU lacks VNNI.
-    func resolved(_ asked: Precision? = nil) -> Precision {
-        let (precision, notice) = (asked ?? precision ?? .fp32).available
+    /// The precision that will run: the command line's, else `presetDefault` (the preset's),
+    /// else fp32; fp32 with a one-line notice where the CPU lacks VNNI.
+    func resolved(presetDefault: Precision? = nil) -> Precision {
+        runnable(precision ?? presetDefault ?? .fp32)
+    }
+
+    /// `chosen`, or fp32 with a one-line notice where the CPU lacks VNNI.
+    func runnable(_ chosen: Precision) -> Precision {
+        let (precision, notice) = chosen.available
         if let notice { FileHandle.standardError.write(Data("notice: \(notice)\n".utf8)) }
         return precision
     }
@@ -35,7 +40,7 @@ struct ComputeOptions: ParsableArguments {
         request.precision = request.precision ?? precision
         apply()
         var settings = try SessionBuilder.settings(for: request)
-        settings.precision = resolved(settings.precision)
+        settings.precision = runnable(settings.precision)
         let models = try SessionBuilder.loadModels(for: settings)
         return (settings.withHeads(of: models), models)
     }

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         scoring.fill(&request)
         request.textModel = textModel
         request.threads = compute.threads
-        request.precision = compute.precision.map { compute.resolved($0) }
+        request.precision = compute.precision == nil ? nil : compute.resolved()
         // Opened here first so that a bad --store fails before anything loads or listens.
         let storeShown = try store.open().location
         var configuration = ServerConfiguration(storePath: store.resolvedLocation, request: request)

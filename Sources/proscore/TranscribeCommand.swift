@@ -25,7 +25,7 @@ struct TranscribeCommand: ParsableCommand {
         compute.apply()
         let streamingPreset = try StreamingPreset.load(path: Installation.resolve(preset))
         let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model),
-                                                 precision: compute.resolved(compute.precision ?? streamingPreset.pipeline?.precision))
+                                                 precision: compute.resolved(presetDefault: streamingPreset.pipeline?.precision))
         guard loaded.encoder.ctcHead != nil else {
             throw ValidationError("\(model) has no CTC head (lm_head): it cannot transcribe. Use a …ForCTC checkpoint.")
         }
