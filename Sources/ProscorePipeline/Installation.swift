@@ -25,6 +25,24 @@ public enum Installation {
         existing(path) ?? path
     }
 
+    /// Where the presets live, as `NAME.json`.
+    public static let presetsFolder = "configs"
+
+    /// A preset given as a file (`configs/low-latency.json`) or by its name (`low-latency`):
+    /// the file when it exists, else the named preset in `presetsFolder`, else `nameOrPath`
+    /// (for the error to name).
+    public static func preset(_ nameOrPath: String) -> String {
+        if let file = existing(nameOrPath) { return file }
+        guard !nameOrPath.contains("/"), !nameOrPath.hasSuffix(".json") else { return nameOrPath }
+        return existing("\(presetsFolder)/\(nameOrPath).json") ?? nameOrPath
+    }
+
+    /// The presets' names in the installation's `presetsFolder`, sorted.
+    public static func presetNames() -> [String] {
+        guard let folder = existing(presetsFolder), let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return files.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
     /// `resolve(path)` when that exists, else nil (for defaults that are optional).
     public static func existing(_ path: String) -> String? {
         let fm = FileManager.default

@@ -99,7 +99,7 @@ public enum SessionBuilder {
         // Relative paths (the user's, the preset's, the defaults) are read from the current
         // folder, else from the installation.
         let installed = { (path: String) in path == "none" ? path : Installation.resolve(path) }
-        let preset = try StreamingPreset.load(path: installed(request.preset))
+        let preset = try StreamingPreset.load(path: Installation.preset(request.preset))
         let section = preset.pipeline
         let model = installed(request.model ?? section?.model ?? defaultModel)
         // A preset's head belongs to the preset's model: with another model, fall back to

@@ -300,9 +300,12 @@ extension SessionPipeline {
     }
 
     /// Read-aloud evidence so far: the reference up to its last recognised word (all of it
-    /// at the end) force-aligned over the frames up to that word's end.
+    /// at the end) force-aligned over the frames up to that word's end. None while the
+    /// session holds no voice: a reference aligned over silence or noise would list every
+    /// word as mispronounced when none was read.
     func readAloudEvidence(state: SessionState, final: Bool) -> ReadAloudEvidence? {
-        guard !reference.isEmpty, let vocabulary = stages.vocabulary else { return nil }
+        guard !reference.isEmpty, let vocabulary = stages.vocabulary,
+              gate.noSpeech(speech: state.speech, f0Hz: state.f0Hz) == nil else { return nil }
         let alignment = state.spokenAlignment.flatMap { $0.words == state.words.count ? $0.alignment : nil }
             ?? ReferenceAlignment(reference: reference.normalised, hypothesis: state.words.map(\.text))
         let lastMatched = alignment.operations.compactMap { op -> (Int, Int)? in

@@ -128,7 +128,9 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
     /// Reads a preset file; errors name the file and what is wrong.
     public static func load(path: String) throws -> StreamingPreset {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PresetError(path: path, detail: "no such file (presets live in configs/, e.g. configs/balanced.json)")
+            let names = Installation.presetNames()
+            let known = names.isEmpty ? "" : ": " + names.joined(separator: ", ")
+            throw PresetError(path: path, detail: "no such preset; give a preset's name or its file (the presets in \(Installation.presetsFolder)/\(known))")
         }
         let preset: StreamingPreset
         do {

@@ -22,6 +22,19 @@ public struct SpeechGate: Sendable, Equatable {
     public func rejection(speech: [Bool], f0Hz: [Float], range: Range<Int>? = nil) -> String? {
         let n = min(speech.count, f0Hz.count)
         let span = (range ?? 0..<n).clamped(to: 0..<n)
+        if let none = noSpeech(speech: speech, f0Hz: f0Hz, range: span) { return none }
+        let phonation = Double(span.filter { speech[$0] || f0Hz[$0] > 0 }.count) * FrameGeometry.frameSeconds
+        if phonation < minimumSpeechSeconds {
+            return String(format: "too little speech in this window (%.1f s; %.1f s needed)", phonation, minimumSpeechSeconds)
+        }
+        return nil
+    }
+
+    /// Nil when `range` of the frames holds a voice at all (however little), else why not:
+    /// what is said there, if anything, was not heard.
+    public func noSpeech(speech: [Bool], f0Hz: [Float], range: Range<Int>? = nil) -> String? {
+        let n = min(speech.count, f0Hz.count)
+        let span = (range ?? 0..<n).clamped(to: 0..<n)
         let frameSeconds = FrameGeometry.frameSeconds
         var voiced = 0, pairs = 0, steady = 0
         var previous: Float = 0
@@ -38,10 +51,6 @@ public struct SpeechGate: Sendable, Equatable {
         }
         if Double(voiced) * frameSeconds < minimumVoicedSeconds { return "no speech detected" }
         if pairs >= 10 && Double(steady) / Double(pairs) > maximumSteadyShare { return "no speech detected (a steady pitch: music or a tone)" }
-        let phonation = Double(span.filter { speech[$0] || f0Hz[$0] > 0 }.count) * frameSeconds
-        if phonation < minimumSpeechSeconds {
-            return String(format: "too little speech in this window (%.1f s; %.1f s needed)", phonation, minimumSpeechSeconds)
-        }
         return nil
     }
 }

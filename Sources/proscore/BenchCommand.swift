@@ -127,7 +127,7 @@ struct StreamingBench: ParsableCommand {
         commandName: "streaming",
         abstract: "Stream seconds of audio through a random-weight wav2vec2-base-shaped model under a preset; report RTF and latencies.")
 
-    @Option(help: "Preset file.") var preset: String = "configs/balanced.json"
+    @Option(help: "Preset: a name in configs/ (balanced, low-latency, …) or a file.") var preset: String = "configs/balanced.json"
     @Option(help: "Seconds of audio.") var seconds: Double = 10
     @Option(help: "Runs; the one with the median RTF is reported.") var repeats: Int = 3
     @Flag(help: "Print one JSON object.") var json = false
@@ -138,7 +138,8 @@ struct StreamingBench: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        var p = try StreamingPreset.load(path: Installation.resolve(preset))
+        let presetFile = Installation.preset(preset)
+        var p = try StreamingPreset.load(path: presetFile)
         let precision = compute.resolved(presetDefault: p.pipeline?.precision)
         let encoder = try BenchModel.encoder(shape, precision: precision)
         let audio = BenchModel.audio(seconds: seconds)
@@ -161,7 +162,7 @@ struct StreamingBench: ParsableCommand {
         }
         if record {
             p.measured = m
-            try p.write(path: preset)
+            try p.write(path: presetFile)
         }
         if json {
             let encoder = JSONEncoder()

@@ -27,7 +27,7 @@ struct ExtractCommand: ParsableCommand {
 
     @Argument(help: "Manifest file or speechocean762 folder.") var manifest: String
     @Option(help: "Audio encoder checkpoint (default: the preset's, else \(SessionBuilder.defaultModel)).") var model: String?
-    @Option(help: "Preset whose streaming settings serving uses.") var preset: String = SessionBuilder.defaultPreset
+    @Option(help: "Preset whose streaming settings serving uses: a name in configs/ or a file.") var preset: String = SessionBuilder.defaultPreset
     @Flag(help: "Use each utterance's text as the reference (read-aloud evidence for read-aloud heads).") var readAloud = false
     @Option(help: "Utterances scored at once.") var jobs: Int = 1
     @Flag(help: "The offline data set (whole-utterance encoder pass) instead of the serving path.") var offline = false

@@ -34,22 +34,44 @@ struct ScoreCommand: ParsableCommand {
 
     func validate() throws {
         if !(1...64).contains(jobs) { throw ValidationError("--jobs must be 1–64.") }
+        if overwrite && out == nil { throw ValidationError("--overwrite replaces the file of --out; give --out FILE, or leave --overwrite out.") }
         if [reference != nil, references != nil, readAloud].filter({ $0 }).count > 1 {
             throw ValidationError("Give one of --reference, --references and --read-aloud.")
         }
         try ScoringModelOptions.checkReference(reference)
     }
 
-    /// The recordings, and whether they came from a manifest (which may carry texts).
+    /// The recordings, and whether they came from a manifest (which may carry texts). Folders
+    /// named beside other folders or files (`score class/*` catching a subfolder) give their
+    /// recordings; a manifest or a speechocean762 folder is scored on its own. A file named
+    /// twice is scored once.
     func entries() throws -> (list: [ManifestEntry], isManifest: Bool) {
-        if inputs.count == 1, let only = inputs.first {
-            var isFolder: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: only, isDirectory: &isFolder)
-            if exists && (isFolder.boolValue || only.hasSuffix(".jsonl")) {
-                return (try Manifest.load(path: only), !isFolder.boolValue || Manifest.isSpeechocean762(folder: only))
+        func isFolder(_ path: String) -> Bool {
+            var folder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
+        }
+        if inputs.count == 1, let only = inputs.first, isFolder(only) || (only.hasSuffix(".jsonl") && FileManager.default.fileExists(atPath: only)) {
+            return (try Manifest.load(path: only), !isFolder(only) || Manifest.isSpeechocean762(folder: only))
+        }
+        var paths: [String] = []
+        for input in inputs {
+            if isFolder(input) {
+                if Manifest.isSpeechocean762(folder: input) {
+                    throw ValidationError("\(input) is a speechocean762 folder: score it on its own, without other recordings.")
+                }
+                paths += try Manifest.recordings(folder: input).map(\.audio)
+            } else if input.hasSuffix(".jsonl") {
+                throw ValidationError("\(input) is a manifest: score it on its own, or list its recordings in it.")
+            } else {
+                paths.append(input)
             }
         }
-        return (Manifest.files(inputs), false)
+        var seen = Set<String>()
+        let unique = paths.filter { seen.insert(($0 as NSString).standardizingPath).inserted }
+        if unique.count < paths.count {
+            FileHandle.standardError.write(Data("warning: \(paths.count - unique.count) recording(s) named more than once, scored once\n".utf8))
+        }
+        return (Manifest.files(unique), false)
     }
 
     /// Each entry's reference, or nil for free speech. A reference the person gave that fits
@@ -98,7 +120,7 @@ struct ScoreCommand: ParsableCommand {
         let (settings, models) = try compute.session(request)
         let scorer = BatchScorer(models: models, settings: settings, jobs: jobs)
         var rows: [Int: String] = [:]
-        var failed = 0
+        var failed = 0, unscored = 0
         var bar = ProgressBar()
         var done = 0
         scorer.run(list, references: try referenceTexts(list, isManifest: isManifest)) { i, result in
@@ -107,6 +129,8 @@ struct ScoreCommand: ParsableCommand {
                 failed += 1
                 let why = result.error ?? "failed"
                 FileHandle.standardError.write(Data((why.hasPrefix(result.entry.audio) ? why : "\(result.entry.audio): \(why)").utf8 + Data("\n".utf8)))
+            } else if result.summary?.scores == nil {
+                unscored += 1
             }
             rows[i] = format == .csv ? ScoreRow.csv(result) : ScoreRow.json(result)
             bar.show(done, list.count, result.entry.id)
@@ -115,10 +139,13 @@ struct ScoreCommand: ParsableCommand {
         for i in list.indices { if let row = rows[i] { text += row + "\n" } }
         if let out {
             try OutputFile.write(Data(text.utf8), to: out, overwrite: overwrite)
-            FileHandle.standardError.write(Data("\(out): \(list.count - failed) scored, \(failed) failed\n".utf8))
         } else {
             print(text, terminator: "")
         }
+        // Recordings without enough speech ran well but carry no scores: counted apart, with
+        // the reason in their rows.
+        let tally = "\(list.count - failed - unscored) scored, \(unscored) without scores (see unscored_reason), \(failed) failed"
+        FileHandle.standardError.write(Data(((out.map { "\($0): " } ?? "") + tally + "\n").utf8))
         if failed == list.count { throw ExitCode(1) }
         if failed > 0 { throw ExitCode(2) }
     }

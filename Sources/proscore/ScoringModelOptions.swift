@@ -5,7 +5,7 @@ import ProscoreScoring
 /// What a session scores with: the preset, the encoder and the two heads. Shared by
 /// `replay`, `live`, `serve` and `score`, which all build a `SessionRequest` from them.
 struct ScoringModelOptions: ParsableArguments {
-    @Option(help: "Preset: streaming window, and optionally model, heads and score settings (configs/*.json).")
+    @Option(help: "Preset: streaming window, and optionally model, heads and score settings; a name in configs/ (balanced, low-latency, accurate, …) or a file.")
     var preset: String = SessionBuilder.defaultPreset
     @Option(help: "CTC checkpoint directory (default: the preset's, else \(SessionBuilder.defaultModel)).") var model: String?
     @Option(help: "Free-speech head for the scores (default: the preset's, else \(SessionBuilder.defaultHead); none for measures only).")

@@ -10,11 +10,11 @@ struct PipelineOptions: ParsableArguments {
     @OptionGroup var scoring: ScoringModelOptions
     @Option(help: "BERT model for text scores (default \(SessionBuilder.defaultTextModel) when present; none to switch off).")
     var textModel: String?
-    @Option(help: "Trailing silence that ends an utterance, in ms (default 600).") var endpointMs: Int?
+    @Option(help: "Trailing silence that ends an utterance, in ms (default: the preset's, else 600).") var endpointMs: Int?
     @Option(help: "Longest utterance before it is cut at a word boundary, in seconds (default 30).") var maxUtteranceSeconds: Double?
     @Option(help: "The text being read aloud: adds completeness and omitted/inserted words.") var reference: String?
-    @Option(help: "Rolling window for the fluency measures, in seconds (default 30).") var windowSeconds: Double?
-    @Option(help: "Silence that counts as a pause, in ms (default 250).") var pauseMs: Int?
+    @Option(help: "Rolling window for the fluency measures, in seconds (default: the preset's, else 30).") var windowSeconds: Double?
+    @Option(help: "Silence that counts as a pause, in ms (default: the preset's, else 250).") var pauseMs: Int?
     @Flag(help: "JSON lines on stdout (one event a line) instead of the text view.") var json = false
     @OptionGroup var store: StoreOptions
     @Flag(help: "Do not record the session.") var noStore = false

@@ -12,7 +12,7 @@ struct TranscribeCommand: ParsableCommand {
 
     @Argument(help: "Checkpoint directory with a CTC head and vocab.json.") var model: String
     @Argument(help: "Recording (any format libsndfile reads).") var audio: String
-    @Option(help: "Streaming preset.") var preset: String = "configs/balanced.json"
+    @Option(help: "Streaming preset: a name in configs/ (balanced, low-latency, …) or a file.") var preset: String = "configs/balanced.json"
     @Option(help: "Trailing silence that ends an utterance, in ms (default: the preset's, else 600).") var endpointMs: Int?
     @Flag(help: "One JSON line per final word and utterance.") var json = false
     @OptionGroup var compute: ComputeOptions
@@ -23,7 +23,7 @@ struct TranscribeCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let streamingPreset = try StreamingPreset.load(path: Installation.resolve(preset))
+        let streamingPreset = try StreamingPreset.load(path: Installation.preset(preset))
         let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model),
                                                  precision: compute.resolved(presetDefault: streamingPreset.pipeline?.precision))
         guard loaded.encoder.ctcHead != nil else {

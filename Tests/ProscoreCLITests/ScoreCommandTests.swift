@@ -65,4 +65,39 @@ struct ScoreCommandTests {
         let again = try proscore(["score", try makeRecording(), "--model", layerNormModel, "--out", out])
         #expect(again.status != 0 && again.stderr.contains("--overwrite"))
     }
+
+    @Test("folders named beside files give their recordings, a file named twice is scored once, recordings without speech are counted apart")
+    func foldersBesideFiles() throws {
+        let speech = try speak("Every morning I read the news", rate: 150)
+        let folder = scratch("class")
+        try FileManager.default.createDirectory(atPath: folder + "/anna", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: speech, toPath: folder + "/anna/reading.wav")
+        try SoundFileWriter.write([Float](repeating: 0, count: 32_000), channels: 1, sampleRate: 16_000, format: .wav16, to: folder + "/quiet.wav")
+        let r = try proscore(["score", folder, speech, speech, "--model", layerNormModel, "--format", "jsonl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(rows.compactMap { $0["file"] as? String }.sorted() == [folder + "/anna/reading.wav", folder + "/quiet.wav", speech].sorted(), "\(rows)")
+        #expect(r.stderr.contains("1 recording(s) named more than once, scored once"), "\(r.stderr)")
+        #expect(r.stderr.contains("2 scored, 1 without scores"), "\(r.stderr)")
+
+        let manifestBeside = try proscore(["score", folder, scratch("class.jsonl"), "--model", layerNormModel])
+        #expect(manifestBeside.status != 0 && manifestBeside.stderr.contains("is a manifest: score it on its own"), "\(manifestBeside.stderr)")
+        let overwriteAlone = try proscore(["score", speech, "--overwrite"])
+        #expect(overwriteAlone.status != 0 && overwriteAlone.stderr.contains("--overwrite replaces the file of --out"), "\(overwriteAlone.stderr)")
+    }
+
+    @Test("a preset is named by its name or its file; an unknown name lists the presets there are")
+    func presetByName() throws {
+        let speech = try speak("Every morning I read the news", rate: 150)
+        let byName = try proscore(["score", speech, "--preset", "low-latency", "--model", layerNormModel, "--format", "jsonl"])
+        let byFile = try proscore(["score", speech, "--preset", "configs/low-latency.json", "--model", layerNormModel, "--format", "jsonl"])
+        #expect(byName.status == 0 && byFile.status == 0, "\(byName.stderr)\(byFile.stderr)")
+        func scores(_ r: CommandResult) -> [String: Double]? {
+            (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["scores"] as? [String: Double]
+        }
+        #expect(scores(byName) != nil && scores(byName) == scores(byFile), "\(byName.stdout)")
+        let unknown = try proscore(["score", speech, "--preset", "fastest", "--model", layerNormModel])
+        #expect(unknown.status != 0 && unknown.stderr.contains("fastest: no such preset") && unknown.stderr.contains("balanced, balanced-int8"),
+                "\(unknown.stderr)")
+    }
 }

@@ -118,6 +118,19 @@ struct SessionPipelineTests {
         #expect(last?.scores == nil && last?.unscoredReason == "no speech detected")
     }
 
+    @Test("a reference over silence: nothing was read, so no word is called mispronounced; the same reading spoken has its evidence")
+    func readingOfSilence() throws {
+        func summary(_ samples: [Float], script: @escaping (Int) -> String) throws -> SessionSummary {
+            try pipeline(scorer: FixedScorer(), reference: "HELLO WORLD HOW ARE YOU", script: script).run(source: ArraySource(samples: samples)) { _ in }
+        }
+        let silent = try summary([Float](repeating: 0, count: 48_000)) { _ in "<pad>" }
+        #expect(silent.readAloud == nil && silent.unscoredReason == "no speech detected")
+        #expect(silent.completeness == 0, "completeness still says that none of the reference was heard")
+        let spoken = try summary(loud(seconds: 3), script: greeting)
+        let evidence = try #require(spoken.readAloud)
+        #expect(!evidence.likelyMispronounced.isEmpty, "\"HI\"s read as \"HELLO WORLD …\" are heard as other words: \(evidence)")
+    }
+
     @Test("live read-aloud evidence is realigned at utterance ends only as the reading grows; the last estimate aligns it all")
     func readAloudRefresh() throws {
         // 3 s cycles: 2 s of "HI"s, then 1 s of quiet blank frames that ends an utterance.
