@@ -88,7 +88,7 @@ struct SessionPrinter {
         } else if let why = s.unscoredReason {
             print("no proficiency scores: \(why)")
         }
-        if let c = s.completeness { print(String(format: "completeness %.1f of 10", c)) }
+        if let c = s.completeness { print(String(format: "completeness %.1f of 10 (reference words found in the transcript)", c)) }
         if let words = s.readAloud?.likelyMispronounced, !words.isEmpty { print("likely mispronounced: " + words.joined(separator: ", ")) }
     }
 

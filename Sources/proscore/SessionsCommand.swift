@@ -93,7 +93,15 @@ struct SessionsCommand: ParsableCommand {
             print("model          \(s.modelPath) (\(s.modelFingerprint))")
             print("started        \(s.startedAt)")
             print("ended          \(s.endedAt.map { "\($0)" } ?? "— (events up to the last one are kept)")")
-            print("settings       \(s.configuration)")
+            let settings = try? JSONDecoder().decode(SessionSettings.self, from: Data(s.configuration.utf8))
+            if let c = settings {
+                let w = c.streaming
+                print("settings       preset \(c.preset); chunk \(w.chunkMs) ms, left context \(w.leftContextMs) ms, lookahead \(w.lookaheadMs) ms; "
+                      + "pause \(c.pauseMs) ms, window \(String(format: "%.0f", c.windowSeconds)) s; \(c.precision.rawValue)")
+                print("heads          \(c.head ?? "none")" + (c.readAloudHead.map { ", read aloud: \($0)" } ?? ""))
+            } else {
+                print("settings       \(s.configuration)")
+            }
             print("dropped audio  \(s.droppedSamples) samples")
             print("estimates      \(stored.estimates.count), up to \(String(format: "%.1f", stored.estimates.last?.audioSeconds ?? 0)) s")
             let utterances = try sessions.events(session: id, kind: .utterance).map { try $0.decode(Utterance.self).text }
@@ -109,7 +117,14 @@ struct SessionsCommand: ParsableCommand {
                 print(String(format: "fluency        %.2f syl/s speech rate, %.2f syl/s articulation rate, %.0f%% phonation, %.1f silent pauses/min",
                              m.speechRate, m.articulationRate, 100 * m.phonationTimeRatio, m.silentPausesPerMinute))
             }
-            if let summary = s.summary { print("summary        \(summary)") }
+            if let reference = settings?.reference {
+                print("reference      \(reference)")
+                let read = [summary.completeness.map { String(format: "completeness %.1f of 10 (reference words found in the transcript)", $0) },
+                            summary.readAloud.map { $0.likelyMispronounced.isEmpty ? "no word stands out as mispronounced"
+                                : "likely mispronounced: " + $0.likelyMispronounced.joined(separator: ", ") }].compactMap { $0 }
+                if !read.isEmpty { print("read aloud     " + read.joined(separator: "; ")) }
+            }
+            print("everything     proscore sessions export \(id) (JSON or CSV), proscore report \(id) (HTML)")
         }
     }
 
