@@ -11,6 +11,7 @@ those of --group alone and the rest; Spearman and RMSE for the speakers together
 
   python3 tools/speaker_folds_check.py FEATURES --model MODEL [--fluency-only | --layer-pooling concatenated]
       [--group tools/head_speakers.json] [--preset PRESET (the one FEATURES were extracted with)]
+      [--always-train MORE_FEATURES (rows that join every fold's training and are never scored)]
 
 FEATURES: a folder written by `proscore extract --read-aloud` over speechocean762 (or its
 augmentation manifest); copies are rows whose id is not the corpus's (digits only).
@@ -45,6 +46,35 @@ def folds_by_speaker(rows, count):
     return {s: i % count for i, s in enumerate(speakers)}
 
 
+def always_trained(features, more_folder, rows):
+    """The rows of `more_folder`, which must be extracted as `features` was and hold none of its speakers."""
+    mine, theirs = (json.loads((f / "extraction.json").read_text()) for f in (features, more_folder))
+    if mine != theirs:
+        sys.exit(f"{more_folder} was extracted with other settings than {features}: {theirs} against {mine}")
+    more = [json.loads(line) for line in open(more_folder / "index.jsonl")]
+    shared = {r["speaker"] for r in rows} & {r["speaker"] for r in more}
+    if shared:
+        sys.exit(f"{more_folder} shares speakers with {features} ({', '.join(sorted(shared)[:5])}): its rows would be scored and trained on")
+    return more
+
+
+def training_folder(train, features, rows, fold, k, more_folder=None, more=()):
+    """A feature folder at `train` for fold `k`'s heads: the other folds' rows, and every row of `more`."""
+    train.mkdir()
+    if more_folder is None:
+        (train / "features").symlink_to((features / "features").resolve())
+    else:
+        (train / "features").mkdir()
+        for folder, some in ((features, rows), (more_folder, more)):
+            for r in some:
+                if "file" in r:
+                    (train / r["file"]).symlink_to((folder / r["file"]).resolve())
+    (train / "extraction.json").write_text((features / "extraction.json").read_text())
+    with open(train / "index.jsonl", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows if fold[r["speaker"]] != k)
+        f.writelines(json.dumps(r) + "\n" for r in more)
+
+
 def pearson(pred, gold):
     return round(float(np.corrcoef(np.asarray(pred, float), np.asarray(gold, float))[0, 1]), 3)
 
@@ -60,9 +90,13 @@ def main(argv=None):
     ap.add_argument("--layer-pooling", choices=["weighted-mix", "concatenated"], help="passed to `proscore train` (default: its own)")
     ap.add_argument("--group", help='JSON file with "speakers": also report them alone, and the rest alone')
     ap.add_argument("--preset", help="passed to `proscore score`: the preset the features were extracted with (default: score's own)")
+    ap.add_argument("--always-train", help="another feature folder, extracted alike, whose rows (other speakers: say, those the "
+                    "encoder heard) join every fold's training and are never scored")
     args = ap.parse_args(argv)
     features = Path(args.features)
     rows = [json.loads(line) for line in open(features / "index.jsonl")]
+    more_folder = Path(args.always_train) if args.always_train else None
+    more = always_trained(features, more_folder, rows) if more_folder else []
     fold = folds_by_speaker(rows, args.folds)
     wav = dict(line.split() for line in open(CORPUS / "wav.scp"))
     gold = {r["id"]: r["labels"] for r in rows if is_original(r)}
@@ -72,11 +106,7 @@ def main(argv=None):
     scores = {"read-aloud": {}, "free": {}}
     for k in range(args.folds):
         train = work / f"train-{k}"
-        train.mkdir()
-        (train / "features").symlink_to((features / "features").resolve())
-        (train / "extraction.json").write_text((features / "extraction.json").read_text())
-        with open(train / "index.jsonl", "w") as f:
-            f.writelines(json.dumps(r) + "\n" for r in rows if fold[r["speaker"]] != k)
+        training_folder(train, features, rows, fold, k, more_folder, more)
         manifest = work / f"fold-{k}.jsonl"
         with open(manifest, "w") as f:
             f.writelines(json.dumps({"id": r["id"], "audio": str(CORPUS / wav[r["id"]]), "speaker": r["speaker"], "text": r["text"]}) + "\n"
@@ -102,6 +132,7 @@ def main(argv=None):
         subsets.update({"group": lambda s: s in group, "rest": lambda s: s not in group})
     result = {"encoder": args.model, "folds": args.folds, "speakers": len(fold), "fluency_only": args.fluency_only,
               "layer_pooling": args.layer_pooling or "proscore train's default",
+              "always_trained": f"{len(more)} rows of {len({r['speaker'] for r in more})} speakers from {more_folder}" if more else None,
               "preset": json.loads((features / "extraction.json").read_text()).get("preset")}
     for kind, by_id in scores.items():
         for name, keep in subsets.items():
