@@ -8,7 +8,11 @@ import ProscoreScoring
 struct TranscribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcribe",
-        abstract: "Stream a recording through the encoder and CTC decoder; print words with times and confidence.")
+        abstract: "Stream a recording through the encoder and CTC decoder; print words with times and confidence.",
+        discussion: """
+            The transcript goes to stdout, one utterance a line; each word with its start, end and confidence \
+            goes to stderr as it is final. With --json, words and utterances are JSON lines on stdout.
+            """)
 
     @Argument(help: "Checkpoint directory with a CTC head and vocab.json.") var model: String
     @Argument(help: "Recording (any format libsndfile reads).") var audio: String
