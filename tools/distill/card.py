@@ -52,8 +52,8 @@ def write_model_card(out_dir: Path, res: dict, args):
                       "their commands and curves are in `tools/distill/README.md`); the CPU hours and the learning curve "
                       "here count this run only.")
     if cfg.get("reserve_head_speakers"):
-        role = ("the encoder of Proscore's default preset, `configs/balanced.json`, whose heads are fitted on the "
-                "speechocean762 speakers it never heard: it was distilled without the 52 speakers of "
+        role = ("the encoder of Proscore's default preset, `configs/balanced.json`, whose heads are measured on the "
+                "speechocean762 speakers it never heard (and fitted on those and the 53 it heard): it was distilled without the 52 speakers of "
                 "`tools/head_speakers.json` (nor the held-out and validation speakers; all 72 are in "
                 "`tools/unheard_speakers.json`); see the README, \"Scores\"")
     else:
