@@ -50,7 +50,7 @@ struct ScoreCommand: ParsableCommand {
             var folder: ObjCBool = false
             return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
         }
-        if inputs.count == 1, let only = inputs.first, isFolder(only) || (only.hasSuffix(".jsonl") && FileManager.default.fileExists(atPath: only)) {
+        if inputs.count == 1, let only = inputs.first, isFolder(only) || only.hasSuffix(".jsonl") {
             return (try Manifest.load(path: only), !isFolder(only) || Manifest.isSpeechocean762(folder: only))
         }
         var paths: [String] = []

@@ -82,6 +82,8 @@ struct ScoreCommandTests {
 
         let manifestBeside = try proscore(["score", folder, scratch("class.jsonl"), "--model", layerNormModel])
         #expect(manifestBeside.status != 0 && manifestBeside.stderr.contains("is a manifest: score it on its own"), "\(manifestBeside.stderr)")
+        let missingManifest = try proscore(["score", scratch("gone.jsonl"), "--model", layerNormModel])
+        #expect(missingManifest.status != 0 && missingManifest.stderr.contains("gone.jsonl: no such file or folder"), "\(missingManifest.stderr)")
         let overwriteAlone = try proscore(["score", speech, "--overwrite"])
         #expect(overwriteAlone.status != 0 && overwriteAlone.stderr.contains("--overwrite replaces the file of --out"), "\(overwriteAlone.stderr)")
     }
