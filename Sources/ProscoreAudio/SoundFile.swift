@@ -7,6 +7,7 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible, Localized
     case missing(path: String)
     case cannotOpen(path: String, reason: String)
     case empty(path: String)
+    case folder(path: String)
     case readFailed(path: String, reason: String)
     case badRate(path: String, sampleRate: Int)
     case outOfRange(path: String, detail: String)
@@ -18,7 +19,9 @@ public enum AudioFileError: Error, Equatable, CustomStringConvertible, Localized
         case let .cannotOpen(path, reason):
             return "\(path): cannot open as audio (\(reason)). Use WAV, FLAC, OGG/Vorbis or another format libsndfile reads."
         case let .empty(path):
-            return "\(path): the file holds no audio samples."
+            return "\(path): the file holds no audio samples (was the recording saved, or copied whole?)."
+        case let .folder(path):
+            return "\(path): a folder, not a recording; name the recordings in it (`proscore score` takes folders)."
         case let .readFailed(path, reason):
             return "\(path): reading failed part-way (\(reason)); the file may be truncated."
         case let .outOfRange(path, detail):
@@ -43,11 +46,12 @@ public final class SoundFile {
     public init(path: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw AudioFileError.missing(path: path) }
-        if isFolder.boolValue { throw AudioFileError.cannotOpen(path: path, reason: "it is a folder, not a recording") }
+        if isFolder.boolValue { throw AudioFileError.folder(path: path) }
         var info = SF_INFO()
         guard let h = sf_open(path, Int32(SFM_READ), &info) else {
             let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
-            throw AudioFileError.cannotOpen(path: path, reason: size == 0 ? "the file is empty (0 bytes)" : String(cString: sf_strerror(nil)))
+            if size == 0 { throw AudioFileError.empty(path: path) }
+            throw AudioFileError.cannotOpen(path: path, reason: String(cString: sf_strerror(nil)))
         }
         self.path = path
         handle = h

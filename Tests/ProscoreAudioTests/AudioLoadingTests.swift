@@ -60,7 +60,11 @@ struct AudioLoadingTests {
 
         let zero = temporaryPath("zero.wav")
         _ = FileManager.default.createFile(atPath: zero, contents: Data())
-        #expect(throws: AudioFileError.self) { _ = try AudioLoading.load16kMono(path: zero) }
+        #expect(throws: AudioFileError.empty(path: zero)) { _ = try AudioLoading.load16kMono(path: zero) }
+        let folder = temporaryPath("class")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(throws: AudioFileError.folder(path: folder)) { _ = try AudioLoading.load16kMono(path: folder) }
+        #expect(AudioFileError.folder(path: folder).description.contains("a folder, not a recording"))
     }
 
     @Test("a valid WAV with no samples says it is empty")
