@@ -146,14 +146,17 @@ public final class SafeTensorsFile: @unchecked Sendable {
 public enum SafeTensorsWriter {
     public enum StorageType: String, Sendable { case f32 = "F32", f16 = "F16" }
 
+    /// `storage` applies to every tensor but those named in `exact`, which stay Float32
+    /// (frame times and indices: Float16 keeps 11 bits, so 41.6 s reads as 41.625).
     public static func write(_ tensors: [(name: String, tensor: Tensor)], to path: String,
-                             storage: StorageType = .f32, metadata: [String: String] = [:]) throws {
+                             storage: StorageType = .f32, exact: Set<String> = [], metadata: [String: String] = [:]) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        let width = storage == .f32 ? 4 : 2
+        func type(_ name: String) -> StorageType { exact.contains(name) ? .f32 : storage }
         for (name, t) in tensors {
-            header[name] = ["dtype": storage.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.count * width]]
+            let width = type(name) == .f32 ? 4 : 2
+            header[name] = ["dtype": type(name).rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.count * width]]
             offset += t.count * width
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -162,8 +165,8 @@ public enum SafeTensorsWriter {
         file.reserveCapacity(8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
-        for (_, t) in tensors {
-            switch storage {
+        for (name, t) in tensors {
+            switch type(name) {
             case .f32:
                 t.scalars.withUnsafeBytes { file.append(contentsOf: $0) }
             case .f16:

@@ -82,6 +82,13 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         /// Seconds of new final words between text-scoring passes.
         public var textScoringEverySeconds: Double?
 
+        public init(model: String? = nil, head: String? = nil, readAloudHead: String? = nil, precision: Precision? = nil) {
+            self.model = model
+            self.head = head
+            self.readAloudHead = readAloudHead
+            self.precision = precision
+        }
+
         enum CodingKeys: String, CodingKey {
             case model, head
             case readAloudHead = "read_aloud_head", precision

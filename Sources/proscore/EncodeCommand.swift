@@ -46,7 +46,7 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Hidden states to keep: all, or indices like 0,6,12 (0 = embedding output).")
     var layers: LayerSelection = .all
     @Option(help: "Output safetensors file.") var out: String = "features.safetensors"
-    @Flag(help: "Store features as float16.") var float16 = false
+    @Flag(help: "Store hidden states and logits as float16 (frame times stay float32).") var float16 = false
     @Flag(help: "Replace --out if it exists.") var overwrite = false
     @OptionGroup var compute: ComputeOptions
 
@@ -74,7 +74,7 @@ struct EncodeCommand: ParsableCommand {
         ]
         if let logits = output.logits { tensors.append(("logits", logits)) }
         try SafeTensorsWriter.write(
-            tensors, to: target, storage: float16 ? .f16 : .f32,
+            tensors, to: target, storage: float16 ? .f16 : .f32, exact: ["frame_start_seconds", "frame_end_seconds", "layer_indices"],
             metadata: ["model": modelDirectory, "audio": audio, "layers": keep.map(String.init).joined(separator: ","),
                        "sample_rate": "\(encoder.sampleRate)", "samples_per_frame": "\(encoder.samplesPerFrame)"])
         let audioSeconds = Double(samples.count) / Double(encoder.sampleRate)

@@ -71,9 +71,15 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "proscore.serve")
         logger.logLevel = .notice
         let shownHost = host.contains(":") ? "[\(host)]" : host
+        let serving = try SessionBuilder.settings(for: request)
         let app = try ProscoreServer.makeApplication(configuration: configuration, logger: logger) { bound in
-            FileHandle.standardError.write(Data("listening on http://\(shownHost):\(bound) (sessions: \(storeShown))\n".utf8))
+            FileHandle.standardError.write(Data(("listening on http://\(shownHost):\(bound) (preset \(serving.preset), model "
+                                                 + "\(Installation.portable(serving.model)); sessions: \(storeShown))\n").utf8))
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch where "\(error)".contains("Address already in use") {
+            throw ValidationError("port \(port) on \(host) is in use (another server?); give another --port, or --port 0 for any free one.")
+        }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import ProscoreAudio
 import ProscoreModels
 import ProscorePipeline
+import ProscoreTensor
 
 /// Comma-separated integers, e.g. `320,640,1000`.
 struct IntegerList: ExpressibleByArgument {
@@ -92,11 +93,33 @@ struct TuneCommand: ParsableCommand {
         }
         FileHandle.standardError.write(Data("chosen: \(best.settings.summary)\n".utf8))
         if let target {
-            let preset = StreamingPreset(name: name, description: "Chosen by proscore tune (best fidelity within \(Int(maxLatencyMs)) ms p95 emit latency).",
+            var preset = StreamingPreset(name: name, description: "Chosen by proscore tune (best fidelity within \(Int(maxLatencyMs)) ms p95 emit latency).",
                                          settings: best.settings, measured: best.measured)
+            preset.pipeline = try pipelineSection(precision: precision)
             try preset.write(path: target)
             FileHandle.standardError.write(Data("wrote \(target)\n".utf8))
         }
+    }
+
+    /// What the written preset scores with: the tuned model in the tuned precision, and the
+    /// default preset's heads where they belong to that model. Those heads were fitted on the
+    /// default preset's windows, which is said: without a model the preset would fall back to
+    /// the small model, and without heads to the encoder-independent ones.
+    private func pipelineSection(precision: Precision) throws -> StreamingPreset.Pipeline {
+        let tuned = Installation.portable(Installation.resolve(model))
+        var section = StreamingPreset.Pipeline(model: tuned, precision: precision)
+        let base = try StreamingPreset.load(path: Installation.preset(SessionBuilder.defaultPreset))
+        if let heads = base.pipeline, let baseModel = heads.model, Installation.portable(Installation.resolve(baseModel)) == tuned {
+            section.head = heads.head
+            section.readAloudHead = heads.readAloudHead
+            FileHandle.standardError.write(Data("""
+                note: the preset scores with \(SessionBuilder.defaultPreset)'s heads, fitted on its windows \
+                (\(base.settings.summary)); for heads fitted on this setting, extract with --preset and train (README, "Scores").\n
+                """.utf8))
+        } else {
+            FileHandle.standardError.write(Data("note: no heads are fitted for \(model); the preset scores with the encoder-independent heads until you train some (README, \"Scores\").\n".utf8))
+        }
+        return section
     }
 
     /// Offline, int8 against fp32: per hidden state, the mean and worst frame cosine and the

@@ -50,6 +50,9 @@ struct CommandTests {
         let b = try SafeTensorsFile(path: half).tensor("hidden_states")
         #expect(a.shape == b.shape)
         #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) <= 2e-3 * max(1, abs($0)) })
+        for exact in ["frame_start_seconds", "frame_end_seconds", "layer_indices"] {
+            #expect(try SafeTensorsFile(path: half).tensor(exact).scalars == SafeTensorsFile(path: full).tensor(exact).scalars, "\(exact) stays float32")
+        }
     }
 
     @Test("bad input is a clear error with a non-zero exit status", arguments: [

@@ -13,6 +13,11 @@ struct ServeCommandTests {
         let (body, response) = try await URLSession.shared.data(from: URL(string: server.httpURL + "/healthz")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: body, as: UTF8.self).contains(#""status":"ok""#))
+        // A second server on the same port says the port is taken and what to do.
+        let second = try proscore(["serve", "--port", "\(server.port)", "--model", fixtureModel, "--head", "none", "--text-model", "none",
+                                   "--store", scratch("other.sqlite")])
+        #expect(second.status != 0 && second.stderr.contains("port \(server.port) on 127.0.0.1 is in use") && second.stderr.contains("--port 0"),
+                "\(second.stderr)")
         server.stop()
         #expect(server.process.terminationStatus == 0)
     }

@@ -26,6 +26,23 @@ struct TuneCommandTests {
         #expect(measured.realTimeFactor > 0 && measured.emitLatencyMsP95 >= 0)
         // The best fidelity was chosen.
         #expect(measured.layerMeanCosine.last! > 0.5)
+        // It scores with the tuned model; no heads are fitted for it, which is said.
+        #expect(written.pipeline?.model == Installation.portable(fixtureModel) && written.pipeline?.head == nil, "\(String(describing: written.pipeline))")
+        #expect(r.stderr.contains("note: no heads are fitted for"), "\(r.stderr)")
+    }
+
+    @Test("a preset tuned for the default model keeps that model and the default heads, and says on which windows they were fitted")
+    func tunedDefaultModel() throws {
+        let preset = scratch("tuned.json")
+        let r = try proscore(["tune", try makeRecording(), "--model", "models/proscore-distilled-r2-ctc", "--chunk-ms", "320", "--left-ms", "640",
+                              "--lookahead-ms", "160", "--reuse", "on", "--write", preset])
+        #expect(r.status == 0, "\(r.stderr)")
+        let balanced = try #require(try StreamingPreset.load(path: Installation.preset("balanced")).pipeline)
+        let written = try #require(try StreamingPreset.load(path: preset).pipeline)
+        #expect(written.model == "models/proscore-distilled-r2-ctc" && written.head == balanced.head && written.readAloudHead == balanced.readAloudHead)
+        #expect(r.stderr.contains("heads, fitted on its windows (chunk 640 ms"), "\(r.stderr)")
+        let replay = try proscore(["replay", try makeRecording(), "--speed", "max", "--no-store", "--preset", preset])
+        #expect(replay.status == 0 && !replay.stderr.contains("notice:"), "\(replay.stderr)")
     }
 
     @Test("the shipped presets load and describe valid windows", arguments: ["low-latency", "balanced", "accurate", "balanced-int8"])
