@@ -54,9 +54,18 @@ public final class ServingFeatureExtractor {
         guard let index = FileHandle(forWritingAtPath: indexPath) else { throw ManifestError(path: indexPath, detail: "cannot be written") }
         defer { try? index.close() }
         try index.seekToEnd()
-        let todo = entries.filter { !done.contains($0.id) }
-        var written = 0, gated = 0, finished = entries.count - todo.count
+        var todo = entries.filter { !done.contains($0.id) }
+        let alreadyThere = entries.count - todo.count
+        var written = 0, gated = 0, finished = alreadyThere
         var failures: [(String, String)] = []
+        if readAloud {
+            // A read-aloud row without the text read would store its evidence as zeros and
+            // teach a read-aloud head nonsense: refused, so that a resume runs it once it has one.
+            let textless = todo.filter { ReadingReference.text($0.text) == nil }
+            failures += textless.map { ($0.id, "no \"text\" in the manifest: a read-aloud row needs the text that was read (or extract without --read-aloud)") }
+            todo.removeAll { ReadingReference.text($0.text) == nil }
+            finished += textless.count
+        }
         scorer.run(todo, references: todo.map { readAloud ? $0.text : nil }) { _, result in
             finished += 1
             defer { progress(finished, entries.count, result.entry.id) }
@@ -72,7 +81,7 @@ public final class ServingFeatureExtractor {
                 failures.append((result.entry.id, "\(error)"))
             }
         }
-        return (written, entries.count - todo.count, gated, failures)
+        return (written, alreadyThere, gated, failures)
     }
 
     func store(_ result: ScoredFile, summary: SessionSummary, folder: String) throws -> ServingIndexEntry {

@@ -188,6 +188,25 @@ struct OutputAndInputCareTests {
         #expect(renamed.status == 2 && renamed.stdout.contains("1 already there"), "\(renamed.stdout)\(renamed.stderr)")
     }
 
+    @Test("extract --read-aloud refuses a row without the text that was read, and runs it once the manifest has one")
+    func readAloudNeedsText() throws {
+        let audio = try makeRecording()
+        let manifest = scratch("m.jsonl"), out = scratch("features")
+        func write(_ secondText: String) throws {
+            try [#"{"id": "a", "audio": "\#(audio)", "speaker": "s1", "text": "we call it bear"}"#,
+                 #"{"id": "b", "audio": "\#(audio)", "speaker": "s2"\#(secondText)}"#]
+                .joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        }
+        try write("")
+        let first = try proscore(["extract", manifest, "--model", layerNormModel, "--read-aloud", "--out", out])
+        #expect(first.status == 2 && first.stderr.contains("skipped b: no \"text\" in the manifest"), "\(first.stdout)\(first.stderr)")
+        let index = try String(contentsOfFile: out + "/index.jsonl", encoding: .utf8)
+        #expect(index.contains(#""id":"a""#) && !index.contains(#""id":"b""#), "\(index)")
+        try write(#", "text": "it is a bear""#)
+        let again = try proscore(["extract", manifest, "--model", layerNormModel, "--read-aloud", "--out", out])
+        #expect(again.status == 0 && again.stdout.contains("1 already there, 0 failed"), "\(again.stdout)\(again.stderr)")
+    }
+
     @Test("a float recording with infinite and NaN samples is read as clipped and silent there, not a crash")
     func nonFiniteSamples() throws {
         var samples = try AudioLoading.load16kMono(path: try makeRecording())
