@@ -40,6 +40,9 @@ struct TargetOptions: ParsableArguments {
         return (withFluency || fluencyOnly ? FeatureExtractor.fluencyFeatureNames : []) + (withText ? ["text_pooled"] : [])
     }
 
+    /// Under these, `train` and `evaluate` warn that the head and its numbers mean little.
+    static let fewSpeakers = 20, fewUtterances = 200
+
     /// The labelled examples of `folder` and the folds to use, refused where cross-validation
     /// by speaker cannot mean anything. `needsLayers`: probe reads the encoder's layers.
     func loadForFitting(_ folder: String, needsLayers: Bool = false) throws -> (examples: [TrainingExample], layers: [Int], folds: Int) {
@@ -55,6 +58,11 @@ struct TargetOptions: ParsableArguments {
         }
         if speakers < folds {
             FileHandle.standardError.write(Data("note: \(speakers) speakers: \(speakers) folds by speaker instead of \(folds)\n".utf8))
+        }
+        if speakers < Self.fewSpeakers || examples.count < Self.fewUtterances {
+            FileHandle.standardError.write(Data(("warning: \(examples.count) labelled utterances from \(speakers) speakers: a head fitted on so few "
+                + "will not hold for other speakers, and cross-validated numbers from them are mostly noise (the shipped heads are "
+                + "fitted on 125 speakers; at least \(Self.fewSpeakers) speakers and \(Self.fewUtterances) utterances before trusting either)\n").utf8))
         }
         return (examples, layers, min(folds, speakers))
     }

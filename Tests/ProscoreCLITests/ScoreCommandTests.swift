@@ -30,6 +30,7 @@ struct ScoreCommandTests {
         let head = scratch("head.json")
         let train = try proscore(["train", features, "--kind", "free", "--targets", "total", "--folds", "3", "--out", head] + headOptions)
         #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("warning: 6 labelled utterances from 3 speakers: a head fitted on so few will not hold"), "\(train.stderr)")
 
         let scored = try proscore(["score", manifest, "--model", layerNormModel, "--head", head, "--format", "jsonl", "--jobs", "2"])
         #expect(scored.status == 0, "\(scored.stderr)")
