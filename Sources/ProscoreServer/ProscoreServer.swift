@@ -98,7 +98,7 @@ struct HTTPRoutes {
     private func full() -> Response {
         services.metrics.rejectedSession("full")
         return .json(status: .serviceUnavailable,
-                     ["error": "the server is scoring its maximum of \(services.slots.limit) sessions; try again shortly"],
+                     ["error": "the server is scoring its maximum of \(services.slots.limit) session\(services.slots.limit == 1 ? "" : "s"); try again shortly"],
                      headers: [.retryAfter: String(services.configuration.retryAfterSeconds)])
     }
 

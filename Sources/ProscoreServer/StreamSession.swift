@@ -33,12 +33,11 @@ struct StreamSession {
         }
         defer { watchdog.cancel() }
         do {
+            // A server already full says so at once, not after the client's start message.
+            if services.slots.isFull { throw fullRejection() }
             let (start, encoding) = try await readStart(&frames)
             // A slot is a scoring session: taken once the client has said what it sends.
-            guard services.slots.tryAcquire() else {
-                services.metrics.rejectedSession("full")
-                throw StreamRejection.full("the server is scoring its maximum of \(services.slots.limit) sessions; try again in a few seconds")
-            }
+            guard services.slots.tryAcquire() else { throw fullRejection() }
             defer { services.slots.release() }
             try await stream(start: start, encoding: encoding, frames: &frames, outbound: outbound)
         } catch let rejection as StreamRejection {
@@ -46,6 +45,13 @@ struct StreamSession {
         } catch {
             await close(outbound, .serverError("\(error)"))
         }
+    }
+
+    /// A stream refused because every slot is taken, counted.
+    private func fullRejection() -> StreamRejection {
+        services.metrics.rejectedSession("full")
+        let limit = services.slots.limit
+        return .full("the server is scoring its maximum of \(limit) session\(limit == 1 ? "" : "s"); try again in a few seconds")
     }
 
     /// The next frame, noting that the client is there.

@@ -111,14 +111,19 @@ struct HTTPTests {
                     for try await _ in inbound {}
                 }
                 #expect(refused?.closeCode == .unknown(1013))
-                #expect(refused?.reason?.contains("try again") == true)
+                #expect(refused?.reason?.contains("maximum of 1 session; try again") == true, "\(String(describing: refused?.reason))")
+                // Without a start message too: the stream is closed at once, not left waiting for one.
+                let silent = try await client.ws("/v1/stream") { inbound, _, _ in
+                    for try await _ in inbound {}
+                }
+                #expect(silent?.closeCode == .unknown(1013))
                 try await outbound.write(.text(#"{"type":"stop"}"#))
                 for try await _ in inbound {}
             }
             #expect(close?.closeCode == .normalClosure)
             let metrics = String(buffer: try await client.get("/metrics").body)
             let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"proscore_rejected_sessions_total{reason="full"}"#) }
-            #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) == 3)
+            #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) == 4)
         }
     }
 
