@@ -65,6 +65,7 @@ final class AlsaPCM: CapturePCM, @unchecked Sendable {
     /// Opens `device` for capture. `configurationText`, when given, is ALSA configuration
     /// (e.g. `pcm.mic { … }`) that defines PCMs on top of the system's.
     init(device: String, configurationText: String? = nil) throws {
+        Self.quietLibraryMessages()
         self.device = device
         var pcm: OpaquePointer?
         let code: Int32
@@ -153,8 +154,17 @@ final class AlsaPCM: CapturePCM, @unchecked Sendable {
         snd_pcm_recover(handle, Int32(code), 1)
     }
 
+    /// libasound's own messages on stderr stay off (errors are reported with their codes and
+    /// what to do), unless `PROSCORE_ALSA_DEBUG` is set for diagnosing a device's configuration.
+    private static let quieted: Void = {
+        if ProcessInfo.processInfo.environment["PROSCORE_ALSA_DEBUG"] == nil { proscore_alsa_quiet_errors() }
+    }()
+
+    static func quietLibraryMessages() { Self.quieted }
+
     /// Capture-capable PCMs from the ALSA configuration, as `arecord -L` lists them.
     static func captureDevices() -> [(name: String, description: String)] {
+        quietLibraryMessages()
         var hints: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
         guard snd_device_name_hint(-1, "pcm", &hints) >= 0, let hints else { return [] }
         defer { snd_device_name_free_hint(hints) }

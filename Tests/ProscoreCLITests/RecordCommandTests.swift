@@ -60,6 +60,7 @@ struct RecordCommandTests {
         let r = try proscore(arguments)
         #expect(r.status != 0)
         #expect(r.stderr.contains(message), "stderr was: \(r.stderr)")
+        #expect(!r.stderr.contains("ALSA lib"), "libasound's own messages stay off: \(r.stderr)")
     }
 
     @Test("devices lists ALSA's capture PCMs")
