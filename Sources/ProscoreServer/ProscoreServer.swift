@@ -144,7 +144,10 @@ struct HTTPRoutes {
     private func withSession<T: Sendable>(_ id: Int64, _ work: @escaping @Sendable (any SessionStore) throws -> T) async throws -> T {
         let store = services.store
         return try await onOwnThread(name: "proscore.store") {
-            do { _ = try store.session(id) } catch let error as StoreError { throw HTTPError(.notFound, message: error.detail) }
+            // The store's own message names its file: a remote client is told only what it asked.
+            do { _ = try store.session(id) } catch is StoreError {
+                throw HTTPError(.notFound, message: "no session \(id) on this server; GET /v1/sessions lists them")
+            }
             return try work(store)
         }
     }

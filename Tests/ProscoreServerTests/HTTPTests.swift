@@ -45,7 +45,9 @@ struct HTTPTests {
                          "/v1/sessions/99999/report", "/v1/sessions/abc/report", "/v1/sessions/99999999999999999999"] {
                 let response = try await client.get(path)
                 #expect(response.status == .notFound, "\(path)")
+                #expect(!String(buffer: response.body).contains(".sqlite"), "a 404 does not show where the store is: \(String(buffer: response.body))")
             }
+            #expect(String(buffer: try await client.get("/v1/sessions/99999").body).contains("no session 99999 on this server"))
             #expect(try await client.get("/v1/sessions").status == .ok)
         }
     }
