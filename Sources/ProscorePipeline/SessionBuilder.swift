@@ -88,6 +88,12 @@ extension SessionSettings {
 public enum SessionBuilder {
     public static let defaultPreset = "configs/balanced.json"
     public static let defaultModel = "models/proscore-small-ctc"
+
+    /// The model of the default preset (the one every preset scores with), else `defaultModel`:
+    /// what commands without a preset (`visualize`, `extract --offline`) read by default.
+    public static func defaultPresetModel() -> String {
+        (try? StreamingPreset.load(path: Installation.preset(defaultPreset)))?.pipeline?.model ?? defaultModel
+    }
     /// The encoder-independent heads (named features only): they serve any model, and stand
     /// in for a preset's heads that do not belong to the model.
     public static let defaultHead = "configs/heads/fluency.json"

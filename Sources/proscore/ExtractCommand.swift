@@ -26,7 +26,7 @@ struct ExtractCommand: ParsableCommand {
             """)
 
     @Argument(help: "Manifest file or speechocean762 folder.") var manifest: String
-    @Option(help: "Audio encoder checkpoint (default: the preset's, else \(SessionBuilder.defaultModel)).") var model: String?
+    @Option(help: "Audio encoder checkpoint (default: the preset's; with --offline, the default preset's).") var model: String?
     @Option(help: "Preset whose streaming settings serving uses: a name in configs/ or a file.") var preset: String = SessionBuilder.defaultPreset
     @Flag(help: "Use each utterance's text as the reference (read-aloud evidence for read-aloud heads).") var readAloud = false
     @Option(help: "Utterances scored at once.") var jobs: Int = 1
@@ -57,7 +57,8 @@ struct ExtractCommand: ParsableCommand {
             throw ValidationError("\(manifest): the id \"\(bad.id)\" cannot name a file (each utterance is stored as features/ID.safetensors): give it an id without '/', not starting with '.'.")
         }
         if !offline { return try runServing(entries) }
-        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model ?? SessionBuilder.defaultModel), precision: compute.resolved())
+        let offlineModel = model ?? SessionBuilder.defaultPresetModel()
+        let loaded = try AudioEncoderLoader.load(path: Installation.resolve(offlineModel), precision: compute.resolved())
         let vocabulary = loaded.directory.has("vocab.json") ? try CTCVocabulary(path: loaded.directory.file("vocab.json")) : nil
         let text = try textModel.map { path -> (BertModel, WordPieceTokenizer) in
             let bert = try BertLoader.load(path: path)
@@ -67,7 +68,7 @@ struct ExtractCommand: ParsableCommand {
         options.layers = try layers.resolve(available: loaded.encoder.config.numHiddenLayers + 1)
         options.sequential = sequential
         options.float16 = float16
-        let modelPath = Installation.portable(Installation.resolve(model ?? SessionBuilder.defaultModel))
+        let modelPath = Installation.portable(Installation.resolve(offlineModel))
         try note(ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
                                   sequential: sequential, float16: float16, textModel: textModel).claim(out))
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)

@@ -10,7 +10,8 @@ struct VisualizeCommand: ParsableCommand {
         commandName: "visualize",
         abstract: "Draw a spectrogram and, under it, one layer's features as PCA colours and k-means units (SVG).")
     @Argument(help: "Recording.") var audio: String
-    @Option(help: "Encoder checkpoint.") var model: String = SessionBuilder.defaultModel
+    @Option(help: "Encoder checkpoint; the default preset's by default.")
+    var model: String = SessionBuilder.defaultPresetModel()
     @Option(help: "Hidden-state index to show (0 = input of layer 1).") var layer: Int = 6
     @Option(help: "Number of k-means units.") var units: Int = 8
     @Option(help: "Output file: .svg (with labels) or .png.") var out: String = "layer.svg"
