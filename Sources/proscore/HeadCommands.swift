@@ -101,6 +101,13 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace --out (and the .safetensors beside it) if they exist.") var overwrite = false
     @OptionGroup var targets: TargetOptions
 
+    func validate() throws {
+        // Written under another name than the one given, a head would be looked for in vain.
+        guard out.hasSuffix(".json") else {
+            throw ValidationError("--out \(out): a head is NAME.json (its numbers go beside it as NAME.safetensors); give a name ending in .json.")
+        }
+    }
+
     func run() throws {
         // A head is two files side by side: through a link, the weights would land beside its target.
         let json = (out as NSString).deletingPathExtension + ".json"

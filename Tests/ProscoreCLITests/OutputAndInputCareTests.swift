@@ -97,6 +97,10 @@ struct OutputAndInputCareTests {
                                     "--out", head, "--overwrite"])
         #expect(trained.status == 0 && trained.stdout.contains("named features only"), "\(trained.stdout)\(trained.stderr)")
         #expect(try String(contentsOfFile: head, encoding: .utf8).contains("any CTC encoder (features only)"))
+        let text = scratch("head.txt")
+        let misnamed = try proscore(["train", features, "--kind", "free", "--fluency-only", "--targets", "total", "--folds", "2", "--out", text])
+        #expect(misnamed.status != 0 && misnamed.stderr.contains("give a name ending in .json"), "\(misnamed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: (text as NSString).deletingPathExtension + ".json"))
     }
 
     @Test("score --references finds a recording however its path is written, and says which lines and files found nothing")
