@@ -96,6 +96,19 @@ struct PresetPipelineTests {
                 "\(stored)")
     }
 
+    @Test("a preset's heads asked to run in another precision say that they were fitted in the preset's")
+    func headsInAnotherPrecision() throws {
+        let audio = checkout + "/recordings/park-hesitant.flac"
+        let int8 = try proscore(["replay", audio, "--speed", "max", "--no-store", "--text-model", "none", "--precision", "int8"], in: checkout)
+        #expect(int8.status == 0, "\(int8.stderr)")
+        if Precision.int8.available.precision == .int8 {
+            #expect(int8.stderr.contains("notice: the preset's heads were fitted on fp32 features; in int8"), "\(int8.stderr)")
+        }
+        let fp32 = try proscore(["replay", audio, "--speed", "max", "--no-store", "--text-model", "none", "--preset", "balanced-int8",
+                                 "--precision", "fp32"], in: checkout)
+        #expect(fp32.status == 0 && fp32.stderr.contains("heads were fitted on int8 features; in fp32"), "\(fp32.stderr)")
+    }
+
     private func storedSettings(store: String, id: Int) throws -> SessionSettings {
         let exported = try proscore(["sessions", "export", String(id), "--store", store])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(exported.stdout.utf8)) as? [String: Any])
