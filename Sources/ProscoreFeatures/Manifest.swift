@@ -52,7 +52,9 @@ public enum Manifest {
         let base = (path as NSString).deletingLastPathComponent
         var entries: [ManifestEntry] = []
         var lineOfID: [String: Int] = [:]
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        // By newline characters: a Windows line end ("\r\n") is one Swift character, not "\n".
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard var e = try? JSONDecoder().decode(ManifestEntry.self, from: Data(line.utf8)) else {
                 throw ManifestError(path: path, detail: "line \(n + 1) is not a manifest entry (needs at least \"id\" and \"audio\"; labels an object of numbers)")
             }

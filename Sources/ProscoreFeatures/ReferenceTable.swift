@@ -19,8 +19,9 @@ public struct ReferenceTable: Sendable {
         var keys: [String] = [], texts: [String] = [], lines: [Int] = []
         var seen: [String: Int] = [:], besideFile: [String: Int] = [:]
         let folder = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        // By newline characters, not "\n": in a Swift string a Windows line end ("\r\n", as
+        // spreadsheets save) is one character, so a file saved so would be one long line.
+        for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             if line.allSatisfy(\.isWhitespace) || line.hasPrefix("#") { continue }
             let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty else {

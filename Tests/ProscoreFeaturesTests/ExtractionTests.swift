@@ -43,6 +43,17 @@ struct ExtractionTests {
         } throws: { "\($0)".contains("line 1") }
     }
 
+    @Test("a manifest and a references file saved with Windows line ends (as spreadsheets save them) read line by line")
+    func windowsLineEnds() throws {
+        let dir = folder()
+        try "{\"id\": \"a\", \"audio\": \"a.wav\"}\r\n{\"id\": \"b\", \"audio\": \"b.wav\"}\r\n"
+            .write(toFile: dir + "/m.jsonl", atomically: true, encoding: .utf8)
+        #expect(try Manifest.load(path: dir + "/m.jsonl").map(\.id) == ["a", "b"])
+        let table = try ReferenceTable(text: "a\tHello there\r\nb\tGood morning\r\n", file: dir + "/refs.tsv")
+        #expect(table.texts == ["Hello there", "Good morning"] && table.lineNumbers == [1, 2])
+        #expect(table.line(for: ManifestEntry(id: "b", audio: dir + "/elsewhere/b.wav")) == 1)
+    }
+
     @Test("the speechocean762 layout is read directly", .enabled(if: FileManager.default.fileExists(atPath: speechocean + "/train/wav.scp")))
     func speechocean762() throws {
         let entries = try Manifest.load(path: speechocean)
