@@ -58,12 +58,13 @@ public struct SessionReport {
             body += "<div class=card><div class=v>—</div><div class=l>\(Self.escape(summary.unscoredReason ?? "no proficiency head"))</div></div>"
         }
         if let c = summary.completeness {
-            body += "<div class=card><div class=v>\(String(format: "%.1f", c))<small> / 10</small></div><div class=l>completeness</div></div>"
+            body += "<div class=card><div class=v>\(String(format: "%.1f", c))<small> / 10</small></div><div class=l>completeness (reference words found in the transcript)</div></div>"
         }
         body += "</div>"
         if let readAloud = summary.readAloud {
-            body += "<h2>Read aloud</h2><p>" + String(format: "%.0f%% of the reference recognised; mean goodness of pronunciation %.2f (0 is what the model expects; under %.1f a word is listed).",
+            body += "<h2>Read aloud</h2><p>" + String(format: "%.0f%% of the reference's words found in the transcript; mean goodness of pronunciation %.2f nats per frame (0: the model heard exactly the reference there; words under %.1f are listed below).",
                                                      100 * readAloud.completeness, readAloud.meanWordGOP, ReadAloudEvidence.gopThreshold) + "</p>"
+            body += "<p><small>Completeness and the transcript come from the recogniser, which still misses about half the characters of learners' speech: a word not found may have been read. The accuracy score reads the forced alignment of the whole reference, not only the words found.</small></p>"
             body += readAloud.likelyMispronounced.isEmpty ? "<p>No word stands out as mispronounced.</p>"
                 : "<p>Likely mispronounced: " + readAloud.likelyMispronounced.map { "<b class=bad>\(Self.escape($0))</b>" }.joined(separator: ", ") + "</p>"
         }
@@ -95,7 +96,7 @@ public struct SessionReport {
                                duration: duration, unit: "per minute · %")
         body += "<h2>Loudness, with silent pauses marked</h2>" + Self.energyChart(energy, pauses: pauses, duration: duration)
         body += "<h2>Transcript</h2>" + Self.transcriptStrip(words, duration: duration)
-        body += "<table><tr><th>word</th><th>start s</th><th>end s</th><th>confidence</th></tr>"
+        body += "<table><tr><th>word</th><th>start s</th><th>end s</th><th>confidence (0–1)</th></tr>"
         for w in words {
             body += "<tr><td>\(Self.escape(w.text))</td><td>\(String(format: "%.2f", w.start))</td><td>\(String(format: "%.2f", w.end))</td><td style=\"color:\(Self.confidenceColour(w.confidence))\">\(String(format: "%.2f", w.confidence))</td></tr>"
         }
@@ -111,9 +112,9 @@ public struct SessionReport {
         body += "<h2>Settings and model</h2><table>"
         body += "<tr><td>model</td><td>\(Self.escape(s.modelPath)) <small>(\(s.modelFingerprint))</small></td></tr>"
         if let settings = (try? JSONSerialization.jsonObject(with: Data(s.configuration.utf8))) as? [String: Any] {
-            // Nested sections (the streaming window) are listed as section.key.
+            // Nested sections (the streaming window) are listed as section.key; the model is the row above.
             var rows: [(String, Any)] = []
-            for (k, v) in settings {
+            for (k, v) in settings where k != "model" {
                 if let section = v as? [String: Any] { rows += section.map { ("\(k).\($0.key)", $0.value) } } else { rows.append((k, v)) }
             }
             // Values as the settings JSON writes them (true, not the 1 a bridged number prints).

@@ -7,10 +7,10 @@ import ProscoreStore
 import Testing
 
 /// A session run through the pipeline with fake stages into a real store.
-func recordedSession(samples: [Float], end: Bool = true) throws -> (SessionStore, Int64) {
+func recordedSession(samples: [Float], end: Bool = true, reference: String? = nil) throws -> (SessionStore, Int64) {
     let store = try SQLiteSessionStore(path: NSTemporaryDirectory() + "proscore-report-" + UUID().uuidString + "/sessions.sqlite")
-    let recorder = try StoreSessionRecorder(store: store, settings: settings())
-    let pipeline = SessionPipeline(settings: settings(), stages: SessionStages(
+    let recorder = try StoreSessionRecorder(store: store, settings: settings(reference: reference))
+    let pipeline = SessionPipeline(settings: settings(reference: reference), stages: SessionStages(
         encoder: ScriptedEncoder(vocabulary: testVocabulary, script: greeting),
         decoder: StreamingCTCDecoder(vocabulary: testVocabulary), vocabulary: testVocabulary,
         scorer: FixedScorer(), textScorer: SlowTextScorer(delaySeconds: 0), recorder: end ? recorder : nil))
@@ -41,6 +41,15 @@ struct SessionReportTests {
         #expect(html.contains("<td>HI</td>"))
         #expect(html.contains("Text scores (0–10)"))
         #expect(html.contains("streaming.chunk_ms"))
+    }
+
+    @Test("a read-aloud report says where completeness comes from, what GOP's numbers mean, and names the model once")
+    func readAloud() throws {
+        let (store, id) = try recordedSession(samples: loud(seconds: 3), reference: "HELLO THERE HI")
+        let html = try SessionReport(store: store, session: id).html
+        #expect(html.contains("completeness (reference words found in the transcript)"))
+        #expect(html.contains("nats per frame") && html.contains("a word not found may have been read"))
+        #expect(html.components(separatedBy: "<td>model</td>").count == 2, "the model is listed once")
     }
 
     @Test("a session whose process died is reported from its stored events, not as zeros")
