@@ -136,6 +136,12 @@ struct StreamingBench: ParsableCommand {
     @Option(help: "Model shape: base or large.") var shape: BenchShape = .base
     @OptionGroup var compute: ComputeOptions
 
+    func validate() throws {
+        // Under a second the run is a chunk or two: no latency worth reporting (or none at all).
+        guard seconds >= 1, seconds <= 600 else { throw ValidationError("--seconds must be between 1 and 600.") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
+    }
+
     func run() throws {
         compute.apply()
         let presetFile = Installation.preset(preset)

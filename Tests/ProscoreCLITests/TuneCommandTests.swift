@@ -68,5 +68,9 @@ struct TuneCommandTests {
         let r = try proscore(["bench", "streaming", "--preset", path])
         #expect(r.status != 0)
         #expect(r.stderr.contains(path))
+        let nothing = try proscore(["bench", "streaming", "--seconds", "0"])
+        #expect(nothing.status != 0 && nothing.stderr.contains("--seconds must be between 1 and 600"), "\(nothing.stderr)")
+        let noRuns = try proscore(["bench", "streaming", "--repeats", "0"])
+        #expect(noRuns.status != 0 && noRuns.stderr.contains("--repeats must be at least 1"), "\(noRuns.stderr)")
     }
 }
