@@ -77,7 +77,12 @@ struct CaptureOptions: ParsableArguments {
         settings.sampleRate = rate
         settings.periodFrames = max(16, Int(periodMs / 1000 * Double(rate)))
         settings.bufferFrames = max(2 * settings.periodFrames, Int(bufferMs / 1000 * Double(rate)))
-        if let alsaConfig { settings.configurationText = try String(contentsOfFile: alsaConfig, encoding: .utf8) }
+        if let alsaConfig {
+            guard let text = try? String(contentsOfFile: alsaConfig, encoding: .utf8) else {
+                throw ValidationError("--alsa-config \(alsaConfig): cannot be read as a text file of ALSA configuration (pcm.NAME { … }).")
+            }
+            settings.configurationText = text
+        }
         let capture = AlsaCaptureSource(settings: settings)
         if let duration = stream.duration { capture.frameLimit = Int(duration * Double(rate)) }
         return capture

@@ -55,6 +55,7 @@ struct RecordCommandTests {
         (["record", "--device", "proscore_no_such_pcm", "--out", NSTemporaryDirectory() + UUID().uuidString + ".flac"], "proscore devices"),
         (["record", "--file", "/nonexistent.wav"], "no such file"),
         (["record", "--rate", "1", "--device", "default"], "--rate"),
+        (["record", "--alsa-config", NSTemporaryDirectory(), "--device", "default", "--duration", "1"], "cannot be read as a text file of ALSA configuration"),
     ])
     func badOptions(arguments: [String], message: String) throws {
         let r = try proscore(arguments)
