@@ -64,7 +64,7 @@ public struct SessionReport {
         if let readAloud = summary.readAloud {
             body += "<h2>Read aloud</h2><p>" + String(format: "%.0f%% of the reference's words found in the transcript; mean goodness of pronunciation %.2f nats per frame (0: the model heard exactly the reference there; words under %.1f are listed below).",
                                                      100 * readAloud.completeness, readAloud.meanWordGOP, ReadAloudEvidence.gopThreshold) + "</p>"
-            body += "<p><small>Completeness and the transcript come from the recogniser, which still misses about half the characters of learners' speech: a word not found may have been read. The accuracy score reads the forced alignment of the whole reference, not only the words found.</small></p>"
+            body += "<p><small>Completeness and the transcript come from the recogniser; the default one still misses about half the characters of learners' speech, so a word not found may have been read. The accuracy score reads the forced alignment of the whole reference, not only the words found.</small></p>"
             body += readAloud.likelyMispronounced.isEmpty ? "<p>No word stands out as mispronounced.</p>"
                 : "<p>Likely mispronounced: " + readAloud.likelyMispronounced.map { "<b class=bad>\(Self.escape($0))</b>" }.joined(separator: ", ") + "</p>"
         }
