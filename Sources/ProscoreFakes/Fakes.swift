@@ -126,15 +126,18 @@ public final class FixedScorer: ProficiencyScoring, @unchecked Sendable {
     /// The window features of the last call, by name.
     public private(set) var lastExtras: [String: Double] = [:]
     public private(set) var lastPooled: [[Float]] = []
-    public init(layers: [Int] = [], extraFeatures: [String] = []) {
+    let fixed: ProficiencyScores
+    public init(layers: [Int] = [], extraFeatures: [String] = [],
+                scores: ProficiencyScores = ProficiencyScores(accuracy: 6, fluency: 7, prosodic: 5, total: 6.5)) {
         self.layers = layers
         self.extraFeatures = extraFeatures
+        fixed = scores
     }
     public func scores(pooled: [[Float]], extras: [Double]) -> ProficiencyScores {
         calls += 1
         lastExtras = Dictionary(uniqueKeysWithValues: zip(extraFeatures, extras))
         lastPooled = pooled
-        return ProficiencyScores(accuracy: 6, fluency: 7, prosodic: 5, total: 6.5)
+        return fixed
     }
 }
 

@@ -104,8 +104,7 @@ public final class BatchScorer: @unchecked Sendable {
             fileSettings.reference = reference
             let head = reference == nil ? models.head : (models.readAloudHead ?? models.head)
             let capturing = capture ? CapturingScorer(layerCount: models.encoder.config.numHiddenLayers + 1, head: head) : nil
-            let pipeline = SessionBuilder.pipeline(settings: fileSettings, models: models, recorder: nil,
-                                                   scorer: capturing ?? head)
+            let pipeline = SessionBuilder.pipeline(settings: fileSettings, models: models, recorder: nil, scorer: capturing)
             result.summary = try pipeline.run(source: source) { _ in }
             result.captured = capturing?.last
             if let warning = source.statistics.warning { result.error = warning }

@@ -69,15 +69,21 @@ public struct SessionStages {
     /// For the blank posterior of the speech decision; nil: loudness alone decides.
     public var vocabulary: CTCVocabulary?
     public var scorer: ProficiencyScoring?
+    /// With a read-aloud `scorer`: what scores live estimates made before the reading is first
+    /// aligned (the free-speech head, reading the same layers), when the read-aloud evidence
+    /// does not exist yet. Nil: those estimates carry no scores, and say why.
+    public var unalignedScorer: ProficiencyScoring?
     public var textScorer: TextScoring?
     public var recorder: SessionRecording?
 
     public init(encoder: StreamingEncoding, decoder: TranscriptDecoding, vocabulary: CTCVocabulary?,
-                scorer: ProficiencyScoring? = nil, textScorer: TextScoring? = nil, recorder: SessionRecording? = nil) {
+                scorer: ProficiencyScoring? = nil, unalignedScorer: ProficiencyScoring? = nil,
+                textScorer: TextScoring? = nil, recorder: SessionRecording? = nil) {
         self.encoder = encoder
         self.decoder = decoder
         self.vocabulary = vocabulary
         self.scorer = scorer
+        self.unalignedScorer = unalignedScorer.flatMap { $0.layers == scorer?.layers ? $0 : nil }
         self.textScorer = textScorer
         self.recorder = recorder
     }

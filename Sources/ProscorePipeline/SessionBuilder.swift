@@ -201,6 +201,7 @@ public enum SessionBuilder {
             encoder: StreamingEncoder(encoder: models.encoder, settings: settings.streamingSettings),
             decoder: StreamingCTCDecoder(vocabulary: models.vocabulary, endpoint: settings.endpoint),
             vocabulary: models.vocabulary, scorer: scorer ?? head,
+            unalignedScorer: scorer == nil && settings.reference != nil ? models.head : nil,
             textScorer: models.embedder.map { BertTextScorer(embedder: $0, referenceText: settings.reference ?? settings.textPrompt) },
             recorder: recorder)
         return SessionPipeline(settings: settings, stages: stages)

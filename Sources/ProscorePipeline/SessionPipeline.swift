@@ -242,9 +242,11 @@ public final class SessionPipeline: @unchecked Sendable {
                 unscored = evidence == nil ? "less than a second of audio: too short to score" : "less than a second of audio so far"
             } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
                 unscored = why
-            } else {
+            } else if let active = readAloudNeeded(by: scorer) && state.readAloud == nil ? stages.unalignedScorer : scorer {
                 let named = WindowFeatures.named(fluency: window, signal: windowSignal, readAloud: state.readAloud)
-                scores = scorer.scores(pooled: state.pooledLayers(), extras: scorer.extraFeatures.map { named[$0] ?? 0 })
+                scores = active.scores(pooled: state.pooledLayers(), extras: active.extraFeatures.map { named[$0] ?? 0 })
+            } else {
+                unscored = "the reading is not aligned yet: scores come once its first words are recognised"
             }
         }
         var completeness: Double?, omitted: [String]?, inserted: [String]?
@@ -281,6 +283,12 @@ extension SessionPipeline {
         state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords),
                                  signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz,
                                                 loudThresholdDb: state.frames.silenceThresholdDb))
+    }
+
+    /// Whether `scorer` reads read-aloud evidence: before the reading is first aligned it would
+    /// read zeros there, which no reading gives.
+    func readAloudNeeded(by scorer: ProficiencyScoring) -> Bool {
+        scorer.extraFeatures.contains { ReadAloudEvidence.featureNames.contains($0) }
     }
 
     /// Live read-aloud evidence is aligned again at an utterance end once 5 s of audio, or a

@@ -118,6 +118,28 @@ struct SessionPipelineTests {
         #expect(last?.scores == nil && last?.unscoredReason == "no speech detected")
     }
 
+    @Test("before the reading is first aligned, live read-aloud estimates are scored by the free-speech head (or not at all), never by the read-aloud head reading zeros")
+    func unalignedEstimates() throws {
+        let readAloud = FixedScorer(extraFeatures: ["aligned_gap_per_token"], scores: ProficiencyScores(accuracy: 3, fluency: 3, prosodic: 3, total: 3))
+        let free = FixedScorer(scores: ProficiencyScores(accuracy: 8, fluency: 8, prosodic: 8, total: 8))
+        func estimates(unaligned: ProficiencyScoring?) throws -> [Estimate] {
+            // "HI"s read against a reference they never match: nothing is aligned until the end.
+            let pipeline = SessionPipeline(settings: settings(reference: "THERE THERE THERE"), stages: SessionStages(
+                encoder: ScriptedEncoder(vocabulary: testVocabulary, script: greeting),
+                decoder: StreamingCTCDecoder(vocabulary: testVocabulary), vocabulary: testVocabulary,
+                scorer: readAloud, unalignedScorer: unaligned))
+            var all: [Estimate] = []
+            try pipeline.run(source: ArraySource(samples: loud(seconds: 3))) { if case let .estimate(e) = $0 { all.append(e) } }
+            return all
+        }
+        let withFree = try estimates(unaligned: free)
+        let live = withFree.dropLast().filter { $0.audioSeconds >= 1.2 }
+        #expect(!live.isEmpty && live.allSatisfy { $0.readAloud == nil && $0.scores?.total == 8 }, "\(live.map { $0.scores?.total as Any })")
+        #expect(withFree.last?.readAloud != nil && withFree.last?.scores?.total == 3, "the last estimate aligns the whole reading")
+        let alone = try estimates(unaligned: nil).dropLast().filter { $0.audioSeconds >= 1.2 }
+        #expect(!alone.isEmpty && alone.allSatisfy { $0.scores == nil && $0.unscoredReason?.hasPrefix("the reading is not aligned yet") == true })
+    }
+
     @Test("a reference over silence: nothing was read, so no word is called mispronounced; the same reading spoken has its evidence")
     func readingOfSilence() throws {
         func summary(_ samples: [Float], script: @escaping (Int) -> String) throws -> SessionSummary {
