@@ -242,7 +242,7 @@ public final class SessionPipeline: @unchecked Sendable {
                 unscored = evidence == nil ? "less than a second of audio: too short to score" : "less than a second of audio so far"
             } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
                 unscored = why
-            } else if let active = readAloudNeeded(by: scorer) && state.readAloud == nil ? stages.unalignedScorer : scorer {
+            } else if let active = !reference.isEmpty && readAloudNeeded(by: scorer) && state.readAloud == nil ? stages.unalignedScorer : scorer {
                 let named = WindowFeatures.named(fluency: window, signal: windowSignal, readAloud: state.readAloud)
                 scores = active.scores(pooled: state.pooledLayers(), extras: active.extraFeatures.map { named[$0] ?? 0 })
             } else {
@@ -285,8 +285,9 @@ extension SessionPipeline {
                                                 loudThresholdDb: state.frames.silenceThresholdDb))
     }
 
-    /// Whether `scorer` reads read-aloud evidence: before the reading is first aligned it would
-    /// read zeros there, which no reading gives.
+    /// Whether `scorer` reads read-aloud evidence: in a reading not yet aligned it would read
+    /// zeros there, which no reading gives. (Without a reference, a scorer that names them,
+    /// as feature capture does, reads them as absent.)
     func readAloudNeeded(by scorer: ProficiencyScoring) -> Bool {
         scorer.extraFeatures.contains { ReadAloudEvidence.featureNames.contains($0) }
     }
