@@ -61,10 +61,12 @@ public final class ServingFeatureExtractor {
         if readAloud {
             // A read-aloud row without the text read would store its evidence as zeros and
             // teach a read-aloud head nonsense: refused, so that a resume runs it once it has one.
-            let textless = todo.filter { ReadingReference.text($0.text) == nil }
-            failures += textless.map { ($0.id, "no \"text\" in the manifest: a read-aloud row needs the text that was read (or extract without --read-aloud)") }
-            todo.removeAll { ReadingReference.text($0.text) == nil }
-            finished += textless.count
+            todo = todo.filter { entry in
+                guard ReadingReference.text(entry.text) == nil else { return true }
+                failures.append((entry.id, "no \"text\" in the manifest: a read-aloud row needs the text that was read (or extract without --read-aloud)"))
+                finished += 1
+                return false
+            }
         }
         scorer.run(todo, references: todo.map { readAloud ? $0.text : nil }) { _, result in
             finished += 1

@@ -128,7 +128,8 @@ public enum SessionBuilder {
             textScoringEverySeconds: section?.textScoringEverySeconds ?? 10,
             reference: ReadingReference.text(request.reference),
             threads: request.threads, ringSeconds: request.ringSeconds)
-        settings.precision = request.precision ?? section?.precision ?? .fp32
+        settings.presetPrecision = section?.precision ?? .fp32
+        settings.precision = request.precision ?? settings.presetPrecision
         settings.headsFromPreset = request.head == nil && request.readAloudHead == nil && request.model == nil
         settings.textPrompt = request.textPrompt
         return settings

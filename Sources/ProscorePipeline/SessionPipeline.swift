@@ -36,6 +36,11 @@ public final class SessionPipeline: @unchecked Sendable {
     /// normalised for both alignments.
     private let reference: ReadingReference
     private let tokenIds: [Character: Int]
+    /// Whether the scorer reads read-aloud evidence of a reading: in one not yet aligned it
+    /// would read zeros there, which no reading gives, so `unalignedScorer` scores until then.
+    /// (Without a reference, a scorer that names them, as feature capture does, reads them
+    /// as absent.)
+    private let scoresAlignedReading: Bool
     private let textScoring: ScheduledTextScoring?
     private let textInbox = Inbox<TextScores>()
     private let control = NSLock()
@@ -55,6 +60,8 @@ public final class SessionPipeline: @unchecked Sendable {
         }
         tokenIds = ids
         reference = ReadingReference(settings.reference ?? "", alphabet: ids.isEmpty ? nil : Set(ids.keys))
+        scoresAlignedReading = !reference.isEmpty
+            && (stages.scorer?.extraFeatures.contains { ReadAloudEvidence.featureNames.contains($0) } ?? false)
         let inbox = textInbox
         textScoring = stages.textScorer.map {
             ScheduledTextScoring(scorer: $0, everySeconds: settings.textScoringEverySeconds) { inbox.put($0) }
@@ -242,7 +249,7 @@ public final class SessionPipeline: @unchecked Sendable {
                 unscored = evidence == nil ? "less than a second of audio: too short to score" : "less than a second of audio so far"
             } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
                 unscored = why
-            } else if let active = !reference.isEmpty && readAloudNeeded(by: scorer) && state.readAloud == nil ? stages.unalignedScorer : scorer {
+            } else if let active = scoresAlignedReading && state.readAloud == nil ? stages.unalignedScorer : scorer {
                 let named = WindowFeatures.named(fluency: window, signal: windowSignal, readAloud: state.readAloud)
                 scores = active.scores(pooled: state.pooledLayers(), extras: active.extraFeatures.map { named[$0] ?? 0 })
             } else {
@@ -283,13 +290,6 @@ extension SessionPipeline {
         state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords),
                                  signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz,
                                                 loudThresholdDb: state.frames.silenceThresholdDb))
-    }
-
-    /// Whether `scorer` reads read-aloud evidence: in a reading not yet aligned it would read
-    /// zeros there, which no reading gives. (Without a reference, a scorer that names them,
-    /// as feature capture does, reads them as absent.)
-    func readAloudNeeded(by scorer: ProficiencyScoring) -> Bool {
-        scorer.extraFeatures.contains { ReadAloudEvidence.featureNames.contains($0) }
     }
 
     /// Live read-aloud evidence is aligned again at an utterance end once 5 s of audio, or a

@@ -34,6 +34,8 @@ public struct SessionSettings: Sendable, Codable, Equatable {
     /// Whether the heads came from the preset (not the command line): such heads give way
     /// to the encoder-independent ones when they do not fit the model.
     public var headsFromPreset = false
+    /// The precision the preset names (its heads were fitted in it); fp32 where it names none.
+    public var presetPrecision: Precision = .fp32
     /// Audio buffered between the source and the encoder, in seconds.
     public var ringSeconds: Double
 

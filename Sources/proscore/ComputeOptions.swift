@@ -42,9 +42,8 @@ struct ComputeOptions: ParsableArguments {
         var settings = try SessionBuilder.settings(for: request)
         settings.precision = runnable(settings.precision)
         // Heads are fitted per precision; the preset's, asked to run in another, may drift a little.
-        let presetPrecision = (try? StreamingPreset.load(path: Installation.preset(request.preset)))?.pipeline?.precision ?? .fp32
-        if settings.headsFromPreset && settings.precision != presetPrecision {
-            FileHandle.standardError.write(Data(("notice: the preset's heads were fitted on \(presetPrecision.rawValue) features; in \(settings.precision.rawValue) "
+        if settings.headsFromPreset && settings.precision != settings.presetPrecision {
+            FileHandle.standardError.write(Data(("notice: the preset's heads were fitted on \(settings.presetPrecision.rawValue) features; in \(settings.precision.rawValue) "
                 + "its scores may differ a little (configs/ has presets with heads fitted in each precision, e.g. balanced-int8)\n").utf8))
         }
         let models = try SessionBuilder.loadModels(for: settings)
