@@ -46,6 +46,8 @@ public struct ScoredFile: Sendable {
     public var error: String?
     public var captured: CapturedFeatures?
     public var durationSeconds: Double?
+    /// The text the recording was scored against as read aloud; nil for free speech.
+    public var reference: String?
 }
 
 /// Scores many recordings exactly as `replay --speed max` does, several at a time over one
@@ -100,6 +102,7 @@ public final class BatchScorer: @unchecked Sendable {
             let source = try RecordingSource(path: entry.audio, speed: .asFastAsConsumed)
             result.durationSeconds = source.durationSeconds
             let reference = ReadingReference.text(reference)
+            result.reference = reference
             var fileSettings = settings
             fileSettings.reference = reference
             let head = reference == nil ? models.head : (models.readAloudHead ?? models.head)

@@ -8,7 +8,7 @@ public enum ScoreRow {
     public static let measureNames = ["speech_rate", "articulation_rate", "phonation_time_ratio", "silent_pauses_per_minute", "nuclei_rate",
                                "mid_pauses_per_minute", "between_pauses_per_minute", "f0_range_st"]
     public static let csvHeader = (["id", "file", "speaker", "duration_s", "words"] + ProficiencyScores.names
-        + ["unscored_reason", "completeness", "likely_mispronounced", "transcript"] + measureNames + ["rtf", "error"]).joined(separator: ",")
+        + ["unscored_reason", "completeness", "likely_mispronounced", "transcript", "reference"] + measureNames + ["rtf", "error"]).joined(separator: ",")
 
     public static func measures(_ s: SessionSummary) -> [String: Double] {
         var m = s.session?.named ?? [:]
@@ -24,7 +24,7 @@ public enum ScoreRow {
         var cells = [quote(r.entry.id), quote(r.entry.audio), quote(r.entry.speaker ?? ""), f(r.durationSeconds), s.map { String($0.words) } ?? ""]
         cells += ProficiencyScores.names.map { f(s?.scores?[$0]) }
         cells += [quote(s?.unscoredReason ?? ""), f(s?.completeness), quote(s?.readAloud?.likelyMispronounced.joined(separator: " ") ?? ""),
-                  quote(s?.transcript ?? "")]
+                  quote(s?.transcript ?? ""), quote(r.reference ?? "")]
         cells += measureNames.map { f(m[$0]) }
         cells += [f(s?.realTimeFactor), quote(r.error ?? "")]
         return cells.joined(separator: ",")
@@ -35,6 +35,7 @@ public enum ScoreRow {
         if let speaker = r.entry.speaker { object["speaker"] = speaker }
         if let d = r.durationSeconds { object["duration_s"] = d }
         if let error = r.error { object["error"] = error }
+        if let reference = r.reference { object["reference"] = reference }
         if let s = r.summary {
             object["words"] = s.words
             object["transcript"] = s.transcript

@@ -115,6 +115,7 @@ struct OutputAndInputCareTests {
         #expect(r.status == 0, "\(r.stderr)")
         let row = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(row["completeness"] != nil && !(row["completeness"] is NSNull), "scored as a reading: \(row)")
+        #expect(row["reference"] as? String == "We call it bear", "the row names what it was scored against: \(row)")
         #expect(r.stderr.contains("line 3 (/nowhere/else.wav)") && r.stderr.contains("fits none of the recordings"), "\(r.stderr)")
 
         // A references file beside the recordings names them relative to itself, as a manifest does.
@@ -122,6 +123,9 @@ struct OutputAndInputCareTests {
         try "glide.wav\tWe call it bear\n".write(toFile: beside, atomically: true, encoding: .utf8)
         let relative = try proscore(["score", audio, "--model", layerNormModel, "--references", beside])
         #expect(relative.status == 0 && !relative.stderr.contains("warning"), "\(relative.stderr)")
+        let csv = relative.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let referenceColumn = try #require(csv.first?.firstIndex(of: "reference"))
+        #expect(csv.count == 2 && csv[1][referenceColumn] == "We call it bear", "\(relative.stdout)")
 
         try "glide.wav\tWe call it bear\t7\n".write(toFile: references, atomically: true, encoding: .utf8)
         let columns = try proscore(["score", audio, "--model", layerNormModel, "--references", references])
