@@ -9,25 +9,37 @@ struct TranscribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcribe",
         abstract: "Stream a recording through the encoder and CTC decoder; print words with times and confidence.",
+        usage: "proscore transcribe [<model>] <audio> [--preset <preset>] [--endpoint-ms <ms>] [--json] [--threads <n>] [--precision <precision>]",
         discussion: """
             The transcript goes to stdout, one utterance a line; each word with its start, end and confidence \
             goes to stderr as it is final. With --json, words and utterances are JSON lines on stdout.
             """)
 
-    @Argument(help: "Checkpoint directory with a CTC head and vocab.json.") var model: String
-    @Argument(help: "Recording (any format libsndfile reads).") var audio: String
+    @Argument(help: ArgumentHelp("[MODEL] AUDIO: a checkpoint directory with a CTC head and vocab.json (default: the preset's model), then the recording (any format libsndfile reads).",
+                                 valueName: "model-and-audio")) var paths: [String]
+    @Option(help: "Checkpoint directory with a CTC head (default: the preset's model).") var model: String?
     @Option(help: "Streaming preset: a name in configs/ (balanced, low-latency, …) or a file.") var preset: String = "configs/balanced.json"
     @Option(help: "Trailing silence that ends an utterance, in ms (default: the preset's, else 600).") var endpointMs: Int?
     @Flag(help: "One JSON line per final word and utterance.") var json = false
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
+        switch (paths.count, model) {
+        case (1, _), (2, nil): break
+        case (2, _?): throw ValidationError("The model is given twice: as --model and as the first of two paths. Give it once.")
+        case (0, _): throw ValidationError("Name the recording to transcribe: proscore transcribe [MODEL] AUDIO.")
+        default: throw ValidationError("Too many paths: proscore transcribe takes [MODEL] AUDIO (\(paths.count) given).")
+        }
         if let endpointMs, !(100...10_000).contains(endpointMs) { throw ValidationError("--endpoint-ms must be 100–10000.") }
     }
+
+    /// The recording: the last path.
+    var audio: String { paths[paths.count - 1] }
 
     func run() throws {
         compute.apply()
         let streamingPreset = try StreamingPreset.load(path: Installation.preset(preset))
+        let model = paths.count == 2 ? paths[0] : model ?? streamingPreset.pipeline?.model ?? SessionBuilder.defaultModel
         let loaded = try AudioEncoderLoader.load(path: Installation.resolve(model),
                                                  precision: compute.resolved(presetDefault: streamingPreset.pipeline?.precision))
         guard loaded.encoder.ctcHead != nil else {

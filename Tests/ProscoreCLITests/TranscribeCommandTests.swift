@@ -78,6 +78,22 @@ struct TranscribeCommandTests {
         if !asked.stderr.contains("notice") { #expect(asked.stdout != fp32.stdout) }
     }
 
+    @Test("without a model, the preset's model transcribes; --model names one as the first path does; a model named twice is refused")
+    func modelFromPreset() throws {
+        let audio = checkout + "/recordings/anna-morning.flac"
+        let preset = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: checkout + "/configs/low-latency.json"))) as? [String: Any]
+        let presetModel = try #require((preset?["pipeline"] as? [String: Any])?["model"] as? String, "low-latency names its model")
+        let named = try proscore(["transcribe", checkout + "/" + presetModel, audio, "--json", "--preset", "low-latency"])
+        let implied = try proscore(["transcribe", audio, "--json", "--preset", "low-latency"])
+        let option = try proscore(["transcribe", "--model", layerNormModel, audio, "--json", "--preset", "low-latency"])
+        let positional = try proscore(["transcribe", layerNormModel, audio, "--json", "--preset", "low-latency"])
+        #expect([named, implied, option, positional].allSatisfy { $0.status == 0 }, "\(implied.stderr)")
+        #expect(named.stdout.contains(#""word""#) && implied.stdout == named.stdout)
+        #expect(option.stdout == positional.stdout && option.stdout != named.stdout)
+        let twice = try proscore(["transcribe", "--model", layerNormModel, layerNormModel, audio])
+        #expect(twice.status != 0 && twice.stderr.contains("given twice"), "\(twice.stderr)")
+    }
+
     @Test("a checkpoint without a CTC head cannot transcribe, and says so")
     func noHead() throws {
         var root = URL(fileURLWithPath: fixtureModel)
