@@ -39,7 +39,12 @@ public enum Installation {
 
     /// The presets' names in the installation's `presetsFolder`, sorted.
     public static func presetNames() -> [String] {
-        guard let folder = existing(presetsFolder), let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        existing(presetsFolder).map(presetNames(in:)) ?? []
+    }
+
+    /// The presets' names in `folder` (its `.json` files without the extension), sorted.
+    public static func presetNames(in folder: String) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         return files.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
     }
 

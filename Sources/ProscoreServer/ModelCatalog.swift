@@ -40,10 +40,7 @@ final class ModelCatalog: @unchecked Sendable {
     }
 
     /// The presets a client may name.
-    var presetNames: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: presetsDirectory)) ?? [])
-            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
-    }
+    var presetNames: [String] { Installation.presetNames(in: presetsDirectory) }
 
     /// The models `settings` name, loading them the first time (blocking: call off the event loop).
     func models(for settings: SessionSettings) throws -> LoadedModels {
