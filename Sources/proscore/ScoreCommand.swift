@@ -17,6 +17,11 @@ struct ScoreCommand: ParsableCommand {
             reference (--reference, --references, or --read-aloud for a manifest's texts) the read-aloud head \
             scores and likely mispronounced words are listed. Exit status 0 when every file was scored, 2 \
             when some failed, 1 when none could be.
+
+            Units: duration_s in seconds; accuracy, fluency, prosodic, total and completeness (reference words \
+            found in the transcript) on 0–10; speech_rate, articulation_rate and nuclei_rate in syllables a \
+            second; phonation_time_ratio 0–1; *_pauses_per_minute per minute of the recording; f0_range_st in \
+            semitones; rtf is compute time over audio time. A row without scores says why in unscored_reason.
             """)
 
     enum Format: String, ExpressibleByArgument { case csv, jsonl }

@@ -129,7 +129,14 @@ struct SessionsCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every event of a session as JSON or CSV on stdout.")
+        static let configuration = CommandConfiguration(
+            abstract: "Every event of a session as JSON or CSV on stdout.",
+            discussion: """
+                CSV: one row per event (kind estimate, word, utterance or text_scores) at audio_s seconds into the \
+                session. Units: speech_rate and articulation_rate in syllables a second; phonation_time_ratio 0–1; \
+                silent_pauses_per_minute per minute; accuracy, fluency, prosodic, total and completeness on 0–10; \
+                start_s and end_s in seconds; confidence 0–1; lexical_diversity, relevance and coherence on 0–10.
+                """)
         enum Format: String, ExpressibleByArgument { case json, csv }
         @Argument(help: "Session id.") var id: Int64
         @Option(help: "json or csv.") var format: Format = .json
