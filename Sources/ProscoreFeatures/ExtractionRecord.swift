@@ -1,5 +1,6 @@
 import Foundation
 import ProscoreCheckpoint
+import ProscorePipeline
 
 /// What a feature folder was extracted with, kept in `OUT/extraction.json`: rerunning
 /// `extract` into the folder resumes only with the same settings, so one folder never mixes
@@ -36,7 +37,9 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
                 sequential: Bool? = nil, float16: Bool? = nil, textModel: String? = nil) {
         self.path = path; self.model = model; self.preset = preset; self.readAloud = readAloud; self.precision = precision
         self.layers = layers; self.sequential = sequential; self.float16 = float16; self.textModel = textModel
-        modelFingerprint = CheckpointFingerprint.of(directory: model)
+        // `model` may be named relative to the installation (Installation.portable): the
+        // fingerprint is of the directory it names from wherever extract runs.
+        modelFingerprint = CheckpointFingerprint.of(directory: Installation.resolve(model))
         featuresVersion = Self.currentFeaturesVersion
     }
 
@@ -47,11 +50,15 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
         FileManager.default.contents(atPath: file(in: folder)).flatMap { try? JSONDecoder().decode(Self.self, from: $0) }
     }
 
-    /// Records these settings in a new folder, or checks them against the folder's record.
-    /// A folder with features but no record (made before records were kept) is resumed
-    /// unchecked; the returned note says so.
-    @discardableResult
-    public func claim(_ folder: String) throws -> String? {
+    /// Records these settings in a new (or empty) folder, or checks them against the folder's
+    /// record. A folder that has files but no record (features of unknown settings, or not a
+    /// feature folder at all) is refused: resuming there could mix two feature paths or
+    /// overwrite files `extract` did not make.
+    public func claim(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ManifestError(path: folder, detail: "is a file; --out names the folder the features go into: give a new folder")
+        }
         let path = Self.file(in: folder)
         if let data = FileManager.default.contents(atPath: path) {
             guard let earlier = try? JSONDecoder().decode(Self.self, from: data) else {
@@ -61,16 +68,25 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
                 throw ManifestError(path: folder, detail: "was extracted with other settings (\(earlier.differences(from: self))); "
                                     + "give another --out, or the same settings to resume")
             }
-            return nil
+            return
         }
-        if FileManager.default.fileExists(atPath: folder + "/index.jsonl") {
-            return "\(folder) has features but no extraction.json (made before settings were recorded): resuming without checking they match"
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        if present.contains("index.jsonl") {
+            throw ManifestError(path: folder, detail: "has features but no extraction.json, so what they were extracted with is unknown "
+                                + "and new features could not be told apart from them: give another --out")
         }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if let other = present.filter({ !$0.hasPrefix(".") }).sorted().first {
+            throw ManifestError(path: folder, detail: "is not empty (\(other)\(present.count > 1 ? " and \(present.count - 1) more" : "")) and not a "
+                                + "feature folder extract made: give a new or empty --out")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path))
-        return nil
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try encoder.encode(self).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ManifestError(path: folder, detail: "cannot be written (\((error as NSError).localizedDescription)): give a folder you may write to")
+        }
     }
 
     /// "read_aloud true, now false; preset a, now b", for the refusal.

@@ -13,19 +13,23 @@ public enum FeatureDataset {
         guard !index.isEmpty else {
             throw ManifestError(path: folder + "/index.jsonl", detail: "no extracted utterances here; run proscore extract first")
         }
-        var layers: [Int] = []
+        var shape = PooledShape.Expected()
         var examples: [TrainingExample] = []
+        var extrasCount: (count: Int, id: String)?
         for entry in index {
-            let file = try SafeTensorsFile(path: folder + "/" + entry.file)
-            let pooled = try file.tensor("pooled")
-            if layers.isEmpty { layers = try file.tensor("layer_indices").scalars.map { Int($0) } }
-            let rows = (0..<pooled.shape[0]).map { pooled[$0].scalars }
+            let file = try PooledShape.open(entry.file, id: entry.id, folder: folder)
+            let rows = try shape.pooled(of: file, id: entry.id, folder: folder)
             var extras: [Double] = []
             if includeFluency, file.entries["fluency"] != nil { extras += try file.tensor("fluency").scalars.map(Double.init) }
             if includeText, file.entries["text_pooled"] != nil { extras += try file.tensor("text_pooled").scalars.map(Double.init) }
+            if let first = extrasCount, first.count != extras.count {
+                throw ManifestError(path: folder + "/index.jsonl", detail: "utterance \(entry.id) has \(extras.count) fluency and text values, "
+                                    + "utterance \(first.id) \(first.count): the folder mixes two extractions; extract each into its own folder")
+            }
+            extrasCount = extrasCount ?? (extras.count, entry.id)
             examples.append(TrainingExample(speaker: entry.speaker ?? entry.id, pooled: rows, extras: extras, labels: entry.labels))
         }
-        return (examples, layers)
+        return (examples, shape.layers)
     }
 }
 
@@ -50,18 +54,13 @@ public enum ServingDataset {
         guard !index.isEmpty else {
             throw ManifestError(path: folder + "/index.jsonl", detail: "no extracted utterances here; run proscore extract first")
         }
-        var layers: [Int] = []
+        var shape = PooledShape.Expected()
         var examples: [TrainingExample] = [], baseline: [TrainingExample] = [], withReference: [TrainingExample] = []
         var gated = 0
         for entry in index {
             guard let file = entry.file, let named = entry.windowFeatures else { gated += 1; continue }
             var pooled: [[Float]] = []
-            if useLayers {
-                let f = try SafeTensorsFile(path: folder + "/" + file)
-                let p = try f.tensor("pooled")
-                if layers.isEmpty { layers = try f.tensor("layer_indices").scalars.map { Int($0) } }
-                pooled = (0..<p.shape[0]).map { p[$0].scalars }
-            }
+            if useLayers { pooled = try shape.pooled(of: try PooledShape.open(file, id: entry.id, folder: folder), id: entry.id, folder: folder) }
             let speaker = entry.speaker ?? entry.id
             let extras = names.compactMap { named[$0] }
             guard extras.count == names.count else {
@@ -76,6 +75,47 @@ public enum ServingDataset {
             withReference.append(TrainingExample(speaker: speaker, pooled: [],
                                                  extras: energy + TrivialBaseline.referenceNames.map { entry.baseline[$0] ?? 0 }, labels: entry.labels))
         }
-        return (examples, useLayers ? layers : [], baseline, withReference, gated)
+        return (examples, useLayers ? shape.layers : [], baseline, withReference, gated)
+    }
+}
+
+/// The pooled layers of a feature folder's files, each checked against the first: a folder
+/// that mixes two models' or settings' features (merged by hand, say) is refused with the
+/// utterance that differs, rather than fitted.
+enum PooledShape {
+    /// An utterance's feature file, or an error that names it and says what to do.
+    static func open(_ file: String, id: String, folder: String) throws -> SafeTensorsFile {
+        do {
+            return try SafeTensorsFile(path: folder + "/" + file)
+        } catch {
+            throw ManifestError(path: folder + "/" + file, detail: "utterance \(id)'s features cannot be read (\(error)): "
+                                + "run the same extract again to extract it anew")
+        }
+    }
+
+    struct Expected {
+        private(set) var layers: [Int] = []
+        private var width: Int?
+        private var firstId = ""
+
+        /// `file`'s pooled rows, one per layer.
+        mutating func pooled(of file: SafeTensorsFile, id: String, folder: String) throws -> [[Float]] {
+            let pooled = try file.tensor("pooled")
+            let fileLayers = try file.tensor("layer_indices").scalars.map { Int($0) }
+            guard pooled.shape.count == 2, pooled.shape[0] == fileLayers.count else {
+                throw ManifestError(path: folder + "/index.jsonl", detail: "utterance \(id)'s features are damaged (pooled \(pooled.shape) "
+                                    + "for \(fileLayers.count) layers): run the same extract again to extract it anew")
+            }
+            if let width {
+                guard fileLayers == layers, pooled.shape[1] == width else {
+                    throw ManifestError(path: folder + "/index.jsonl", detail: "utterance \(id) has layers \(fileLayers) of width \(pooled.shape[1]), "
+                                        + "utterance \(firstId) layers \(layers) of width \(width): the folder mixes features of two models "
+                                        + "or settings; extract each into its own folder and train on one")
+                }
+            } else {
+                (layers, width, firstId) = (fileLayers, pooled.shape[1], id)
+            }
+            return (0..<pooled.shape[0]).map { pooled[$0].scalars }
+        }
     }
 }

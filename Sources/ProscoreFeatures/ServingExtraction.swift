@@ -42,14 +42,23 @@ public final class ServingFeatureExtractor {
         self.readAloud = readAloud
     }
 
-    /// Runs over `entries` (resuming: ids already in the index are skipped).
+    /// Runs over `entries`, resuming: an utterance already in the index with the same text and
+    /// a readable feature file is not extracted again (its labels and speaker are taken from
+    /// the manifest, which may have corrected them: `relabelled` counts those); one whose text
+    /// changed or whose file is gone is extracted again, and its new line supersedes the old.
     public func run(_ entries: [ManifestEntry], into folder: String, progress: @escaping (Int, Int, String) -> Void = { _, _, _ in })
-        throws -> (written: Int, skipped: Int, gated: Int, failures: [(id: String, reason: String)])
+        throws -> (written: Int, skipped: Int, relabelled: Int, gated: Int, failures: [(id: String, reason: String)])
     {
         let fm = FileManager.default
         try fm.createDirectory(atPath: folder + "/features", withIntermediateDirectories: true)
         let indexPath = folder + "/index.jsonl"
-        let done = Set(Self.readIndex(indexPath).map(\.id))
+        var lines = Self.readIndex(indexPath)
+        let stored = Dictionary(lines.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        let done = Set(entries.filter { entry in
+            guard let line = stored[entry.id], line.text == entry.text else { return false }
+            return line.file.map { (try? SafeTensorsFile(path: folder + "/" + $0)) != nil } ?? true
+        }.map(\.id))
+        let relabelled = try Self.relabel(&lines, from: entries.filter { done.contains($0.id) }, at: indexPath)
         if !fm.fileExists(atPath: indexPath) { _ = fm.createFile(atPath: indexPath, contents: nil) }
         guard let index = FileHandle(forWritingAtPath: indexPath) else { throw ManifestError(path: indexPath, detail: "cannot be written") }
         defer { try? index.close() }
@@ -83,7 +92,29 @@ public final class ServingFeatureExtractor {
                 failures.append((result.entry.id, "\(error)"))
             }
         }
-        return (written, alreadyThere, gated, failures)
+        return (written, alreadyThere, relabelled, gated, failures)
+    }
+
+    /// Gives the stored lines of `entries` the manifest's labels and speaker, rewriting the
+    /// index (through a temporary file, so a crash leaves the old one) when any changed.
+    static func relabel(_ lines: inout [ServingIndexEntry], from entries: [ManifestEntry], at indexPath: String) throws -> Int {
+        let manifest = Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        var changed = 0
+        for i in lines.indices {
+            guard let entry = manifest[lines[i].id], lines[i].labels != entry.labels || lines[i].speaker != entry.speaker else { continue }
+            lines[i].labels = entry.labels
+            lines[i].speaker = entry.speaker
+            changed += 1
+        }
+        guard changed > 0 else { return 0 }
+        var text = Data()
+        for line in lines { text += try JSONEncoder.sortedKeys.encode(line) + Data("\n".utf8) }
+        let temporary = indexPath + ".relabelling"
+        try text.write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, indexPath) == 0 else {
+            throw ManifestError(path: indexPath, detail: "cannot be replaced with the relabelled index (\(String(cString: strerror(errno))))")
+        }
+        return changed
     }
 
     func store(_ result: ScoredFile, summary: SessionSummary, folder: String) throws -> ServingIndexEntry {
@@ -109,9 +140,13 @@ public final class ServingFeatureExtractor {
         return line
     }
 
+    /// The index's lines, one per utterance: a line written later for the same id (the
+    /// utterance extracted again) supersedes the earlier one.
     public static func readIndex(_ path: String) -> [ServingIndexEntry] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(ServingIndexEntry.self, from: Data($0.utf8)) }
+        let lines = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(ServingIndexEntry.self, from: Data($0.utf8)) }
+        let last = Dictionary(lines.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { _, later in later })
+        return lines.enumerated().filter { last[$1.id] == $0 }.map(\.element)
     }
 
     /// Whether `folder` was written by this extractor (rather than the offline one).

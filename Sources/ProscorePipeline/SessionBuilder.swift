@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreCheckpoint
 import ProscoreModels
 import ProscoreScoring
 import ProscoreTensor
@@ -151,6 +152,16 @@ public enum SessionBuilder {
         let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
         func loadHead(_ path: String) throws -> ProficiencyHead {
             let h = try HeadFile.read(path: path).head
+            let trainedOn = try HeadFile.provenance(path: path)
+            if trainedOn.featurePath == "offline" {
+                throw SessionSetupError("\(path) was trained on offline features (extract --offline), which serving does not compute: "
+                                        + "train a head on serving-path features (extract without --offline) to score with it.")
+            }
+            if let expected = trainedOn.encoderFingerprint, case let actual = CheckpointFingerprint.of(directory: model), expected != actual {
+                throw SessionSetupError("\(path) was trained on the features of \(trainedOn.encoder) (fingerprint \(expected)), not of \(model) "
+                                        + "(\(actual)): its scores would mean nothing here. Pass --model \(trainedOn.encoder), a head trained "
+                                        + "for this model, or --head none.")
+            }
             let expected = h.layerColumnCount(hiddenSize: loaded.encoder.config.hiddenSize) + h.extraColumnCount
             if h.layers.contains(where: { $0 > loaded.encoder.config.numHiddenLayers }) || h.regression.featureMean.count != expected {
                 throw SessionSetupError("\(path) belongs to another encoder than \(model) (its layers or width do not match); pass --head for this model, or --head none.")

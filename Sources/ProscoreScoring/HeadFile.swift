@@ -10,6 +10,17 @@ public struct HeadFileError: Error, CustomStringConvertible, LocalizedError {
     public var errorDescription: String? { description }
 }
 
+/// What a head was trained on, as its file records it.
+public struct HeadProvenance: Sendable, Equatable {
+    /// The encoder's path as training named it (or what `train --encoder` said).
+    public var encoder: String
+    /// `CheckpointFingerprint` of the encoder whose features trained the head (absent in
+    /// heads trained before fingerprints were kept, and in heads of named features only).
+    public var encoderFingerprint: String?
+    /// `serving` or `offline`: which extraction the features came from (absent: unknown).
+    public var featurePath: String?
+}
+
 /// A head on disk: `NAME.json` (what it belongs to and how it was made) beside
 /// `NAME.safetensors` (the numbers).
 public enum HeadFile {
@@ -27,10 +38,13 @@ public enum HeadFile {
         var normalisation = "features standardised with the stored mean and scale; outputs clamped to 0–10"
         /// How the extras are expanded (absent in heads written before the basis existed).
         var featureBasis: String?
+        var encoderFingerprint: String?
+        var featurePath: String?
         var training: [String: String]
 
         enum CodingKeys: String, CodingKey {
             case encoder, layers, targets, lambda, normalisation, training
+            case encoderFingerprint = "encoder_fingerprint", featurePath = "feature_path"
             case layerPooling = "layer_pooling", layerWeights = "layer_weights", extraFeatures = "extra_features", featureBasis = "feature_basis",
                  namedFeaturePenalty = "named_feature_penalty"
         }
@@ -42,7 +56,8 @@ public enum HeadFile {
     }
 
     /// Writes `path` (…json) and its .safetensors sibling.
-    public static func write(_ head: ProficiencyHead, encoder: String, training: [String: String], to path: String) throws {
+    public static func write(_ head: ProficiencyHead, encoder: String, encoderFingerprint: String? = nil, featurePath: String? = nil,
+                             training: [String: String], to path: String) throws {
         let base = (path as NSString).deletingPathExtension
         let d = head.regression.featureMean.count, k = head.targets.count
         var tensors: [(name: String, tensor: Tensor)] = [
@@ -65,7 +80,8 @@ public enum HeadFile {
                                       layerPooling: head.layerPooling == .weightedMix ? nil : head.layerPooling,
                                       layerWeights: head.layerWeights, targets: head.targets,
                                       extraFeatures: head.extraFeatures, lambda: head.lambda,
-                                      namedFeaturePenalty: head.namedFeaturePenalty == 1 ? nil : head.namedFeaturePenalty, training: training)
+                                      namedFeaturePenalty: head.namedFeaturePenalty == 1 ? nil : head.namedFeaturePenalty,
+                                      encoderFingerprint: encoderFingerprint, featurePath: featurePath, training: training)
         if let basis = head.extraBasis {
             description.featureBasis = "extras clipped to their training 1st–99th percentiles, joined by hinges max(0, x − k) at their "
                 + "\(basis.knots.count) training quantiles (extra_clip_lower/upper, extra_knots); then standardised"
@@ -73,6 +89,17 @@ public enum HeadFile {
         let encoderJSON = JSONEncoder()
         encoderJSON.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoderJSON.encode(description).write(to: URL(fileURLWithPath: base + ".json"), options: .atomic)
+    }
+
+    /// What the head at `path` says it was trained on. Heads written before `feature_path`
+    /// was kept say so in their training record's kind.
+    public static func provenance(path: String) throws -> HeadProvenance {
+        let json = (path as NSString).deletingPathExtension + ".json"
+        guard let data = FileManager.default.contents(atPath: json), let d = try? JSONDecoder().decode(Description.self, from: data) else {
+            throw HeadFileError(path: json, detail: "not a Proscore head")
+        }
+        return HeadProvenance(encoder: d.encoder, encoderFingerprint: d.encoderFingerprint,
+                              featurePath: d.featurePath ?? (d.training["kind"] == "offline features" ? "offline" : nil))
     }
 
     /// Reads a head and the encoder it says it belongs to.

@@ -69,8 +69,8 @@ struct ExtractCommand: ParsableCommand {
         options.sequential = sequential
         options.float16 = float16
         let modelPath = Installation.portable(Installation.resolve(offlineModel))
-        try note(ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
-                                  sequential: sequential, float16: float16, textModel: textModel).claim(out))
+        try ExtractionRecord(path: "offline", model: modelPath, precision: compute.resolved().rawValue, layers: options.layers,
+                             sequential: sequential, float16: float16, textModel: textModel).claim(out)
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
         let start = Date()
         var bar = ProgressBar()
@@ -79,10 +79,6 @@ struct ExtractCommand: ParsableCommand {
         print(String(format: "%@: %ld written, %ld already there, %ld failed, in %.1f s",
                      out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)))
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
-    }
-
-    private func note(_ message: String?) {
-        if let message { FileHandle.standardError.write(Data("note: \(message)\n".utf8)) }
     }
 
     /// Like `score`: 0 when every utterance was extracted (or was already there), 2 when some
@@ -106,16 +102,17 @@ struct ExtractCommand: ParsableCommand {
                        + (w.reuseLeftContext ? ", reuse" : ""), "endpoint \(settings.endpointMs) ms",
                        "longest utterance \(settings.maxUtteranceSeconds) s", "window \(settings.windowSeconds) s",
                        "pause \(settings.pauseMs) ms"].joined(separator: "; ")
-        try note(ExtractionRecord(path: "serving", model: Installation.portable(settings.model), preset: serving, readAloud: readAloud,
-                                  precision: settings.precision.rawValue).claim(out))
+        try ExtractionRecord(path: "serving", model: Installation.portable(settings.model), preset: serving, readAloud: readAloud,
+                             precision: settings.precision.rawValue).claim(out)
         let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
                                                 readAloud: readAloud)
         let start = Date()
         var bar = ProgressBar()
         let result = try extractor.run(entries, into: out) { done, total, id in bar.show(done, total, id) }
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
-        print(String(format: "%@: %ld written, %ld refused by the speech gate, %ld already there, %ld failed, in %.1f s (serving path, %@)",
-                     out, result.written, result.gated, result.skipped, result.failures.count, Date().timeIntervalSince(start), preset))
+        let relabelled = result.relabelled > 0 ? " (\(result.relabelled) given the manifest's new labels or speaker)" : ""
+        print(String(format: "%@: %ld written, %ld refused by the speech gate, %ld already there%@, %ld failed, in %.1f s (serving path, %@)",
+                     out, result.written, result.gated, result.skipped, relabelled, result.failures.count, Date().timeIntervalSince(start), preset))
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
     }
 }

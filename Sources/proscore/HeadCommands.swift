@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ProscoreFeatures
+import ProscorePipeline
 import ProscoreScoring
 
 extension HeadKind: ExpressibleByArgument {}
@@ -27,6 +28,11 @@ struct TargetOptions: ParsableArguments {
             throw ValidationError("Unknown window features: \(unknown.joined(separator: ", ")); known: \(WindowFeatures.readAloudNames.joined(separator: ", ")).")
         }
         guard !names.isEmpty else { throw ValidationError("--targets needs at least one score name.") }
+        let unscorable = names.filter { !ProficiencyScores.names.contains($0) }
+        guard unscorable.isEmpty else {
+            throw ValidationError("--targets \(unscorable.joined(separator: ", ")): a head predicts \(ProficiencyScores.names.joined(separator: ", ")) "
+                                  + "(completeness is measured from the reading's alignment, not predicted).")
+        }
     }
 
     /// The window features a serving-path head reads: --features, else all of the kind's.
@@ -46,8 +52,24 @@ struct TargetOptions: ParsableArguments {
     /// The labelled examples of `folder` and the folds to use, refused where cross-validation
     /// by speaker cannot mean anything. `needsLayers`: probe reads the encoder's layers.
     func loadForFitting(_ folder: String, needsLayers: Bool = false) throws -> (examples: [TrainingExample], layers: [Int], folds: Int) {
-        let (examples, layers) = try load(folder)
+        let (all, layers) = try load(folder)
+        let examples = labelled(all)
         guard !examples.isEmpty else { throw ValidationError("No utterance in \(folder) has labels for \(names.joined(separator: ", ")).") }
+        if examples.count < all.count {
+            warn("note: \(all.count - examples.count) of \(all.count) utterances lack a label for one of \(names.joined(separator: ", ")) "
+                 + "and are left out (fit fewer --targets to use them)")
+        }
+        let outOfScale = examples.flatMap { e in names.compactMap { e.labels[$0] } }.filter { !(0...10).contains($0) }
+        if let worst = outOfScale.max(by: { abs($0) < abs($1) }) {
+            throw ValidationError("\(folder): \(outOfScale.count) labels lie outside 0–10 (up to \(String(format: "%g", worst))); a head scores on "
+                                  + "speechocean762's 0–10 scale and clamps its output there. Rescale the manifest's labels to 0–10 and extract again.")
+        }
+        let withoutSpeaker = Self.utterancesWithoutSpeaker(folder)
+        if withoutSpeaker > 0 {
+            warn("warning: \(withoutSpeaker) utterances have no \"speaker\" in the manifest, so each counts as a speaker of its own: folds are then "
+                 + "by utterance, a speaker's other recordings can sit in the training folds, and the numbers overstate how a head does on new "
+                 + "speakers. Give every manifest line its speaker.")
+        }
         if needsLayers && layers.isEmpty {
             throw ValidationError(fluencyOnly ? "--fluency-only leaves no encoder layers to probe; probe without it."
                                               : "\(folder) has no pooled encoder layers to probe.")
@@ -57,32 +79,51 @@ struct TargetOptions: ParsableArguments {
             throw ValidationError("\(folder) has \(examples.count) labelled utterances from \(speakers) speaker; folds by speaker need at least 2 speakers (5 or more for numbers worth reading).")
         }
         if speakers < folds {
-            FileHandle.standardError.write(Data("note: \(speakers) speakers: \(speakers) folds by speaker instead of \(folds)\n".utf8))
+            warn("note: \(speakers) speakers: \(speakers) folds by speaker instead of \(folds)")
         }
         if speakers < Self.fewSpeakers || examples.count < Self.fewUtterances {
-            FileHandle.standardError.write(Data(("warning: \(examples.count) labelled utterances from \(speakers) speakers: a head fitted on so few "
+            warn("warning: \(examples.count) labelled utterances from \(speakers) speakers: a head fitted on so few "
                 + "will not hold for other speakers, and cross-validated numbers from them are mostly noise (the shipped heads are "
-                + "fitted on 125 speakers; at least \(Self.fewSpeakers) speakers and \(Self.fewUtterances) utterances before trusting either)\n").utf8))
+                + "fitted on 125 speakers; at least \(Self.fewSpeakers) speakers and \(Self.fewUtterances) utterances before trusting either)")
         }
         return (examples, layers, min(folds, speakers))
     }
 
+    private func warn(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+    /// Utterances of `folder`'s index whose manifest line named no speaker.
+    static func utterancesWithoutSpeaker(_ folder: String) -> Int {
+        let path = folder + "/index.jsonl"
+        return ServingFeatureExtractor.isServingFolder(folder)
+            ? ServingFeatureExtractor.readIndex(path).filter { $0.speaker == nil }.count
+            : FeatureExtractor.readIndex(path).filter { $0.speaker == nil }.count
+    }
+
+    /// Every example of `folder`, labelled or not.
     func load(_ folder: String) throws -> (examples: [TrainingExample], layers: [Int]) {
         if ServingFeatureExtractor.isServingFolder(folder) {
+            if withText || withFluency {
+                throw ValidationError("\(folder) holds serving-path features: its heads read the window features serving computes "
+                                      + "(--kind, --features); --with-text and --with-fluency belong to offline (--offline) folders.")
+            }
             let readAloudOnly = servingNames.filter { !WindowFeatures.freeSpeechNames.contains($0) }
             if !readAloudOnly.isEmpty, ExtractionRecord.read(folder: folder)?.readAloud == false {
                 throw ValidationError("\(folder) was extracted without --read-aloud, so it has no \(readAloudOnly.joined(separator: ", ")); "
                                       + "use --kind free, or extract again with --read-aloud into another folder.")
             }
             let data = try ServingDataset.load(folder: folder, names: servingNames, layers: !fluencyOnly)
-            return (labelled(data.examples), data.layers)
+            return (data.examples, data.layers)
+        }
+        if kind != .free || features != nil {
+            throw ValidationError("\(folder) holds offline features (extract --offline), which have no window features or read-aloud evidence: "
+                                  + "--kind and --features belong to serving-path folders (extract without --offline).")
         }
         var data = try FeatureDataset.load(folder: folder, includeText: withText, includeFluency: withFluency || fluencyOnly)
         if fluencyOnly {
             data.examples = data.examples.map { var e = $0; e.pooled = []; return e }
             data.layers = []
         }
-        return (labelled(data.examples), data.layers)
+        return (data.examples, data.layers)
     }
 
     /// The examples that carry every target's label.
@@ -96,7 +137,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train", abstract: "Fit a proficiency head on an extracted feature folder (ridge regression, layer weights from per-layer probes).")
     @Argument(help: "Folder written by proscore extract.") var features: String
     @Option(help: "Output head (…json; a .safetensors is written beside it).") var out: String
-    @Option(help: "Encoder the features came from (recorded in the head; default: 'any CTC encoder (features only)' for a head of named features only, else 'unknown').")
+    @Option(help: "The encoder's name recorded in the head (default: the model in the folder's extraction.json; 'any CTC encoder (features only)' for a head of named features only). Its fingerprint is recorded from extraction.json whatever the name.")
     var encoder: String?
     @Flag(help: "Replace --out (and the .safetensors beside it) if they exist.") var overwrite = false
     @OptionGroup var targets: TargetOptions
@@ -120,8 +161,12 @@ struct TrainCommand: ParsableCommand {
         let extras = targets.extraNames(features)
         let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: folds,
                                       linear: targets.linear, layerPooling: targets.layerPooling)
-        let encoder = self.encoder ?? (head.layers.isEmpty ? "any CTC encoder (features only)" : "unknown")
-        try HeadFile.write(head, encoder: encoder, training: [
+        // A head of layers belongs to the model its features came from; one of named features only serves any.
+        let record = head.layers.isEmpty ? nil : ExtractionRecord.read(folder: features)
+        let encoder = self.encoder ?? record?.model ?? (head.layers.isEmpty ? "any CTC encoder (features only)" : "unknown")
+        try HeadFile.write(head, encoder: encoder, encoderFingerprint: record?.modelFingerprint,
+                           featurePath: ExtractionRecord.read(folder: features)?.path ?? (ServingFeatureExtractor.isServingFolder(features) ? "serving" : "offline"),
+                           training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
             "kind": ServingFeatureExtractor.isServingFolder(features) ? targets.kind.rawValue + " (serving path)" : "offline features",
             "command": (["proscore"] + CommandLine.arguments.dropFirst()).joined(separator: " "),

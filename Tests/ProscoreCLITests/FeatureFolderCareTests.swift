@@ -1,0 +1,163 @@
+import Foundation
+import ProscoreFakes
+import Testing
+
+/// What keeps a feature folder one data set, and a head tied to what it was trained on: a
+/// folder `extract` did not make is not written into, a resume extracts again what is gone
+/// or changed, a folder that mixes two extractions is refused, and a head is refused by a
+/// model or a feature path other than its own.
+@Suite("care for feature folders and the heads trained on them", .serialized)
+struct FeatureFolderCareTests {
+    func manifest(_ lines: [String], name: String = "m.jsonl") throws -> String {
+        let path = scratch(name)
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Three spoken utterances by two speakers (or none), labelled on 0–10 unless `scale` says otherwise.
+    func spoken(speakers: Bool = true, scale: Double = 1, texts: [String] = ["we call it bear", "the sun is warm", "i like green tea"]) throws -> String {
+        let lines = try texts.enumerated().map { i, text -> String in
+            let audio = try SynthesisedSpeech.espeak(text, rate: 140, to: scratch("u\(i).wav"))
+            let speaker = speakers ? #""speaker": "s\#(i % 2)", "# : ""
+            return #"{"id": "u\#(i)", "audio": "\#(audio)", \#(speaker)"text": "\#(text)", "labels": {"total": \#(Double(5 + i) * scale), "accuracy": 7}}"#
+        }
+        return try manifest(lines)
+    }
+
+    /// index.jsonl's lines by id, a later line superseding an earlier one.
+    func index(_ folder: String) throws -> [String: [String: Any]] {
+        let lines = try String(contentsOfFile: folder + "/index.jsonl", encoding: .utf8).split(separator: "\n")
+        var byId: [String: [String: Any]] = [:]
+        for line in lines {
+            if let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = row["id"] as? String { byId[id] = row }
+        }
+        return byId
+    }
+
+    @Test("extract writes only into a new, empty or its own folder: another folder, one with features of unknown settings, or a file are refused untouched")
+    func foreignFolders() throws {
+        let list = try manifest([#"{"id": "a", "audio": "\#(try makeRecording())", "speaker": "s", "labels": {"total": 5}}"#])
+        let foreign = scratch("notes")
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        try "mine".write(toFile: foreign + "/todo.txt", atomically: true, encoding: .utf8)
+        let r = try proscore(["extract", list, "--model", layerNormModel, "--out", foreign])
+        #expect(r.status != 0 && r.stderr.contains("is not empty (todo.txt)"), "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: foreign) == ["todo.txt"])
+
+        let unrecorded = scratch("unrecorded")
+        try FileManager.default.createDirectory(atPath: unrecorded, withIntermediateDirectories: true)
+        try "".write(toFile: unrecorded + "/index.jsonl", atomically: true, encoding: .utf8)
+        let u = try proscore(["extract", list, "--model", layerNormModel, "--out", unrecorded])
+        #expect(u.status != 0 && u.stderr.contains("no extraction.json"), "\(u.stderr)")
+
+        let file = scratch("features.txt")
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        let f = try proscore(["extract", list, "--model", layerNormModel, "--out", file])
+        #expect(f.status != 0 && f.stderr.contains("is a file") && !f.stderr.contains("NSCocoaErrorDomain"), "\(f.stderr)")
+    }
+
+    @Test("a resume extracts again an utterance whose file is gone or whose text changed, and takes corrected labels and speakers from the manifest")
+    func resumeFollowsTheManifest() throws {
+        let list = try spoken()
+        let out = scratch("features")
+        let first = try proscore(["extract", list, "--model", layerNormModel, "--read-aloud", "--out", out])
+        #expect(first.status == 0 && first.stdout.contains("3 written"), "\(first.stdout)\(first.stderr)")
+        try FileManager.default.removeItem(atPath: out + "/features/u0.safetensors")
+        var text = try String(contentsOfFile: list, encoding: .utf8)
+        text = text.replacingOccurrences(of: #""id": "u1", "audio": "#, with: #""id": "u1", "audio": "#)
+            .replacingOccurrences(of: #""speaker": "s1", "text": "the sun is warm", "labels": {"total": 6.0"#,
+                                  with: #""speaker": "s9", "text": "the sun is warm", "labels": {"total": 3.0"#)
+            .replacingOccurrences(of: "i like green tea", with: "i like black tea")
+        try text.write(toFile: list, atomically: true, encoding: .utf8)
+        let again = try proscore(["extract", list, "--model", layerNormModel, "--read-aloud", "--out", out])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("2 written") && again.stdout.contains("1 already there (1 given the manifest's new labels or speaker)"),
+                "\(again.stdout)")
+        let rows = try index(out)
+        #expect(rows.count == 3 && FileManager.default.fileExists(atPath: out + "/features/u0.safetensors"))
+        #expect(rows["u1"]?["speaker"] as? String == "s9" && (rows["u1"]?["labels"] as? [String: Double])?["total"] == 3)
+        #expect(rows["u2"]?["text"] as? String == "i like black tea")
+        // The folder trains as three utterances, not four or five.
+        let evaluated = try proscore(["evaluate", out, "--kind", "read-aloud", "--targets", "total", "--folds", "2"])
+        #expect(evaluated.status == 0 && evaluated.stdout.contains("3 utterances"), "\(evaluated.stdout)\(evaluated.stderr)")
+    }
+
+    @Test("probe and train refuse a folder that mixes two extractions' layers, naming the utterance, instead of crashing or fitting noise")
+    func mixedFolders() throws {
+        let audio = try makeRecording()
+        let all = scratch("all"), two = scratch("two")
+        let a = try manifest((0..<4).map { #"{"id": "a\#($0)", "audio": "\#(audio)", "speaker": "s\#($0 % 2)", "labels": {"total": \#($0 + 4)}}"# })
+        let b = try manifest((0..<4).map { #"{"id": "b\#($0)", "audio": "\#(audio)", "speaker": "t\#($0 % 2)", "labels": {"total": \#($0 + 4)}}"# }, name: "b.jsonl")
+        #expect(try proscore(["extract", a, "--offline", "--model", layerNormModel, "--out", all]).status == 0)
+        #expect(try proscore(["extract", b, "--offline", "--model", layerNormModel, "--layers", "0,1", "--out", two]).status == 0)
+        // Merged by hand, as one might to train on both.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: all + "/index.jsonl"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: two + "/index.jsonl")))
+        try handle.close()
+        for file in try FileManager.default.contentsOfDirectory(atPath: two + "/features") {
+            try FileManager.default.copyItem(atPath: two + "/features/" + file, toPath: all + "/features/" + file)
+        }
+        for command in [["probe", all, "--targets", "total"], ["train", all, "--targets", "total", "--out", scratch("h.json")]] {
+            let r = try proscore(command)
+            #expect(r.status == 1 && r.stderr.contains("utterance b0 has layers [0, 1]") && r.stderr.contains("mixes features"),
+                    "\(command[0]): \(r.status) \(r.stderr)")
+        }
+    }
+
+    @Test("train refuses labels off the 0–10 scale and targets a head cannot predict, and says when speakers or labels are missing")
+    func labelsAndSpeakers() throws {
+        let audio = try makeRecording()
+        func folder(_ lines: [String]) throws -> String {
+            let out = scratch("f")
+            let r = try proscore(["extract", try manifest(lines), "--model", layerNormModel, "--out", out])
+            #expect(r.status == 0, "\(r.stderr)")
+            return out
+        }
+        let percent = try folder((0..<4).map { #"{"id": "p\#($0)", "audio": "\#(audio)", "speaker": "s\#($0 % 2)", "labels": {"total": \#(40 + 10 * $0)}}"# })
+        let p = try proscore(["train", percent, "--targets", "total", "--fluency-only", "--out", scratch("p.json")])
+        #expect(p.status != 0 && p.stderr.contains("outside 0–10 (up to 70)"), "\(p.stderr)")
+
+        let c = try proscore(["train", percent, "--targets", "completeness,total", "--out", scratch("c.json")])
+        #expect(c.status != 0 && c.stderr.contains("--targets completeness"), "\(c.stderr)")
+
+        let anonymous = try folder((0..<4).map { i -> String in
+            let labels = i == 3 ? #"{"total": 6}"# : #"{"total": \#(4 + i), "fluency": 5}"#
+            return #"{"id": "n\#(i)", "audio": "\#(audio)", "labels": \#(labels)}"#
+        })
+        let e = try proscore(["evaluate", anonymous, "--targets", "fluency,total", "--fluency-only", "--folds", "2"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stderr.contains("4 utterances have no \"speaker\""), "\(e.stderr)")
+        #expect(e.stderr.contains("1 of 4 utterances lack a label for one of fluency, total"), "\(e.stderr)")
+    }
+
+    @Test("a head records the model and the feature path it was trained on; another model of the same shape, or offline features, are refused at scoring")
+    func headProvenance() throws {
+        let list = try spoken()
+        let serving = scratch("serving"), offline = scratch("offline")
+        // From another folder: the model is recorded relative to the installation, its fingerprint taken where it is.
+        #expect(try proscore(["extract", list, "--model", layerNormModel, "--out", serving], in: NSTemporaryDirectory()).status == 0)
+        #expect(try proscore(["extract", list, "--offline", "--model", layerNormModel, "--out", offline]).status == 0)
+        let head = scratch("head.json"), offlineHead = scratch("offline-head.json")
+        #expect(try proscore(["train", serving, "--targets", "total", "--folds", "2", "--out", head]).status == 0)
+        #expect(try proscore(["train", offline, "--targets", "total", "--folds", "2", "--out", offlineHead]).status == 0)
+        let description = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: head))) as? [String: Any]
+        let encoder = try #require(description?["encoder"] as? String)
+        #expect(layerNormModel.hasSuffix(encoder) && description?["feature_path"] as? String == "serving", "\(encoder)")
+        let fingerprint = try #require(description?["encoder_fingerprint"] as? String)
+        #expect(fingerprint.count == 16 && fingerprint != "cbf29ce484222325", "the fingerprint of nothing: \(fingerprint)")
+
+        // The same weights under another config.json: the shapes fit, the model is not the one.
+        let other = scratch("other-model")
+        try FileManager.default.copyItem(atPath: layerNormModel, toPath: other)
+        let config = other + "/config.json"
+        try (try String(contentsOfFile: config, encoding: .utf8) + "\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let audio = try SynthesisedSpeech.espeak("hello there", rate: 140, to: scratch("hello.wav"))
+        let own = try proscore(["score", audio, "--model", layerNormModel, "--head", head])
+        #expect(own.status == 0, "\(own.stderr)")
+        let foreign = try proscore(["score", audio, "--model", other, "--head", head])
+        #expect(foreign.status != 0 && foreign.stderr.contains("was trained on the features of \(encoder)"), "\(foreign.stderr)")
+        let offlineScored = try proscore(["score", audio, "--model", layerNormModel, "--head", offlineHead])
+        #expect(offlineScored.status != 0 && offlineScored.stderr.contains("trained on offline features"), "\(offlineScored.stderr)")
+    }
+}
