@@ -16,7 +16,8 @@ enum LayerSelection: ExpressibleByArgument, Equatable {
         if argument == "all" { self = .all; return }
         let parts = argument.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
-        self = .indices(parts.map { $0! })
+        // Each hidden state once, in the model's order: the stored tensor's rows follow layer_indices.
+        self = .indices(Array(Set(parts.map { $0! })).sorted())
     }
 
     func resolve(available: Int) throws -> [Int] {

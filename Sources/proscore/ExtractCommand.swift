@@ -27,7 +27,7 @@ struct ExtractCommand: ParsableCommand {
 
     @Argument(help: "Manifest file or speechocean762 folder.") var manifest: String
     @Option(help: "Audio encoder checkpoint (default: the preset's; with --offline, the default preset's).") var model: String?
-    @Option(help: "Preset whose streaming settings serving uses: a name in configs/ or a file.") var preset: String = SessionBuilder.defaultPreset
+    @Option(help: "Preset whose streaming settings serving uses: a name in configs/ or a file (default: balanced).") var preset: String?
     @Flag(help: "Use each utterance's text as the reference (read-aloud evidence for read-aloud heads).") var readAloud = false
     @Option(help: "Utterances scored at once.") var jobs: Int = 1
     @Flag(help: "The offline data set (whole-utterance encoder pass) instead of the serving path.") var offline = false
@@ -41,7 +41,14 @@ struct ExtractCommand: ParsableCommand {
 
     func validate() throws {
         if !(1...64).contains(jobs) { throw ValidationError("--jobs must be 1–64.") }
-        if !offline && (sequential || textModel != nil) { throw ValidationError("--sequential and --text-model belong to --offline extraction.") }
+        if !offline && (sequential || textModel != nil || float16 || layers != .all) {
+            throw ValidationError("--sequential, --text-model, --float16 and --layers belong to --offline extraction; the serving path stores "
+                                  + "what a head is given: every layer's mean, in float32.")
+        }
+        if offline && (readAloud || preset != nil) {
+            throw ValidationError("--read-aloud and --preset belong to the serving path: --offline runs the encoder once over each whole "
+                                  + "utterance, with no session, reference or streaming settings.")
+        }
     }
 
     func run() throws {
@@ -91,7 +98,7 @@ struct ExtractCommand: ParsableCommand {
     /// The serving path: every utterance through the session pipeline.
     func runServing(_ entries: [ManifestEntry]) throws {
         var request = SessionRequest()
-        request.preset = preset
+        request.preset = preset ?? SessionBuilder.defaultPreset
         request.model = model
         request.head = "none"
         request.textModel = "none"
@@ -112,7 +119,8 @@ struct ExtractCommand: ParsableCommand {
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
         let relabelled = result.relabelled > 0 ? " (\(result.relabelled) given the manifest's new labels or speaker)" : ""
         print(String(format: "%@: %ld written, %ld refused by the speech gate, %ld already there%@, %ld failed, in %.1f s (serving path, %@)",
-                     out, result.written, result.gated, result.skipped, relabelled, result.failures.count, Date().timeIntervalSince(start), preset))
+                     out, result.written, result.gated, result.skipped, relabelled, result.failures.count, Date().timeIntervalSince(start),
+                     preset ?? SessionBuilder.defaultPreset))
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
     }
 }

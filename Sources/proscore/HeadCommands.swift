@@ -190,6 +190,8 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         let (examples, layers, folds) = try targets.loadForFitting(features, needsLayers: true)
         let r = HeadTraining.probe(examples, targets: targets.names, folds: folds)
+        print("Pearson of each layer's ridge probe with the labels, cross-validated by speaker (\(examples.count) utterances, "
+              + "\(Set(examples.map(\.speaker)).count) speakers, \(folds) folds)")
         print("layer  " + targets.names.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined())
         for (i, row) in r.enumerated() {
             print(String(format: "%5ld  ", layers[i]) + row.map { String(format: "%-10.3f", $0) }.joined())
@@ -219,7 +221,13 @@ struct EvaluateCommand: ParsableCommand {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys]
             let object = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, $0.1) })
-            print(String(decoding: try e.encode(object), as: UTF8.self))
+            // What the numbers rest on, beside them.
+            var withCounts = try JSONSerialization.jsonObject(with: try e.encode(object)) as? [String: Any] ?? [:]
+            withCounts["utterances"] = examples.count
+            withCounts["speakers"] = Set(examples.map(\.speaker)).count
+            withCounts["folds"] = folds
+            withCounts["gated"] = gated
+            print(String(decoding: try JSONSerialization.data(withJSONObject: withCounts, options: [.sortedKeys]), as: UTF8.self))
             return
         }
         print("\(examples.count) utterances, \(Set(examples.map(\.speaker)).count) speakers, \(folds) folds by speaker"

@@ -129,6 +129,27 @@ struct FeatureFolderCareTests {
         #expect(e.status == 0, "\(e.stderr)")
         #expect(e.stderr.contains("4 utterances have no \"speaker\""), "\(e.stderr)")
         #expect(e.stderr.contains("1 of 4 utterances lack a label for one of fluency, total"), "\(e.stderr)")
+        let json = try proscore(["evaluate", anonymous, "--targets", "fluency,total", "--fluency-only", "--folds", "2", "--json"])
+        let counts = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(counts?["utterances"] as? Int == 3 && counts?["speakers"] as? Int == 3 && counts?["folds"] as? Int == 2, "\(json.stdout)")
+    }
+
+    @Test("extract refuses options that do not apply to its path instead of ignoring them")
+    func optionsOfTheOtherPath() throws {
+        let list = try manifest([#"{"id": "a", "audio": "\#(try makeRecording())", "speaker": "s", "labels": {"total": 5}}"#])
+        for options in [["--float16"], ["--layers", "0,2"], ["--sequential"]] {
+            let r = try proscore(["extract", list, "--model", layerNormModel, "--out", scratch("f")] + options)
+            #expect(r.status != 0 && r.stderr.contains("belong to --offline extraction"), "\(options): \(r.stderr)")
+        }
+        for options in [["--read-aloud"], ["--preset", "low-latency"]] {
+            let r = try proscore(["extract", list, "--offline", "--model", layerNormModel, "--out", scratch("f")] + options)
+            #expect(r.status != 0 && r.stderr.contains("belong to the serving path"), "\(options): \(r.stderr)")
+        }
+        let out = scratch("f")
+        let layers = try proscore(["extract", list, "--offline", "--model", layerNormModel, "--layers", "2,2,0", "--out", out])
+        #expect(layers.status == 0, "\(layers.stderr)")
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/extraction.json"))) as? [String: Any]
+        #expect(record?["layers"] as? [Int] == [0, 2], "each layer once, in order: \(String(describing: record))")
     }
 
     @Test("a head records the model and the feature path it was trained on; another model of the same shape, or offline features, are refused at scoring")
