@@ -90,7 +90,7 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
     }
 
     /// "read_aloud true, now false; preset a, now b", for the refusal.
-    func differences(from now: Self) -> String {
+    public func differences(from now: Self) -> String {
         func show<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "none" }
         var parts: [String] = []
         func compare<T: Equatable>(_ name: String, _ a: T?, _ b: T?) { if a != b { parts.append("\(name) \(show(a)), now \(show(b))") } }

@@ -51,8 +51,15 @@ struct TargetOptions: ParsableArguments {
 
     /// The labelled examples of `folder` and the folds to use, refused where cross-validation
     /// by speaker cannot mean anything. `needsLayers`: probe reads the encoder's layers.
-    func loadForFitting(_ folder: String, needsLayers: Bool = false) throws -> (examples: [TrainingExample], layers: [Int], folds: Int) {
-        let (all, layers) = try load(folder)
+    func loadForFitting(_ folders: FeatureFolders, needsLayers: Bool = false) throws -> (examples: [TrainingExample], layers: [Int], folds: Int) {
+        try folders.check()
+        let folder = folders.description
+        var all: [TrainingExample] = [], layers: [Int] = []
+        for path in folders.paths {
+            let data = try load(path)
+            all += data.examples
+            layers = data.layers
+        }
         let examples = labelled(all)
         guard !examples.isEmpty else { throw ValidationError("No utterance in \(folder) has labels for \(names.joined(separator: ", ")).") }
         if examples.count < all.count {
@@ -64,7 +71,7 @@ struct TargetOptions: ParsableArguments {
             throw ValidationError("\(folder): \(outOfScale.count) labels lie outside 0–10 (up to \(String(format: "%g", worst))); a head scores on "
                                   + "speechocean762's 0–10 scale and clamps its output there. Rescale the manifest's labels to 0–10 and extract again.")
         }
-        let withoutSpeaker = Self.utterancesWithoutSpeaker(folder)
+        let withoutSpeaker = folders.paths.map(Self.utterancesWithoutSpeaker).reduce(0, +)
         if withoutSpeaker > 0 {
             warn("warning: \(withoutSpeaker) utterances have no \"speaker\" in the manifest, so each counts as a speaker of its own: folds are then "
                  + "by utterance, a speaker's other recordings can sit in the training folds, and the numbers overstate how a head does on new "
@@ -135,7 +142,7 @@ struct TargetOptions: ParsableArguments {
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Fit a proficiency head on an extracted feature folder (ridge regression, layer weights from per-layer probes).")
-    @Argument(help: "Folder written by proscore extract.") var features: String
+    @Argument(help: "Folders written by proscore extract with the same settings (their utterances are fitted together).") var features: [String]
     @Option(help: "Output head (…json; a .safetensors is written beside it).") var out: String
     @Option(help: "The encoder's name recorded in the head (default: the model in the folder's extraction.json; 'any CTC encoder (features only)' for a head of named features only). Its fingerprint is recorded from extraction.json whatever the name.")
     var encoder: String?
@@ -157,18 +164,19 @@ struct TrainCommand: ParsableCommand {
         }
         let target = try OutputFile.check(json, overwrite: overwrite)
         try OutputFile.check(HeadFile.weightsPath(for: target), overwrite: overwrite)
-        let (examples, layers, folds) = try targets.loadForFitting(features)
-        let extras = targets.extraNames(features)
+        let folders = FeatureFolders(paths: features)
+        let (examples, layers, folds) = try targets.loadForFitting(folders)
+        let extras = targets.extraNames(folders.first)
         let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: folds,
                                       linear: targets.linear, layerPooling: targets.layerPooling)
         // A head of layers belongs to the model its features came from; one of named features only serves any.
-        let record = head.layers.isEmpty ? nil : ExtractionRecord.read(folder: features)
+        let record = head.layers.isEmpty ? nil : folders.record
         let encoder = self.encoder ?? record?.model ?? (head.layers.isEmpty ? "any CTC encoder (features only)" : "unknown")
         try HeadFile.write(head, encoder: encoder, encoderFingerprint: record?.modelFingerprint,
-                           featurePath: ExtractionRecord.read(folder: features)?.path ?? (ServingFeatureExtractor.isServingFolder(features) ? "serving" : "offline"),
+                           featurePath: folders.record?.path ?? (folders.isServing ? "serving" : "offline"),
                            training: [
-            "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features,
-            "kind": ServingFeatureExtractor.isServingFolder(features) ? targets.kind.rawValue + " (serving path)" : "offline features",
+            "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features.joined(separator: " "),
+            "kind": folders.isServing ? targets.kind.rawValue + " (serving path)" : "offline features",
             "command": (["proscore"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
         ], to: target)
         let top = head.layerWeights.enumerated().sorted { $0.element > $1.element }.prefix(3)
@@ -184,11 +192,11 @@ struct TrainCommand: ParsableCommand {
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe", abstract: "Cross-validated Pearson of a ridge probe on each layer alone, per score (folds by speaker).")
-    @Argument(help: "Folder written by proscore extract.") var features: String
+    @Argument(help: "Folders written by proscore extract with the same settings.") var features: [String]
     @OptionGroup var targets: TargetOptions
 
     func run() throws {
-        let (examples, layers, folds) = try targets.loadForFitting(features, needsLayers: true)
+        let (examples, layers, folds) = try targets.loadForFitting(FeatureFolders(paths: features), needsLayers: true)
         let r = HeadTraining.probe(examples, targets: targets.names, folds: folds)
         print("Pearson of each layer's ridge probe with the labels, cross-validated by speaker (\(examples.count) utterances, "
               + "\(Set(examples.map(\.speaker)).count) speakers, \(folds) folds)")
@@ -202,20 +210,23 @@ struct ProbeCommand: ParsableCommand {
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate", abstract: "Pearson, Spearman and RMSE of the whole training procedure, cross-validated by speaker.")
-    @Argument(help: "Folder written by proscore extract.") var features: String
+    @Argument(help: "Folders written by proscore extract with the same settings.") var features: [String]
     @OptionGroup var targets: TargetOptions
     @Flag(help: "One JSON object.") var json = false
 
     func run() throws {
-        let (examples, layers, folds) = try targets.loadForFitting(features)
+        let folders = FeatureFolders(paths: features)
+        let (examples, layers, folds) = try targets.loadForFitting(folders)
         var rows: [(String, [String: ScoreAgreement])] = [("Proscore", HeadTraining.evaluate(examples, layers: layers, targets: targets.names, folds: folds, linear: targets.linear,
                                                                                                       layerPooling: targets.layerPooling))]
         var gated = 0
-        if ServingFeatureExtractor.isServingFolder(features) {
-            let data = try ServingDataset.load(folder: features, names: targets.servingNames, layers: false)
-            gated = data.gated
-            rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.baseline), layers: [], targets: targets.names, folds: folds, linear: targets.linear)))
-            rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.baselineWithReference), layers: [], targets: targets.names, folds: folds, linear: targets.linear)))
+        if folders.isServing {
+            let data = try folders.paths.map { try ServingDataset.load(folder: $0, names: targets.servingNames, layers: false) }
+            gated = data.map(\.gated).reduce(0, +)
+            rows.append(("baseline: energy duration + pauses", HeadTraining.evaluate(targets.labelled(data.flatMap(\.baseline)), layers: [],
+                                                                                     targets: targets.names, folds: folds, linear: targets.linear)))
+            rows.append(("baseline: + reference length", HeadTraining.evaluate(targets.labelled(data.flatMap(\.baselineWithReference)), layers: [],
+                                                                               targets: targets.names, folds: folds, linear: targets.linear)))
         }
         if json {
             let e = JSONEncoder()
@@ -238,6 +249,46 @@ struct EvaluateCommand: ParsableCommand {
             for name in targets.names {
                 let a = result[name]!
                 print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %7.3f  %8.3f  %5.3f", a.pearson, a.spearman, a.rmse))
+            }
+        }
+    }
+}
+
+/// The feature folders a head is fitted on, read as one data set: one folder, or several
+/// extracted with the same settings (say, the same speakers' recordings and their quieter
+/// copies), never sharing an utterance.
+struct FeatureFolders {
+    let paths: [String]
+
+    var first: String { paths[0] }
+    var description: String { paths.joined(separator: " + ") }
+    var isServing: Bool { ServingFeatureExtractor.isServingFolder(first) }
+    var record: ExtractionRecord? { ExtractionRecord.read(folder: first) }
+
+    /// Refuses folders whose features were extracted otherwise, of either path, or that hold
+    /// one utterance twice (it would count double, and could sit on both sides of a fold).
+    func check() throws {
+        guard paths.count > 1 else { return }
+        var owner: [String: String] = [:]
+        for path in paths {
+            guard ServingFeatureExtractor.isServingFolder(path) == isServing else {
+                throw ValidationError("\(first) and \(path) hold features of different paths (serving and offline): fit one kind at a time.")
+            }
+            guard let here = ExtractionRecord.read(folder: path), let there = record else {
+                throw ValidationError("\(ExtractionRecord.read(folder: path) == nil ? path : first) has no extraction.json, so whether its features "
+                                      + "match the other folders' is unknown: fit it alone, or extract it again.")
+            }
+            guard here == there else {
+                throw ValidationError("\(path) was extracted with other settings than \(first) (\(there.differences(from: here))): "
+                                      + "a head fitted on both would learn from two feature paths. Extract them alike.")
+            }
+            let ids = isServing ? ServingFeatureExtractor.readIndex(path + "/index.jsonl").map(\.id)
+                                : FeatureExtractor.readIndex(path + "/index.jsonl").map(\.id)
+            for id in ids {
+                if let earlier = owner[id] {
+                    throw ValidationError("utterance \(id) is in both \(earlier) and \(path): give each utterance once.")
+                }
+                owner[id] = path
             }
         }
     }

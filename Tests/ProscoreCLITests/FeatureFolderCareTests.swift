@@ -105,6 +105,26 @@ struct FeatureFolderCareTests {
         }
     }
 
+    @Test("several folders extracted alike are fitted as one data set; folders extracted otherwise, or sharing an utterance, are refused")
+    func severalFolders() throws {
+        let audio = try makeRecording()
+        func folder(_ prefix: String, _ options: [String] = []) throws -> String {
+            let out = scratch(prefix)
+            let list = try manifest((0..<4).map { #"{"id": "\#(prefix)\#($0)", "audio": "\#(audio)", "speaker": "\#(prefix)\#($0 % 2)", "text": "we call it bear", "labels": {"total": \#($0 + 4)}}"# })
+            let r = try proscore(["extract", list, "--model", layerNormModel, "--out", out] + options)
+            #expect(r.status == 0, "\(r.stderr)")
+            return out
+        }
+        let a = try folder("a"), b = try folder("b"), readAloud = try folder("r", ["--read-aloud"])
+        let both = try proscore(["evaluate", a, b, "--targets", "total", "--fluency-only", "--json"])
+        let counts = try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String: Any]
+        #expect(both.status == 0 && counts?["utterances"] as? Int == 8 && counts?["speakers"] as? Int == 4, "\(both.stdout)\(both.stderr)")
+        let other = try proscore(["train", a, readAloud, "--targets", "total", "--fluency-only", "--out", scratch("h.json")])
+        #expect(other.status != 0 && other.stderr.contains("other settings") && other.stderr.contains("read_aloud false, now true"), "\(other.stderr)")
+        let twice = try proscore(["probe", a, a, "--targets", "total"])
+        #expect(twice.status != 0 && twice.stderr.contains("utterance a0 is in both"), "\(twice.stderr)")
+    }
+
     @Test("train refuses labels off the 0–10 scale and targets a head cannot predict, and says when speakers or labels are missing")
     func labelsAndSpeakers() throws {
         let audio = try makeRecording()
