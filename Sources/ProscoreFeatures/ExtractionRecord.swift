@@ -26,10 +26,12 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
     public var sequential: Bool?
     public var float16: Bool?
     public var textModel: String?
+    /// Offline: what BERT read ("transcript"; absent in folders made when it read the reference).
+    public var textSource: String?
 
     enum CodingKeys: String, CodingKey {
         case path, model, preset, precision, layers, sequential, float16
-        case readAloud = "read_aloud", textModel = "text_model", modelFingerprint = "model_fingerprint"
+        case readAloud = "read_aloud", textModel = "text_model", modelFingerprint = "model_fingerprint", textSource = "text_source"
         case featuresVersion = "features_version"
     }
 
@@ -37,6 +39,7 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
                 sequential: Bool? = nil, float16: Bool? = nil, textModel: String? = nil) {
         self.path = path; self.model = model; self.preset = preset; self.readAloud = readAloud; self.precision = precision
         self.layers = layers; self.sequential = sequential; self.float16 = float16; self.textModel = textModel
+        textSource = textModel == nil ? nil : "transcript"
         // `model` may be named relative to the installation (Installation.portable): the
         // fingerprint is of the directory it names from wherever extract runs.
         modelFingerprint = CheckpointFingerprint.of(directory: Installation.resolve(model))
@@ -105,6 +108,7 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
         compare("sequential", sequential, now.sequential)
         compare("float16", float16, now.float16)
         compare("text_model", textModel, now.textModel)
+        compare("text_source", textSource, now.textSource)
         return parts.joined(separator: "; ")
     }
 }

@@ -101,18 +101,24 @@ public final class FeatureExtractor {
         tensors.append(("layer_indices", Tensor(shape: [keep.count], scalars: keep.map(Float.init))))
         var transcript: String?
         if let vocabulary, let logits = output.logits { transcript = vocabulary.greedyTranscript(logits) }
-        if let text, let sentence = entry.text ?? transcript {
+        // BERT reads what the speaker said, as serving's text pass does: the transcript (the
+        // reference, the same for everyone who read it, tells nothing of the speaker); the
+        // reference only for an encoder without a CTC head.
+        var textSource = "none"
+        if let text, let (source, sentence) = transcript.map({ ("transcript", $0) }) ?? entry.text.map({ ("reference", $0) }) {
             let ids = text.tokenizer.encode(sentence)
             let bert = text.model(Array(ids.prefix(text.model.maxTokens)))
             tensors.append(("text_tokens", bert.lastHiddenState))
             tensors.append(("text_pooled", Self.meanOverFrames(bert.lastHiddenState)))
+            textSource = source
         }
         let measures = fluencyMeasures(samples: samples, logits: output.logits, frames: frames,
                                        words: (entry.text ?? transcript ?? "").split(separator: " ").map(String.init))
         tensors.append(("fluency", Tensor(shape: [measures.count], scalars: measures.map(Float.init))))
         let file = "features/\(entry.id).safetensors"
         try SafeTensorsWriter.write(tensors, to: folder + "/" + file, storage: options.float16 ? .f16 : .f32,
-                                    metadata: ["id": entry.id, "layers": keep.map(String.init).joined(separator: ",")])
+                                    metadata: ["id": entry.id, "layers": keep.map(String.init).joined(separator: ","), "text_source": textSource,
+                                               "fluency_names": Self.fluencyFeatureNames.joined(separator: ",")])
         return IndexEntry(id: entry.id, speaker: entry.speaker, text: entry.text,
                           durationSeconds: FrameGeometry.seconds(samples: samples.count), frames: frames, file: file,
                           labels: entry.labels, transcript: transcript)

@@ -20,8 +20,9 @@ struct ExtractCommand: ParsableCommand {
             free|read-aloud) see at run time exactly what they were trained on.
 
             --offline instead runs the encoder once over the whole utterance (per-frame hidden states with \
-            --sequential, BERT text features with --text-model): a data set for research, not for heads \
-            that serve. Rerunning resumes, with the settings recorded in OUT/extraction.json (other settings are \
+            --sequential; with --text-model, BERT's token states and their mean for the greedy CTC transcript, \
+            what the speaker said); a data set for research, not for heads that serve. Each file's metadata \
+            names its fluency columns (fluency_names) and what BERT read (text_source). Rerunning resumes, with the settings recorded in OUT/extraction.json (other settings are \
             refused); a file that fails is reported and skipped (exit status 2; 1 when every file failed).
             """)
 

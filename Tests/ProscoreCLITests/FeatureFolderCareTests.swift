@@ -1,4 +1,5 @@
 import Foundation
+import ProscoreCheckpoint
 import ProscoreFakes
 import Testing
 
@@ -152,6 +153,19 @@ struct FeatureFolderCareTests {
         let json = try proscore(["evaluate", anonymous, "--targets", "fluency,total", "--fluency-only", "--folds", "2", "--json"])
         let counts = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(counts?["utterances"] as? Int == 3 && counts?["speakers"] as? Int == 3 && counts?["folds"] as? Int == 2, "\(json.stdout)")
+    }
+
+    @Test("offline text features are BERT's reading of what was said (the transcript), and each file names its fluency columns")
+    func offlineTextReadsTheTranscript() throws {
+        let out = scratch("offline")
+        let r = try proscore(["extract", try spoken(), "--offline", "--model", layerNormModel, "--text-model", checkout + "/models/all-minilm-l6-v2", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let file = try SafeTensorsFile(path: out + "/features/u0.safetensors")
+        #expect(file.metadata["text_source"] == "transcript" && file.entries["text_pooled"] != nil, "\(file.metadata)")
+        let columns = try #require(file.metadata["fluency_names"]).split(separator: ",")
+        #expect(columns.count == (try file.tensor("fluency")).scalars.count)
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/extraction.json"))) as? [String: Any]
+        #expect(record?["text_source"] as? String == "transcript")
     }
 
     @Test("extract refuses options that do not apply to its path instead of ignoring them")
