@@ -4,8 +4,10 @@
 Starts `proscore serve` on a free loopback port, opens its page in Debian's headless
 Chromium (driven by chromium-driver through selenium) with a recording as the fake
 microphone (Chromium's fake media-stream flags), presses Start, and waits until 0–10
-scores and a transcript appear; then presses Stop and waits for the summary. Saves a
-screenshot. Exit status 0 when everything appeared.
+scores and a transcript appear (each word once: the utterance being spoken is not shown
+twice); then presses Stop and waits for the summary. With --token it first types a wrong
+token, which the page must name; with --interrupt it stops the server mid-stream instead,
+which the page must say. Saves a screenshot. Exit status 0 when everything appeared.
 
     python3 tools/check_page.py --screenshot docs/serve-page.png
 
@@ -52,6 +54,8 @@ def main():
     parser.add_argument("--screenshot", help="PNG to write")
     parser.add_argument("--token", action="store_true",
                         help="start the server with --token-file and type the token into the page")
+    parser.add_argument("--interrupt", action="store_true",
+                        help="stop the server (SIGTERM) while the page streams; the page must say the stream ended")
     parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()
 
@@ -81,17 +85,28 @@ def main():
     failures = []
     try:
         driver.get(url + "/")
-        if token:
-            field = driver.find_element(By.ID, "token")
-            field.send_keys(token)
-            driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
-        if args.reference:
-            driver.find_element(By.ID, "reference").send_keys(args.reference)
-        driver.find_element(By.ID, "start").click()
         wait = WebDriverWait(driver, args.timeout, poll_frequency=0.25)
 
         def text(element_id):
             return driver.find_element(By.ID, element_id).text.strip()
+
+        def type_token(value):
+            field = driver.find_element(By.ID, "token")
+            field.clear()
+            field.send_keys(value)
+            driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
+
+        if token:
+            type_token("wrong-" + token)
+            driver.find_element(By.ID, "start").click()
+            try:
+                wait.until(lambda d: "refused this access token" in text("status"))
+            except Exception:
+                failures.append(f"a wrong token was not named (status: {text('status')!r})")
+            type_token(token)
+        if args.reference:
+            driver.find_element(By.ID, "reference").send_keys(args.reference)
+        driver.find_element(By.ID, "start").click()
 
         try:
             wait.until(lambda d: re.fullmatch(r"\d+\.\d", text("value-total") or text("value-fluency") or ""))
@@ -103,12 +118,25 @@ def main():
             failures.append("no transcript appeared")
         time.sleep(2)
         live = {name: text("value-" + name) for name in ["accuracy", "fluency", "prosodic", "total"]}
-        print("live scores:", live, "| transcript:", repr(text("final") + " " + text("partial")), "| pauses:", text("pauses"))
+        heard = (text("final") + " " + text("partial")).split()
+        print("live scores:", live, "| transcript:", repr(" ".join(heard)), "| pauses:", text("pauses"))
+        if args.interrupt:
+            server.terminate()
+            try:
+                wait.until(lambda d: "ended the stream" in text("status") or text("status").startswith("Closed"))
+            except Exception:
+                failures.append(f"the page did not say the server ended the stream (status: {text('status')!r})")
+            print("status:", text("status"))
+            return report(failures)
         driver.find_element(By.ID, "stop").click()
         try:
             wait.until(lambda d: text("status").startswith("Session "))
         except Exception:
             failures.append(f"no summary after stop (status: {text('status')!r})")
+        summary_words = re.search(r"(\d+) words", text("status"))
+        # Live, each word appears once: no more words than the whole session's, give or take the forming one.
+        if summary_words and len(heard) > int(summary_words.group(1)) + 2:
+            failures.append(f"the live transcript had {len(heard)} words, the session {summary_words.group(1)}: words shown twice?")
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sessions a"))
         print("status:", text("status"))
         if args.screenshot:
@@ -118,6 +146,10 @@ def main():
         driver.quit()
         server.terminate()
         server.wait(timeout=30)
+    return report(failures)
+
+
+def report(failures):
     for failure in failures:
         print("FAIL:", failure, file=sys.stderr)
     return 1 if failures else 0

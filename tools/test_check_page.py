@@ -36,3 +36,12 @@ def test_page_works_with_a_token_in_chromium(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "tools/check_page.py"), "--proscore", str(proscore), "--token"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_page_says_when_the_server_stops_mid_stream(tmp_path):
+    """SIGTERM to the server while the page streams: the page must say the stream ended
+    (it used to stay on "Listening…")."""
+    proscore = built_proscore_and_chromium()
+    result = subprocess.run([sys.executable, str(ROOT / "tools/check_page.py"), "--proscore", str(proscore), "--interrupt"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -89,6 +89,17 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
             self.precision = precision
         }
 
+        /// What is wrong with these values, in the command line's ranges (nil when nothing).
+        public var problem: String? {
+            if let windowSeconds, !(5...600).contains(windowSeconds) { return "pipeline.window_s \(windowSeconds) must be 5–600 (seconds)" }
+            if let pauseMs, !(50...5_000).contains(pauseMs) { return "pipeline.pause_ms \(pauseMs) must be 50–5000" }
+            if let endpointMs, !(100...10_000).contains(endpointMs) { return "pipeline.endpoint_ms \(endpointMs) must be 100–10000" }
+            if let textScoringEverySeconds, !(1...600).contains(textScoringEverySeconds) {
+                return "pipeline.text_scoring_every_s \(textScoringEverySeconds) must be 1–600 (seconds)"
+            }
+            return nil
+        }
+
         enum CodingKeys: String, CodingKey {
             case model, head
             case readAloudHead = "read_aloud_head", precision
@@ -145,7 +156,7 @@ public struct StreamingPreset: Codable, Sendable, Equatable {
         } catch let error as DecodingError {
             throw PresetError(path: path, detail: "not a streaming preset (see configs/balanced.json for the form): \(Self.describe(error))")
         }
-        if let problem = preset.settings.problem { throw PresetError(path: path, detail: problem) }
+        if let problem = preset.settings.problem ?? preset.pipeline?.problem { throw PresetError(path: path, detail: problem) }
         return preset
     }
 

@@ -32,7 +32,8 @@ struct AccessControl: Sendable {
             return .forbiddenOrigin(origin)
         }
         if let token, !Self.isPage(request.uri.path) {
-            if let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            // The scheme's name is case-insensitive (RFC 9110): "bearer" and "BEARER" are "Bearer".
+            if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
                constantTimeEqual(String(header.dropFirst(7)), token) { return nil }
             if Self.offeredProtocols(request).contains(where: { $0.hasPrefix("bearer.") && constantTimeEqual(String($0.dropFirst(7)), token) }) {
                 return nil

@@ -57,6 +57,11 @@ extension StartMessage {
         } catch {
             throw .invalid("the start message must be JSON with sample_rate, encoding and channels (\(Self.describe(error)))")
         }
+        // A mistyped key ("refrence") would score a reading as free speech without a word.
+        let keys = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?.keys.sorted() ?? []
+        if let unknown = keys.first(where: { CodingKeys(rawValue: $0) == nil }) {
+            throw .invalid("unknown key \"\(unknown)\" in the start message: the keys are sample_rate, encoding, channels, reference, preset, text_prompt")
+        }
         guard let encoding = PCMEncoding(rawValue: message.encoding) else {
             throw .unsupported("encoding \"\(message.encoding)\" is not supported: send pcm_s16le or pcm_f32le")
         }

@@ -80,6 +80,9 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         } catch where "\(error)".contains("Address already in use") {
             throw ValidationError("port \(port) on \(host) is in use (another server?); give another --port, or --port 0 for any free one.")
+        } catch where "\(error)".contains("errno: 99") || "\(error)".contains("Cannot assign requested address") {
+            throw ValidationError("cannot listen on \(host): no network interface of this machine has that address; give one it has "
+                                  + "(ip -brief address lists them), 127.0.0.1 for this machine alone, or 0.0.0.0 for all.")
         }
     }
 }

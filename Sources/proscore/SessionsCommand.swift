@@ -15,9 +15,23 @@ struct StoreOptions: ParsableArguments {
 
     /// The store named by --store or the environment, for writing.
     func open() throws -> any SessionStore {
-        if let store { return try SessionStores.open(store, origin: "--store") }
+        if let store {
+            try Self.checkFolder(store, origin: "--store")
+            return try SessionStores.open(store, origin: "--store")
+        }
         let location = SessionStores.defaultLocation
+        if location.origin == "$PROSCORE_STORE" { try Self.checkFolder(location.path, origin: "PROSCORE_STORE") }
         return try SessionStores.open(location.path, origin: location.origin == "$PROSCORE_STORE" ? "PROSCORE_STORE" : "--store (or PROSCORE_STORE)")
+    }
+
+    /// A store file the user named must be in a folder that exists: a mistyped folder would
+    /// start an empty history without a word. (The default location's folders are made.)
+    private static func checkFolder(_ location: String, origin: String) throws {
+        guard !location.contains("://") else { return }
+        let folder = (location as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            throw ValidationError("\(location): its folder \(folder) does not exist; create it first, or correct \(origin).")
+        }
     }
 
     /// The same store for reading only (works on a store this user cannot write).
@@ -133,7 +147,8 @@ struct SessionsCommand: ParsableCommand {
             abstract: "Every event of a session as JSON or CSV on stdout.",
             discussion: """
                 CSV: one row per event (kind estimate, word, utterance or text_scores) at audio_s seconds into the \
-                session. Units: speech_rate and articulation_rate in syllables a second; phonation_time_ratio 0–1; \
+                session; an estimate's measures are its rolling window's (the last 30 s of speech). A last row of kind \
+                summary, once the session ended, has the whole session's measures, the final scores and the transcript. Units: speech_rate and articulation_rate in syllables a second; phonation_time_ratio 0–1; \
                 silent_pauses_per_minute per minute; accuracy, fluency, prosodic, total and completeness on 0–10; \
                 start_s and end_s in seconds; confidence 0–1; lexical_diversity, relevance and coherence on 0–10.
                 """)
@@ -148,9 +163,10 @@ struct SessionsCommand: ParsableCommand {
             case .json:
                 print(try SessionExport.text(SessionExport.jsonObject(store: sessions, id: id), pretty: true))
             case .csv:
-                _ = try sessions.session(id)
+                let record = try sessions.session(id)
                 print(CSVExport.header)
                 for e in try sessions.events(session: id) { print(try CSVExport.row(e)) }
+                if let summary = record.summary { print(try CSVExport.summaryRow(summary)) }
             }
         }
     }
@@ -158,10 +174,17 @@ struct SessionsCommand: ParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a session and its events.")
         @Argument(help: "Session id.") var id: Int64
+        @Flag(help: "Delete it even while it is still running (its live stream ends, and nothing more of it is recorded).") var force = false
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            try store.open().delete(session: id)
+            let sessions = try store.open()
+            let record = try sessions.session(id)
+            if record.status == .running && !force {
+                throw ValidationError("session \(id) is still running (\(record.source)): deleting it would end that stream and lose what it records. "
+                                      + "Wait until it ends, or pass --force.")
+            }
+            try sessions.delete(session: id)
             print("deleted session \(id)")
         }
     }
@@ -175,9 +198,22 @@ enum CSVExport {
         + ProficiencyScores.names.joined(separator: ",") + ",completeness,unscored_reason,text,start_s,end_s,confidence,"
         + "lexical_diversity,relevance,coherence"
 
+    private static func f(_ x: Double?) -> String { x.map { String($0) } ?? "" }
+    private static func quoted(_ text: String?) -> String { text.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? "" }
+
+    /// The ended session: its whole-session measures, final scores and transcript.
+    static func summaryRow(_ json: String) throws -> String {
+        let s = try JSONDecoder().decode(SessionSummary.self, from: Data(json.utf8))
+        var cells = ["summary", String(s.audioSeconds)]
+        let m = s.session
+        cells += [f(m?.speechRate), f(m?.articulationRate), f(m?.phonationTimeRatio), f(m?.silentPausesPerMinute)]
+        cells += ProficiencyScores.names.map { f(s.scores?[$0]) }
+        cells += [f(s.completeness), quoted(s.unscoredReason), quoted(s.transcript), "0", String(s.audioSeconds), ""]
+        cells += Array(repeating: "", count: 3)
+        return cells.joined(separator: ",")
+    }
+
     static func row(_ e: SessionEvent) throws -> String {
-        func f(_ x: Double?) -> String { x.map { String($0) } ?? "" }
-        func quoted(_ text: String?) -> String { text.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? "" }
         let measures = 4 + ProficiencyScores.names.count + 2
         var cells = [e.kind.rawValue, String(e.audioSeconds)]
         switch e.kind {

@@ -133,7 +133,7 @@ struct SessionLayerBugTests {
         let store = scratch("deleted.sqlite")
         let run = try launchCapturingErrors(["replay", try longRecording(seconds: 8), "--model", fixtureModel, "--speed", "1", "--json", "--store", store])
         _ = readUntil(run.stdout, contains: "\"estimate\"")
-        #expect(try proscore(["sessions", "delete", "1", "--store", store]).status == 0)
+        #expect(try proscore(["sessions", "delete", "1", "--force", "--store", store]).status == 0)
         run.process.waitUntilExit()
         let stderr = String(decoding: readAll(run.stderr), as: UTF8.self)
         #expect(run.process.terminationStatus != 0)
@@ -161,7 +161,9 @@ struct SessionLayerBugTests {
         (["replay", "REC", "--offset", "99"], "past the end of the recording"),
         (["replay", "REC", "--duration", "0"], "--duration must be more than 0"),
         (["replay", "REC", "--store", ""], "store path is empty"),
-        (["replay", "REC", "--store", "/proc/proscore/x.sqlite"], "--store must name"),
+        (["replay", "REC", "--store", "/proc/x.sqlite"], "--store must name"),
+        // A mistyped folder would have started an empty history there.
+        (["replay", "REC", "--store", "/nonexistent-folder/x.sqlite"], "its folder /nonexistent-folder does not exist; create it first, or correct --store"),
         (["report", "1", "--out", "/nonexistent-folder/r.html", "--store", "STORE"], "does not exist"),
     ])
     func clearErrors(arguments: [String], message: String) throws {

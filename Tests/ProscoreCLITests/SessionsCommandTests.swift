@@ -3,6 +3,7 @@ import ProscoreAudio
 import ProscoreCheckpoint
 import ProscoreModels
 import ProscorePipeline
+import ProscoreStore
 import ProscoreTensor
 import Testing
 
@@ -27,13 +28,21 @@ struct SessionsCommandTests {
         let csv = try proscore(["sessions", "export", "1", "--format", "csv", "--store", store])
         #expect(csv.stdout.hasPrefix("kind,audio_s,"))
         let lines = csv.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        #expect(lines.count == events.count + 1)
+        #expect(lines.count == events.count + 2, "a header, the events and the summary")
         #expect(lines.allSatisfy { $0.count == lines[0].count }, "every row has the header's columns")
+        let summary = try #require(lines.last)
+        #expect(summary[0] == "summary" && Double(summary[1]) ?? 0 > 1 && !summary[2].isEmpty, "\(summary)")
         let column = { (name: String) in lines[0].firstIndex(of: Substring(name))! }
         let utterances = lines.filter { $0[0] == "utterance" }
         #expect(!utterances.isEmpty && utterances.allSatisfy { $0[column("text")].count > 2 }, "utterance rows carry their text")
         #expect(lines.filter { $0[0] == "estimate" }.contains { !$0[column("total")].isEmpty || !$0[column("unscored_reason")].isEmpty })
         #expect(try proscore(["sessions", "delete", "1", "--store", store]).status == 0)
+        // A session still running (here, one this test process writes) is deleted only with --force.
+        let live = try SQLiteSessionStore(path: store)
+        let running = try live.begin(source: "microphone", modelPath: fixtureModel, modelFingerprint: "-", configuration: "{}")
+        let refused = try proscore(["sessions", "delete", "\(running)", "--store", store])
+        #expect(refused.status != 0 && refused.stderr.contains("still running (microphone)") && refused.stderr.contains("--force"), "\(refused.stderr)")
+        #expect(try proscore(["sessions", "delete", "\(running)", "--force", "--store", store]).status == 0)
         let gone = try proscore(["sessions", "show", "1", "--store", store])
         #expect(gone.status != 0 && gone.stderr.contains("No session 1"))
     }

@@ -68,6 +68,13 @@ struct TuneCommandTests {
         let r = try proscore(["bench", "streaming", "--preset", path])
         #expect(r.status != 0)
         #expect(r.stderr.contains(path))
+        // Pipeline values out of the command line's ranges: a window of 0 s left every session unscored, saying "too short".
+        var balanced = try String(contentsOfFile: checkout + "/configs/balanced.json", encoding: .utf8)
+        balanced = balanced.replacingOccurrences(of: #""window_s": 30"#, with: #""window_s": 0"#)
+        let zeroWindow = scratch("zero-window.json")
+        try balanced.write(toFile: zeroWindow, atomically: true, encoding: .utf8)
+        let replay = try proscore(["replay", try makeRecording(), "--preset", zeroWindow, "--speed", "max", "--no-store"])
+        #expect(replay.status != 0 && replay.stderr.contains("pipeline.window_s 0.0 must be 5–600"), "\(replay.stderr)")
         let nothing = try proscore(["bench", "streaming", "--seconds", "0"])
         #expect(nothing.status != 0 && nothing.stderr.contains("--seconds must be between 1 and 600"), "\(nothing.stderr)")
         let noRuns = try proscore(["bench", "streaming", "--repeats", "0"])

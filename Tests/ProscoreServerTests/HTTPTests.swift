@@ -66,6 +66,8 @@ struct HTTPTests {
             }
             #expect(try await client.get("/v1/sessions", headers: bearer("wrong-token-xxxxxxxx")).status == .unauthorized)
             #expect(try await client.get("/v1/sessions", headers: bearer(token)).status == .ok)
+            // The scheme's name is case-insensitive.
+            #expect(try await client.get("/v1/sessions", headers: [.authorization: "bearer \(token)"]).status == .ok)
             #expect(try await client.post("/v1/score", body: ByteBuffer(string: "x")).status == .unauthorized)
             await #expect(throws: (any Error).self) {
                 try await client.ws("/v1/stream") { _, outbound, _ in try await outbound.write(.text(startMessage)) }

@@ -94,6 +94,10 @@ struct StreamTests {
         let missing = try await closeFrame(for: [.text(#"{"sample_rate":16000,"channels":1}"#)])
         #expect(missing?.closeCode == .dataInconsistentWithMessage)
         #expect(missing?.reason?.contains("encoding is missing") == true)
+        // A mistyped key would have scored a reading as free speech.
+        let typo = try await closeFrame(for: [.text(#"{"sample_rate":16000,"encoding":"pcm_s16le","channels":1,"refrence":"hello"}"#)])
+        #expect(typo?.closeCode == .dataInconsistentWithMessage)
+        #expect(typo?.reason?.contains("unknown key \"refrence\"") == true, "\(String(describing: typo?.reason))")
     }
 
     @Test("an unknown encoding, a bad rate or audio before the start message closes with 1003")

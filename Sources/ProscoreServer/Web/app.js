@@ -3,7 +3,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const scoreNames = ["accuracy", "fluency", "prosodic", "total"];
-let socket = null, context = null, stream = null, activity = [];
+let socket = null, context = null, stream = null, activity = [], summarised = false;
 
 function setStatus(text) { $("status").textContent = text; }
 
@@ -40,17 +40,22 @@ function show(event) {
     const e = event.estimate;
     drawBars(e.scores);
     $("unscored").textContent = e.scores ? "" : (e.unscored_reason ? `No scores yet: ${e.unscored_reason}.` : "");
+    // The utterance being spoken (its final words and the one forming); ended utterances are in "final".
     $("partial").textContent = e.partial || "";
     drawActivity(e.frame_speech || []);
     const w = e.window;
     $("pauses").textContent = `${w.silent_pauses_per_minute.toFixed(1)} silent pauses a minute (mean ${w.mean_pause_s.toFixed(2)} s), ` +
       `speech rate ${w.speech_rate.toFixed(2)} syllables/s, ${(100 * w.phonation_time_ratio).toFixed(0)}% speaking`;
     showMispronounced(e.read_aloud, e.omitted_words);
-  } else if (event.words) {
-    $("final").textContent += (($("final").textContent ? " " : "") + event.words.map((w) => w.text).join(" "));
+  } else if (event.utterance) {
+    const text = (event.utterance.words || []).map((w) => w.text).join(" ");
+    if (text) $("final").textContent += ($("final").textContent ? " " : "") + text;
   } else if (event.summary) {
     const s = event.summary;
+    summarised = true;
     drawBars(s.scores);
+    $("scores-span").textContent = "(whole session)";
+    $("final").textContent = s.transcript || $("final").textContent;
     $("partial").textContent = "";
     showMispronounced(s.read_aloud, null);
     setStatus(`Session ${event.session_id ?? ""} ${event.status}: ${s.audio_s.toFixed(1)} s, ${s.words} words` +
@@ -72,7 +77,16 @@ async function start() {
   $("start").disabled = true;
   $("final").textContent = "";
   $("partial").textContent = "";
+  $("scores-span").textContent = "(last 30 s)";
   activity = [];
+  summarised = false;
+  // A browser hides why a WebSocket was refused (it reports 1006): ask first whether the token is needed or wrong.
+  const check = await fetch("/v1/sessions", { headers: authHeaders() }).catch(() => null);
+  if (check && check.status === 401) {
+    setStatus(token() ? "The server refused this access token: check it and type it again above." : "This server needs its access token: type it above.");
+    $("start").disabled = false;
+    return;
+  }
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
   } catch (error) {
@@ -101,7 +115,12 @@ async function start() {
   };
   socket.onmessage = (message) => show(JSON.parse(message.data));
   socket.onclose = (close) => {
-    if (close.code !== 1000) setStatus(`Closed: ${close.reason || "connection lost"} (code ${close.code}).`);
+    if (close.code !== 1000) {
+      setStatus(`Closed: ${close.reason || "connection lost"} (code ${close.code}).`);
+    } else if (!summarised) {
+      setStatus("The server ended the stream before scoring it (it may have been stopped); what it heard is kept in its past sessions.");
+      loadSessions();
+    }
     finish();
   };
 }
