@@ -9,7 +9,7 @@ import ProscorePipeline
 public struct ExtractionRecord: Sendable, Equatable, Codable {
     /// What the features are, as this code computes them: changed whenever a change to the
     /// pipeline changes the features of the same audio (so an older folder is not resumed).
-    public static let currentFeaturesVersion = "2026-12-07b: read-aloud evidence per reference token (aligned path log posterior, gap to the free path)"
+    public static let currentFeaturesVersion = "2026-12-07c: measures and pooled layers over the speaker's extent (silence before the first and after the last speech left out)"
 
     /// `serving` or `offline`.
     public var path: String

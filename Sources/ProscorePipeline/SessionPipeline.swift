@@ -221,7 +221,7 @@ public final class SessionPipeline: @unchecked Sendable {
             state.readAloudFrames = state.speech.count
         }
         if let scorer = stages.scorer, !scorer.layers.isEmpty {
-            state.addLayerSums(frames: chunk.frameCount, sums: scorer.layers.map { chunk.hiddenStates[$0].columnSums() },
+            state.addLayerSums(firstFrame: chunk.firstFrame, frames: chunk.frameCount, sums: scorer.layers.map { chunk.hiddenStates[$0].columnSums() },
                                windowFrames: FrameGeometry.frames(seconds: settings.windowSeconds))
         }
         refreshSessionMeasures(&state, exact: false)
@@ -235,23 +235,26 @@ public final class SessionPipeline: @unchecked Sendable {
     /// read-aloud completeness.
     private func makeEstimate(state: SessionState, ring: AudioRingBuffer, partialWord: String, firstFrame: Int,
                               evidence: FrameEvidence?, latencyMs: Double) -> Estimate {
-        let window = fluency.window(speech: state.speech, words: state.timedWords, windowSeconds: settings.windowSeconds)
         let frames = state.speech.count
         let windowRange = max(0, frames - FrameGeometry.frames(seconds: settings.windowSeconds))..<frames
-        let windowSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: windowRange,
+        // Measured over the speaker's extent in the window: silence before they start and
+        // after they stop (waiting to press Stop) is the recording's, not theirs.
+        let measured = SpeechExtent.of(state.speech, in: windowRange)
+        let window = fluency.measure(speech: state.speech, words: state.timedWords, startFrame: measured.lowerBound, endFrame: measured.upperBound)
+        let windowSignal = signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: measured,
                                           loudThresholdDb: state.frames.silenceThresholdDb)
         let (session, sessionSignal) = (state.sessionMeasures!.fluency, state.sessionMeasures!.signal)
         var scores: ProficiencyScores?
         var unscored: String?
         if let scorer = stages.scorer {
-            if window.endSeconds - window.startSeconds < 1 {
+            if Double(windowRange.count) * FrameGeometry.frameSeconds < 1 {
                 // The last estimate (no new frames) says the recording was too short; live ones, that more may come.
                 unscored = evidence == nil ? "less than a second of audio: too short to score" : "less than a second of audio so far"
             } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
                 unscored = why
             } else if let active = scoresAlignedReading && state.readAloud == nil ? stages.unalignedScorer : scorer {
                 let named = WindowFeatures.named(fluency: window, signal: windowSignal, readAloud: state.readAloud)
-                scores = active.scores(pooled: state.pooledLayers(), extras: active.extraFeatures.map { named[$0] ?? 0 })
+                scores = active.scores(pooled: state.pooledLayers(over: measured), extras: active.extraFeatures.map { named[$0] ?? 0 })
             } else {
                 unscored = "the reading is not aligned yet: scores come once its first words are recognised"
             }
@@ -287,8 +290,9 @@ extension SessionPipeline {
         let frames = state.speech.count
         if !exact, let last = state.sessionMeasures,
            frames - last.frames < FrameGeometry.frames(seconds: Self.liveRefreshSeconds) { return }
-        state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords),
-                                 signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz,
+        let extent = SpeechExtent.of(state.speech, in: 0..<frames)
+        state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords, startFrame: extent.lowerBound, endFrame: extent.upperBound),
+                                 signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: extent,
                                                 loudThresholdDb: state.frames.silenceThresholdDb))
     }
 
@@ -382,8 +386,8 @@ struct SessionState {
     var readAloudFrames = 0
     var spokenAlignment: (words: Int, alignment: ReferenceAlignment)?
     var computeSeconds = 0.0
-    /// Per chunk: frames and per-layer sums of hidden states, over the rolling window.
-    var layerSums: [(frames: Int, sums: [[Double]])] = []
+    /// Per chunk: its frames and per-layer sums of hidden states, over the rolling window.
+    var layerSums: [(firstFrame: Int, frames: Int, sums: [[Double]])] = []
     /// When each read's samples arrived (wall clock), to time a chunk from its last sample.
     var reads: [(endSample: Int, seconds: Double)] = []
     var nextRead = 0
@@ -415,20 +419,23 @@ struct SessionState {
         return reads[nextRead].seconds
     }
 
-    mutating func addLayerSums(frames: Int, sums: [[Double]], windowFrames: Int) {
-        layerSums.append((frames, sums))
+    mutating func addLayerSums(firstFrame: Int, frames: Int, sums: [[Double]], windowFrames: Int) {
+        layerSums.append((firstFrame, frames, sums))
         var total = layerSums.reduce(0) { $0 + $1.frames }
         while total - (layerSums.first?.frames ?? 0) >= windowFrames, layerSums.count > 1 {
             total -= layerSums.removeFirst().frames
         }
     }
 
-    /// Mean hidden state per scored layer over the rolling window.
-    func pooledLayers() -> [[Float]] {
-        guard let first = layerSums.first else { return [] }
-        let frames = Double(layerSums.reduce(0) { $0 + $1.frames })
+    /// Mean hidden state per scored layer over the rolling window's chunks that reach into
+    /// `extent` (the speaker's frames; every chunk when none does).
+    func pooledLayers(over extent: Range<Int>) -> [[Float]] {
+        let reaching = layerSums.filter { $0.firstFrame < extent.upperBound && $0.firstFrame + $0.frames > extent.lowerBound }
+        let chunks = reaching.isEmpty ? layerSums : reaching
+        guard let first = chunks.first else { return [] }
+        let frames = Double(chunks.reduce(0) { $0 + $1.frames })
         return first.sums.indices.map { i in
-            (0..<first.sums[i].count).map { j in Float(layerSums.reduce(0) { $0 + $1.sums[i][j] } / frames) }
+            (0..<first.sums[i].count).map { j in Float(chunks.reduce(0) { $0 + $1.sums[i][j] } / frames) }
         }
     }
 }

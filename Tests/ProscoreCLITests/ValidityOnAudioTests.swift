@@ -53,6 +53,32 @@ struct ValidityOnAudioTests {
         #expect(abs(a - b) < 0.5, "\(preset): fluency \(a) at the recorded level, \(b) 25 dB quieter")
     }
 
+    @Test("silence before the first word or after the last (a learner slow to press Stop) leaves the score alone", arguments: Self.setups)
+    func silenceAtTheEdges(preset: String) throws {
+        let speech = try AudioLoading.load16kMono(path: try speak(sentence))
+        var state: UInt64 = 3
+        func room(_ seconds: Double) -> [Float] {  // a quiet room, about -80 dBFS
+            (0..<Int(seconds * 16_000)).map { _ -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return 1e-4 * (Float(state >> 40) / Float(1 << 24) * 2 - 1)
+            }
+        }
+        func file(_ samples: [Float], _ name: String) throws -> String {
+            let path = scratch(name)
+            try SoundFileWriter.write(samples, channels: 1, sampleRate: 16_000, format: .wavFloat, to: path)
+            return path
+        }
+        // As a recording usually starts: half a second before the first word.
+        let plain = try fluency(try file(room(0.5) + speech, "plain.wav"), preset: preset)
+        let after = try fluency(try file(room(0.5) + speech + room(6), "after.wav"), preset: preset)
+        // 6.4 s more before: the streaming chunks (640 ms) fall on the speech as they did.
+        let before = try fluency(try file(room(6.9) + speech, "before.wav"), preset: preset)
+        // Measured over the whole span, 6 s of silence took fluency down by about 1 (after) and 0.8–1.3 (before).
+        #expect(abs(after - plain) < 0.2, "\(preset): fluency \(plain) as recorded, \(after) with 6 s of silence after")
+        // The encoder's left context still differs (silence, not the stream's start), so the layers move a little.
+        #expect(abs(before - plain) < 0.4, "\(preset): fluency \(plain) as recorded, \(before) with 6.4 s more silence before")
+    }
+
     @Test("in a noisy room the pauses between words are still pauses: white noise at 10 dB SNR keeps the fluency estimate", arguments: Self.setups)
     func noisyRoom(preset: String) throws {
         let clean = try speak(sentence, gap: 40)
