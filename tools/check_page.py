@@ -5,7 +5,7 @@ Starts `proscore serve` on a free loopback port, opens its page in Debian's head
 Chromium (driven by chromium-driver through selenium) with a recording as the fake
 microphone (Chromium's fake media-stream flags), presses Start, and waits until 0–10
 scores and a transcript appear (each word once: the utterance being spoken is not shown
-twice); then presses Stop and waits for the summary. With --token it first types a wrong
+twice); then presses Stop and waits for the summary, listed under the learner's name typed. With --token it first types a wrong
 token, which the page must name; with --interrupt it stops the server mid-stream instead,
 which the page must say. Saves a screenshot. Exit status 0 when everything appeared.
 
@@ -106,6 +106,7 @@ def main():
             type_token(token)
         if args.reference:
             driver.find_element(By.ID, "reference").send_keys(args.reference)
+        driver.find_element(By.ID, "learner").send_keys("Page Check")
         driver.find_element(By.ID, "start").click()
 
         try:
@@ -138,6 +139,8 @@ def main():
         if summary_words and len(heard) > int(summary_words.group(1)) + 2:
             failures.append(f"the live transcript had {len(heard)} words, the session {summary_words.group(1)}: words shown twice?")
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sessions a"))
+        if "Page Check" not in text("sessions"):
+            failures.append(f"the session is not listed under the learner's name: {text('sessions')!r}")
         print("status:", text("status"))
         if args.screenshot:
             driver.save_screenshot(args.screenshot)

@@ -22,6 +22,8 @@ public struct SessionRequest: Sendable {
     public var reference: String?
     /// The prompt of a free-speech task, for the text scores' relevance.
     public var textPrompt: String?
+    /// Who spoke (see `SessionSettings.learner`).
+    public var learner: String?
     public var threads = 1
     /// fp32 or int8 (nil: the preset's, else fp32).
     public var precision: Precision?
@@ -133,6 +135,7 @@ public enum SessionBuilder {
         settings.precision = request.precision ?? settings.presetPrecision
         settings.headsFromPreset = request.head == nil && request.readAloudHead == nil && request.model == nil
         settings.textPrompt = request.textPrompt
+        settings.learner = try Learner.name(request.learner)
         return settings
     }
 
@@ -217,5 +220,17 @@ public enum SessionBuilder {
             textScorer: models.embedder.map { BertTextScorer(embedder: $0, referenceText: settings.reference ?? settings.textPrompt) },
             recorder: recorder)
         return SessionPipeline(settings: settings, stages: stages)
+    }
+}
+
+/// A learner's name as sessions keep it: trimmed, 1–64 characters, no control characters.
+public enum Learner {
+    /// `text` trimmed, nil when empty; throws for a name too long or holding control characters.
+    public static func name(_ text: String?) throws -> String? {
+        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= 64, !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw SessionSetupError("the learner's name must be at most 64 characters, without control characters")
+        }
+        return trimmed
     }
 }

@@ -38,6 +38,9 @@ public struct SessionSettings: Sendable, Codable, Equatable {
     public var presetPrecision: Precision = .fp32
     /// Audio buffered between the source and the encoder, in seconds.
     public var ringSeconds: Double
+    /// Who spoke, as the teacher or the learner names them: a learner's sessions are listed
+    /// together (`sessions list --learner`), so progress can be followed.
+    public var learner: String?
 
     public init(preset: String, model: String, head: String?, readAloudHead: String? = nil, textModel: String?, streaming: StreamingPreset.Window,
                 endpointMs: Int, maxUtteranceSeconds: Double, windowSeconds: Double, pauseMs: Int,
@@ -73,6 +76,6 @@ public struct SessionSettings: Sendable, Codable, Equatable {
         case preset, model, head, streaming, reference, threads
         case readAloudHead = "read_aloud_head", textModel = "text_model", endpointMs = "endpoint_ms", maxUtteranceSeconds = "max_utterance_s"
         case windowSeconds = "window_s", pauseMs = "pause_ms", textScoringEverySeconds = "text_scoring_every_s"
-        case ringSeconds = "ring_s", precision, textPrompt = "text_prompt"
+        case ringSeconds = "ring_s", precision, textPrompt = "text_prompt", learner
     }
 }

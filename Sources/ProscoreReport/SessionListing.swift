@@ -9,6 +9,8 @@ public struct SessionListEntry {
     public let audioSeconds: Double
     /// The total score (0–10), when the session has one.
     public let total: Double?
+    /// Who spoke, when the session was given a learner's name.
+    public let learner: String?
 
     public init(record: SessionRecord, store: any SessionStore) throws {
         self.record = record
@@ -16,6 +18,7 @@ public struct SessionListEntry {
         let summary = try record.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
         audioSeconds = summary?.audioSeconds ?? last?.audioSeconds ?? 0
         total = (summary?.scores ?? last?.scores)?.total
+        learner = (try? JSONSerialization.jsonObject(with: Data(record.configuration.utf8)) as? [String: Any])?["learner"] as? String
     }
 
     /// Every session of `store`, newest first.
@@ -29,6 +32,7 @@ public struct SessionListEntry {
                                      "audio_s": audioSeconds, "status": record.status.rawValue, "source": record.source,
                                      "model": record.modelPath]
         if let total { object["total"] = total }
+        if let learner { object["learner"] = learner }
         if let error = record.error { object["error"] = error }
         return object
     }

@@ -21,8 +21,9 @@ final class ModelCatalog: @unchecked Sendable {
 
     /// The settings of one session. Throws `SessionSetupError` for a preset name that is
     /// not a plain name or not a file in the presets folder.
-    func settings(preset: String?, reference: String?, textPrompt: String?) throws -> SessionSettings {
+    func settings(preset: String?, reference: String?, textPrompt: String?, learner: String? = nil) throws -> SessionSettings {
         var request = base
+        request.learner = learner
         if let preset {
             let plain = !preset.isEmpty && preset.count <= 64
                 && preset.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }

@@ -12,9 +12,11 @@ struct StartMessage: Decodable, Sendable {
     let reference: String?
     let preset: String?
     let textPrompt: String?
+    /// Who is speaking: the session is kept under this name.
+    let learner: String?
 
     enum CodingKeys: String, CodingKey {
-        case encoding, channels, reference, preset
+        case encoding, channels, reference, preset, learner
         case sampleRate = "sample_rate", textPrompt = "text_prompt"
     }
 }
@@ -60,7 +62,7 @@ extension StartMessage {
         // A mistyped key ("refrence") would score a reading as free speech without a word.
         let keys = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?.keys.sorted() ?? []
         if let unknown = keys.first(where: { CodingKeys(rawValue: $0) == nil }) {
-            throw .invalid("unknown key \"\(unknown)\" in the start message: the keys are sample_rate, encoding, channels, reference, preset, text_prompt")
+            throw .invalid("unknown key \"\(unknown)\" in the start message; known: sample_rate, encoding, channels, reference, preset, text_prompt, learner")
         }
         guard let encoding = PCMEncoding(rawValue: message.encoding) else {
             throw .unsupported("encoding \"\(message.encoding)\" is not supported: send pcm_s16le or pcm_f32le")

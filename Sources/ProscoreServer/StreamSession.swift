@@ -104,7 +104,8 @@ struct StreamSession {
             // Loading models can take longer than the idle timeout on a busy machine; the
             // client's frames wait unread meanwhile, which is not the client's silence.
             setup = try await idle.holding { try await onOwnThread(name: "proscore.setup") {
-                let requested = try catalog.settings(preset: start.preset, reference: start.reference, textPrompt: start.textPrompt)
+                let requested = try catalog.settings(preset: start.preset, reference: start.reference, textPrompt: start.textPrompt,
+                                                 learner: start.learner)
                 let models = try catalog.models(for: requested)
                 let settings = requested.withHeads(of: models)
                 let recorder = try StoreSessionRecorder(store: store, settings: settings)

@@ -15,6 +15,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "The text being read aloud: adds completeness and omitted/inserted words.") var reference: String?
     @Option(help: "Rolling window for the fluency measures, in seconds (default: the preset's, else 30).") var windowSeconds: Double?
     @Option(help: "Silence that counts as a pause, in ms (default: the preset's, else 250).") var pauseMs: Int?
+    @Option(help: "Who is speaking: the session is kept under this name, and `sessions list --learner NAME` lists a learner's sessions to follow their progress.")
+    var learner: String?
     @Flag(help: "JSON lines on stdout (one event a line) instead of the text view.") var json = false
     @OptionGroup var store: StoreOptions
     @Flag(help: "Do not record the session.") var noStore = false
@@ -27,6 +29,7 @@ struct PipelineOptions: ParsableArguments {
         if let pauseMs, !(50...5_000).contains(pauseMs) { throw ValidationError("--pause-ms must be 50–5000.") }
         if noStore && store.store != nil { throw ValidationError("Give --store or --no-store, not both.") }
         try ScoringModelOptions.checkReference(reference)
+        do { _ = try Learner.name(learner) } catch let error as SessionSetupError { throw ValidationError("--learner: \(error.message).") }
     }
 
     func request(ringSeconds: Double) -> SessionRequest {
@@ -38,6 +41,7 @@ struct PipelineOptions: ParsableArguments {
         r.windowSeconds = windowSeconds
         r.pauseMs = pauseMs
         r.reference = reference
+        r.learner = learner
         r.ringSeconds = ringSeconds
         return r
     }

@@ -69,26 +69,39 @@ struct SessionsCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One line per session, newest first.")
         @Flag(help: "One JSON object per session on stdout.") var json = false
+        @Option(help: "Only this learner's sessions (the name given to replay, live or the page), to follow their progress.") var learner: String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let formatter = ISO8601DateFormatter()
             let sessions = try store.openForReading()
+            // Names compare without regard to case: "Anna" and "anna" are one learner.
+            let wanted = (try Learner.name(learner))?.lowercased()
+            let entries = try SessionListEntry.all(in: sessions).filter { wanted == nil || $0.learner?.lowercased() == wanted }
             if !json {
-                print("  id  started               audio s  status       total  source")
+                print("  id  started               audio s  status       total  learner       source")
                 if try sessions.sessions().isEmpty { print("  (no sessions yet in \(sessions.location))") }
+                else if entries.isEmpty, let learner { print("  (no sessions of \(learner); the names there are: \(Self.learners(sessions)))") }
             }
-            for entry in try SessionListEntry.all(in: sessions) {
+            for entry in entries {
                 let s = entry.record
                 if json {
                     print(try SessionExport.text(entry.jsonObject))
                 } else {
                     let totalText = entry.total.map { String(format: "%.1f", $0) } ?? "—"
-                    print(String(format: "%4lld  %@  %7.1f  ", s.id!, formatter.string(from: s.startedAt), entry.audioSeconds)
-                          + s.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + "  "
-                          + String(repeating: " ", count: max(0, 5 - totalText.count)) + totalText + "  " + s.source)
+                    let start = String(format: "%4lld  %@  %7.1f  ", s.id!, formatter.string(from: s.startedAt), entry.audioSeconds)
+                    let status = s.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                    let total = String(repeating: " ", count: max(0, 5 - totalText.count)) + totalText
+                    let who = (entry.learner ?? "—").padding(toLength: 12, withPad: " ", startingAt: 0)
+                    print(start + status + "  " + total + "  " + who + "  " + s.source)
                 }
             }
+        }
+
+        /// The learners' names in `store`, for a name that found nothing.
+        static func learners(_ store: any SessionStore) -> String {
+            let names = Set(((try? SessionListEntry.all(in: store)) ?? []).compactMap(\.learner)).sorted()
+            return names.isEmpty ? "none (give --learner NAME to replay, live, or the page)" : names.joined(separator: ", ")
         }
     }
 
@@ -108,6 +121,7 @@ struct SessionsCommand: ParsableCommand {
             print("started        \(s.startedAt)")
             print("ended          \(s.endedAt.map { "\($0)" } ?? "— (events up to the last one are kept)")")
             let settings = try? JSONDecoder().decode(SessionSettings.self, from: Data(s.configuration.utf8))
+            if let learner = settings?.learner { print("learner        \(learner)  (all of theirs: proscore sessions list --learner \"\(learner)\")") }
             if let c = settings {
                 let w = c.streaming
                 print("settings       preset \(c.preset); chunk \(w.chunkMs) ms, left context \(w.leftContextMs) ms, lookahead \(w.lookaheadMs) ms; "

@@ -9,6 +9,28 @@ import Testing
 
 @Suite("recorded sessions", .serialized)
 struct SessionsCommandTests {
+    @Test("sessions given a learner's name are listed together, whatever the case, and show whose they are")
+    func learnersProgress() throws {
+        let store = scratch("class.sqlite")
+        for learner in ["Anna", "Ben", "anna"] {
+            let r = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store, "--learner", learner])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store]).status == 0)
+        let anna = try proscore(["sessions", "list", "--learner", "ANNA", "--store", store])
+        let rows = anna.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 2 && rows.allSatisfy { $0.contains("Anna") || $0.contains("anna") }, "\(anna.stdout)")
+        let json = try proscore(["sessions", "list", "--json", "--learner", "ben", "--store", store])
+        let ben = json.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(ben.count == 1 && ben.first?["learner"] as? String == "Ben", "\(json.stdout)")
+        let nobody = try proscore(["sessions", "list", "--learner", "Carla", "--store", store])
+        #expect(nobody.stdout.contains("no sessions of Carla; the names there are: Anna, Ben, anna"), "\(nobody.stdout)")
+        let show = try proscore(["sessions", "show", "2", "--store", store])
+        #expect(show.stdout.contains("learner        Ben"), "\(show.stdout)")
+        let long = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--store", store, "--learner", String(repeating: "x", count: 65)])
+        #expect(long.status != 0 && long.stderr.contains("--learner"), "\(long.stderr)")
+    }
+
     @Test("a replayed session is stored, listed, shown, exported as JSON and CSV, and deleted")
     func lifecycle() throws {
         let store = scratch("sessions.sqlite")

@@ -209,7 +209,7 @@ struct StreamTests {
         #expect(abs((summary["audio_s"] as? Double ?? 0) - 8.34) < 0.1)
     }
 
-    @Test("48 kHz stereo float audio is converted at the source; a named preset and a reference are honoured")
+    @Test("48 kHz stereo float audio is converted at the source; a named preset, a reference and a learner's name are honoured")
     func stereoFloatWithPresetAndReference() async throws {
         let mono = try AudioLoading.load16kMono(path: recording)
         var bytes = [UInt8]()
@@ -220,7 +220,7 @@ struct StreamTests {
             for _ in 0..<6 { bytes += four }  // three frames at 48 kHz, two channels each
         }
         let frames = stride(from: 0, to: bytes.count, by: 30_001).map { ByteBuffer(bytes: bytes[$0..<min(bytes.count, $0 + 30_001)]) }
-        let start = #"{"sample_rate":48000,"encoding":"pcm_f32le","channels":2,"preset":"low-latency","reference":"good morning everyone"}"#
+        let start = #"{"sample_rate":48000,"encoding":"pcm_f32le","channels":2,"preset":"low-latency","reference":"good morning everyone","learner":" Anna "}"#
         let (messages, close, stored) = try await streamWithoutReading(start: start, frames: frames)
         #expect(close?.closeCode == .normalClosure)
         let last = try #require(messages.last.flatMap(object))
@@ -231,6 +231,7 @@ struct StreamTests {
         let configuration = try #require(stored?["configuration"] as? [String: Any])
         #expect((configuration["preset"] as? String)?.hasSuffix("configs/low-latency.json") == true)
         #expect(configuration["reference"] as? String == "good morning everyone")
+        #expect(configuration["learner"] as? String == "Anna", "the learner's name is kept, trimmed")
     }
 }
 

@@ -107,6 +107,8 @@ async function start() {
     const start = { sample_rate: rate, encoding: "pcm_s16le", channels: 1 };
     const reference = $("reference").value.trim();
     if (reference) start.reference = reference;
+    const learner = $("learner").value.trim();
+    if (learner) start.learner = learner;
     socket.send(JSON.stringify(start));
     node.port.onmessage = (message) => { if (socket.readyState === WebSocket.OPEN) socket.send(message.data); };
     context.createMediaStreamSource(stream).connect(node);
@@ -170,13 +172,15 @@ async function loadSessions() {
     link.href = `/v1/sessions/${s.id}/report`;
     link.onclick = (event) => openReport(event, s.id);
     link.textContent = `Session ${s.id}`;
-    item.append(link, ` · ${new Date(s.started_at).toLocaleString()} · ${s.audio_s.toFixed(1)} s · ${s.status}` +
+    item.append(link, (s.learner ? ` · ${s.learner}` : "") + ` · ${new Date(s.started_at).toLocaleString()} · ${s.audio_s.toFixed(1)} s · ${s.status}` +
       (s.total !== undefined ? ` · total ${s.total.toFixed(1)}` : ""));
     list.append(item);
   }
 }
 
 $("token").value = sessionStorage.getItem("proscore-token") || "";
+$("learner").value = localStorage.getItem("proscore-learner") || "";
+$("learner").onchange = () => localStorage.setItem("proscore-learner", $("learner").value.trim());
 $("token").onchange = () => { sessionStorage.setItem("proscore-token", token()); loadSessions(); };
 $("start").onclick = start;
 $("stop").onclick = stop;
