@@ -260,15 +260,29 @@ enum CSVExport {
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Render a session as one self-contained HTML file with SVG plots.")
-    @Argument(help: "Session id.") var id: Int64
+        commandName: "report", abstract: "Render a session, or a learner's progress over their sessions, as one self-contained HTML file with SVG plots.")
+    @Argument(help: "Session id.") var id: Int64?
+    @Option(help: "Instead of one session: this learner's sessions, each score from session to session.") var learner: String?
     @Option(help: "Output HTML file.") var out: String = "report.html"
     @Flag(help: "Replace --out if it exists.") var overwrite = false
     @OptionGroup var store: StoreOptions
 
+    func validate() throws {
+        guard (id == nil) != (learner == nil) else { throw ValidationError("Give a session id, or --learner NAME for a learner's progress (not both).") }
+    }
+
     func run() throws {
-        let report = try SessionReport(store: try store.openForReading(), session: id)
-        try OutputFile.write(Data(report.html.utf8), to: out, overwrite: overwrite)
-        print("\(out): \(report.html.utf8.count / 1024) KB")
+        let sessions = try store.openForReading()
+        let html: String
+        if let learner {
+            let progress = try LearnerProgressReport(store: sessions, learner: learner)
+            html = progress.html
+            try OutputFile.write(Data(html.utf8), to: out, overwrite: overwrite)
+            print("\(out): \(progress.sessions) sessions of \(learner), \(html.utf8.count / 1024) KB")
+            return
+        }
+        html = try SessionReport(store: sessions, session: id!).html
+        try OutputFile.write(Data(html.utf8), to: out, overwrite: overwrite)
+        print("\(out): \(html.utf8.count / 1024) KB")
     }
 }

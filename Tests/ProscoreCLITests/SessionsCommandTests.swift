@@ -27,6 +27,15 @@ struct SessionsCommandTests {
         #expect(nobody.stdout.contains("no sessions of Carla; the names there are: Anna, Ben, anna"), "\(nobody.stdout)")
         let show = try proscore(["sessions", "show", "2", "--store", store])
         #expect(show.stdout.contains("learner        Ben"), "\(show.stdout)")
+        // Anna's progress on one page: her two sessions in order, each score's line, her name.
+        let page = scratch("progress.html")
+        let report = try proscore(["report", "--learner", "anna", "--out", page, "--store", store])
+        #expect(report.status == 0 && report.stdout.contains("2 sessions of anna"), "\(report.stdout)\(report.stderr)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.lowercased().contains("anna: progress over 2 sessions") && html.components(separatedBy: "<polyline").count == 5, "a line per score")
+        #expect(html.contains("<tr><td>1</td>") && html.contains("<tr><td>3</td>") && !html.contains("<tr><td>2</td>"), "Ben's session left out")
+        let unknown = try proscore(["report", "--learner", "Carla", "--out", scratch("c.html"), "--store", store])
+        #expect(unknown.status != 0 && unknown.stderr.contains("the names there are: Anna, Ben, anna"), "\(unknown.stderr)")
         let long = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--store", store, "--learner", String(repeating: "x", count: 65)])
         #expect(long.status != 0 && long.stderr.contains("--learner"), "\(long.stderr)")
     }
