@@ -52,20 +52,29 @@ public enum Manifest {
         let base = (path as NSString).deletingLastPathComponent
         var entries: [ManifestEntry] = []
         var lineOfID: [String: Int] = [:]
+        // Every bad line is named at once, so that one run shows what to mend.
+        var problems: [String] = []
         // By newline characters: a Windows line end ("\r\n") is one Swift character, not "\n".
         for (n, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
             where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             guard var e = try? JSONDecoder().decode(ManifestEntry.self, from: Data(line.utf8)) else {
-                throw ManifestError(path: path, detail: "line \(n + 1) is not a manifest entry (needs at least \"id\" and \"audio\"; labels an object of numbers)")
+                problems.append("line \(n + 1) is not a manifest entry (needs at least \"id\" and \"audio\"; labels an object of numbers)")
+                continue
             }
             // Results and features are filed by id: two utterances with one id would pair
             // one's labels with the other's features.
             if let first = lineOfID[e.id] {
-                throw ManifestError(path: path, detail: "line \(n + 1) has the id \"\(e.id)\" of line \(first); give each utterance its own id")
+                problems.append("line \(n + 1) has the id \"\(e.id)\" of line \(first); give each utterance its own id")
+                continue
             }
             lineOfID[e.id] = n + 1
             if !e.audio.hasPrefix("/") { e.audio = (base as NSString).appendingPathComponent(e.audio) }
             entries.append(e)
+        }
+        if problems.count == 1 { throw ManifestError(path: path, detail: problems[0]) }
+        if !problems.isEmpty {
+            let shown = problems.prefix(10).joined(separator: "; ")
+            throw ManifestError(path: path, detail: "\(problems.count) lines cannot be used: \(shown)" + (problems.count > 10 ? "; and \(problems.count - 10) more" : ""))
         }
         return entries
     }

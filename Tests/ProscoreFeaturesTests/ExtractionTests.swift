@@ -41,6 +41,16 @@ struct ExtractionTests {
         #expect {
             _ = try Manifest.load(path: dir + "/bad.jsonl")
         } throws: { "\($0)".contains("line 1") }
+        // Every bad line at once, so that one run shows what to mend.
+        try "{\"id\": \"a\"}\n{\"id\": \"b\", \"audio\": \"b.wav\"}\n{\"id\": \"b\", \"audio\": \"c.wav\"}\nnot json\n"
+            .write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Manifest.load(path: dir + "/bad.jsonl")
+        } throws: {
+            let text = "\($0)"
+            return text.contains("3 lines cannot be used") && text.contains("line 1 is not") && text.contains("line 3 has the id \"b\" of line 2")
+                && text.contains("line 4 is not")
+        }
     }
 
     @Test("a manifest and a references file saved with Windows line ends (as spreadsheets save them) read line by line")
