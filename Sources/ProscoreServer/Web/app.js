@@ -120,7 +120,9 @@ async function start() {
     if (close.code !== 1000) {
       setStatus(`Closed: ${close.reason || "connection lost"} (code ${close.code}).`);
     } else if (!summarised) {
-      setStatus("The server ended the stream before scoring it (it may have been stopped); what it heard is kept in its past sessions.");
+      // A normal close without a summary: the server's reason (say, nothing was recorded), else it was stopped.
+      setStatus(close.reason ? `Closed: ${close.reason}.`
+        : "The server ended the stream before scoring it (it may have been stopped); what it heard is kept in its past sessions.");
       loadSessions();
     }
     finish();
