@@ -23,17 +23,13 @@ public struct LearnerProgressReport {
 
     /// Throws when no session of `store` carries `learner` (compared without case), naming those that do.
     public init(store: any SessionStore, learner: String) throws {
-        let wanted = learner.lowercased()
-        let entries = try SessionListEntry.all(in: store).filter { $0.learner?.lowercased() == wanted }
+        let entries = try SessionListEntry.all(in: store, learner: learner)
         guard !entries.isEmpty else {
-            let names = Set(try SessionListEntry.all(in: store).compactMap(\.learner)).sorted()
-            throw StoreError(detail: "no sessions of \(learner) in \(store.location); the names there are: "
-                             + (names.isEmpty ? "none (give --learner NAME to replay, live, or the page)" : names.joined(separator: ", ")))
+            throw StoreError(detail: "no sessions of \(learner) in \(store.location); the names there are: \(SessionListEntry.learnerNames(in: store))")
         }
-        let rows = try entries.reversed().map { entry -> Row in
+        let rows = entries.reversed().map { entry -> Row in
             let record = entry.record
-            let summary = try record.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
-            let last = try store.lastEvent(session: record.id!, kind: .estimate).map { try $0.decode(Estimate.self) }
+            let (summary, last) = (entry.summary, entry.lastEstimate)
             let settings = try? JSONDecoder().decode(SessionSettings.self, from: Data(record.configuration.utf8))
             return Row(id: record.id!, started: record.startedAt, audioSeconds: entry.audioSeconds, status: record.status,
                        readAloud: settings?.reference != nil, scores: summary?.scores ?? last?.scores,

@@ -11,19 +11,32 @@ public struct SessionListEntry {
     public let total: Double?
     /// Who spoke, when the session was given a learner's name.
     public let learner: String?
+    /// The summary of an ended session, and the last stored estimate (a session that never
+    /// ended has only that), as read for the listing.
+    public let summary: SessionSummary?
+    public let lastEstimate: Estimate?
 
     public init(record: SessionRecord, store: any SessionStore) throws {
         self.record = record
-        let last = try store.lastEvent(session: record.id!, kind: .estimate).map { try $0.decode(Estimate.self) }
-        let summary = try record.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
-        audioSeconds = summary?.audioSeconds ?? last?.audioSeconds ?? 0
-        total = (summary?.scores ?? last?.scores)?.total
+        lastEstimate = try store.lastEvent(session: record.id!, kind: .estimate).map { try $0.decode(Estimate.self) }
+        summary = try record.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
+        audioSeconds = summary?.audioSeconds ?? lastEstimate?.audioSeconds ?? 0
+        total = (summary?.scores ?? lastEstimate?.scores)?.total
         learner = (try? JSONSerialization.jsonObject(with: Data(record.configuration.utf8)) as? [String: Any])?["learner"] as? String
     }
 
-    /// Every session of `store`, newest first.
-    public static func all(in store: any SessionStore) throws -> [SessionListEntry] {
-        try store.sessions().map { try SessionListEntry(record: $0, store: store) }
+    /// Every session of `store`, newest first; with `learner`, that learner's alone (names
+    /// compare without regard to case: "Anna" and "anna" are one learner).
+    public static func all(in store: any SessionStore, learner: String? = nil) throws -> [SessionListEntry] {
+        let wanted = learner?.lowercased()
+        return try store.sessions().map { try SessionListEntry(record: $0, store: store) }
+            .filter { wanted == nil || $0.learner?.lowercased() == wanted }
+    }
+
+    /// The learners' names in `store`, sorted, for a name that found nothing.
+    public static func learnerNames(in store: any SessionStore) -> String {
+        let names = Set(((try? all(in: store)) ?? []).compactMap(\.learner)).sorted()
+        return names.isEmpty ? "none (give --learner NAME to replay, live, or the page)" : names.joined(separator: ", ")
     }
 
     /// The JSON object `sessions list --json` prints per line.

@@ -170,10 +170,11 @@ struct TrainCommand: ParsableCommand {
         let head = HeadTraining.train(examples, layers: layers, targets: targets.names, extraFeatures: extras, folds: folds,
                                       linear: targets.linear, layerPooling: targets.layerPooling)
         // A head of layers belongs to the model its features came from; one of named features only serves any.
-        let record = head.layers.isEmpty ? nil : folders.record
+        let extraction = folders.record
+        let record = head.layers.isEmpty ? nil : extraction
         let encoder = self.encoder ?? record?.model ?? (head.layers.isEmpty ? "any CTC encoder (features only)" : "unknown")
         try HeadFile.write(head, encoder: encoder, encoderFingerprint: record?.modelFingerprint,
-                           featurePath: folders.record?.path ?? (folders.isServing ? "serving" : "offline"),
+                           featurePath: extraction?.path ?? (folders.isServing ? "serving" : "offline"),
                            training: [
             "examples": "\(examples.count)", "speakers": "\(Set(examples.map(\.speaker)).count)", "features": features.joined(separator: " "),
             "kind": folders.isServing ? targets.kind.rawValue + " (serving path)" : "offline features",

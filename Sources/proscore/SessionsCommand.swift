@@ -75,13 +75,11 @@ struct SessionsCommand: ParsableCommand {
         func run() throws {
             let formatter = ISO8601DateFormatter()
             let sessions = try store.openForReading()
-            // Names compare without regard to case: "Anna" and "anna" are one learner.
-            let wanted = (try Learner.name(learner))?.lowercased()
-            let entries = try SessionListEntry.all(in: sessions).filter { wanted == nil || $0.learner?.lowercased() == wanted }
+            let entries = try SessionListEntry.all(in: sessions, learner: try Learner.name(learner))
             if !json {
                 print("  id  started               audio s  status       total  learner       source")
                 if try sessions.sessions().isEmpty { print("  (no sessions yet in \(sessions.location))") }
-                else if entries.isEmpty, let learner { print("  (no sessions of \(learner); the names there are: \(Self.learners(sessions)))") }
+                else if entries.isEmpty, let learner { print("  (no sessions of \(learner); the names there are: \(SessionListEntry.learnerNames(in: sessions)))") }
             }
             for entry in entries {
                 let s = entry.record
@@ -96,12 +94,6 @@ struct SessionsCommand: ParsableCommand {
                     print(start + status + "  " + total + "  " + who + "  " + s.source)
                 }
             }
-        }
-
-        /// The learners' names in `store`, for a name that found nothing.
-        static func learners(_ store: any SessionStore) -> String {
-            let names = Set(((try? SessionListEntry.all(in: store)) ?? []).compactMap(\.learner)).sorted()
-            return names.isEmpty ? "none (give --learner NAME to replay, live, or the page)" : names.joined(separator: ", ")
         }
     }
 
