@@ -26,6 +26,8 @@ struct StreamSession {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(min(1, limit / 4) * 1000)))
                 if idle.expireIfIdle(longerThan: limit) {
+                    // A session's scores and id reach the client before the close does.
+                    await idle.windDown()
                     await close(outbound, .policy("nothing arrived for \(Self.seconds(limit)): send audio, or {\"type\":\"stop\"} to end"))
                     return
                 }
@@ -134,6 +136,11 @@ struct StreamSession {
         runner.start()
 
         let sender = Task { await send(events, to: outbound) }
+        let idleReason = "nothing arrived for \(Self.seconds(services.configuration.idleTimeoutSeconds)) (the idle timeout); the stream was closed"
+        idle.onExpiry { [source] in
+            source.end(reason: idleReason)
+            _ = await sender.value
+        }
         var rejection: StreamRejection?
         var stopped = false
         do {
@@ -154,9 +161,7 @@ struct StreamSession {
         } else {
             source.end(reason: Task.isShuttingDownGracefully
                 ? "the server was shut down (SIGINT or SIGTERM) during the stream"
-                : idle.expired
-                ? "nothing arrived for \(Self.seconds(services.configuration.idleTimeoutSeconds)) (the idle timeout); the stream was closed"
-                : "the client disconnected before sending {\"type\":\"stop\"}")
+                : idle.expired ? idleReason : "the client disconnected before sending {\"type\":\"stop\"}")
         }
         let (ended, failure) = await sender.value
         if let rejection { throw rejection }
@@ -262,13 +267,33 @@ final class EventChannel: @unchecked Sendable {
 
 /// The idle timeout's clock: touched by every frame, held while the server itself is busy
 /// (setting up the session, when frames wait unread), finished once the client has sent
-/// `stop` (or gone); expired once, by the watchdog.
+/// `stop` (or gone); expired once, by the watchdog, which first winds the session down.
 final class IdleWatch: @unchecked Sendable {
+    /// The longest the watchdog waits for a session to send what it scored before closing.
+    static let windDownLimit = Duration.seconds(30)
+
     private let lock = NSLock()
     private var last = ContinuousClock.now
     private var holds = 0
     private var done = false
     private var expiredFlag = false
+    private var expiryAction: (@Sendable () async -> Void)?
+
+    /// What ends the running session when the client goes silent: its audio is ended
+    /// and its remaining events (the session id, the summary) are sent.
+    func onExpiry(_ action: @escaping @Sendable () async -> Void) { lock.withLock { expiryAction = action } }
+
+    /// Runs the expiry action, if a session set one, for at most `windDownLimit`.
+    func windDown() async {
+        guard let action = lock.withLock({ expiryAction }) else { return }
+        // Whichever comes first: the action done, or the limit (a client that reads nothing
+        // holds the sender up; the action then finishes once the close breaks the socket).
+        let (first, signal) = AsyncStream.makeStream(of: Void.self)
+        Task { await action(); signal.yield() }
+        let timer = Task { try? await Task.sleep(for: Self.windDownLimit); signal.yield() }
+        for await _ in first { break }
+        timer.cancel()
+    }
 
     func touch() { lock.withLock { last = .now } }
     func finish() { lock.withLock { done = true } }

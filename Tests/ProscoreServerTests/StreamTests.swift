@@ -133,7 +133,7 @@ struct StreamTests {
         #expect(close?.reason?.contains("nothing was recorded") == true)
     }
 
-    @Test("a client that goes silent is closed after the idle timeout (1008, with the reason) and its session kept as interrupted")
+    @Test("a client that goes silent is closed after the idle timeout (1008, with the reason), after its session's id and summary; the session is kept as interrupted")
     func idleTimeout() async throws {
         var configuration = serverConfiguration()
         configuration.idleTimeoutSeconds = 1
@@ -157,7 +157,11 @@ struct StreamTests {
             let (status, error) = try await finalStatusOfNewestSession(client)
             #expect(status == "interrupted")
             #expect(error?.contains("idle timeout") == true)
+            // What was scored reaches the client before the close, however slow the machine.
             #expect(sessionsCount(received.messages) == 1)
+            let summary = try #require(received.messages.last.flatMap(object))
+            #expect(summary["status"] as? String == "interrupted")
+            #expect(summary["session_id"] is Int)
         }
     }
 
