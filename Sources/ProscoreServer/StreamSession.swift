@@ -283,14 +283,14 @@ final class IdleWatch: @unchecked Sendable {
     /// and its remaining events (the session id, the summary) are sent.
     func onExpiry(_ action: @escaping @Sendable () async -> Void) { lock.withLock { expiryAction = action } }
 
-    /// Runs the expiry action, if a session set one, for at most `windDownLimit`.
-    func windDown() async {
+    /// Runs the expiry action, if a session set one, for at most `limit`.
+    func windDown(limit: Duration = windDownLimit) async {
         guard let action = lock.withLock({ expiryAction }) else { return }
         // Whichever comes first: the action done, or the limit (a client that reads nothing
         // holds the sender up; the action then finishes once the close breaks the socket).
         let (first, signal) = AsyncStream.makeStream(of: Void.self)
         Task { await action(); signal.yield() }
-        let timer = Task { try? await Task.sleep(for: Self.windDownLimit); signal.yield() }
+        let timer = Task { try? await Task.sleep(for: limit); signal.yield() }
         for await _ in first { break }
         timer.cancel()
     }

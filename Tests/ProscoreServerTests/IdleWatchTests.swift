@@ -1,4 +1,5 @@
 @testable import ProscoreServer
+import Synchronization
 import Testing
 
 /// The idle timeout's clock, on its own: the server's setup (models loading on a busy
@@ -35,5 +36,19 @@ struct IdleWatchTests {
         try await Task.sleep(for: .milliseconds(400))
         #expect(!watch.expireIfIdle(longerThan: 0.3))
         #expect(!watch.expired)
+    }
+
+    @Test("winding down waits for the session's action, but no longer than the limit")
+    func windDownIsBounded() async throws {
+        let watch = IdleWatch()
+        await watch.windDown(limit: .milliseconds(100))  // no session yet: nothing to wait for
+        let done = Mutex(false)
+        watch.onExpiry { try? await Task.sleep(for: .milliseconds(200)); done.withLock { $0 = true } }
+        await watch.windDown(limit: .seconds(30))
+        #expect(done.withLock { $0 }, "a quick action is waited for")
+        watch.onExpiry { try? await Task.sleep(for: .seconds(60)) }
+        let start = ContinuousClock.now
+        await watch.windDown(limit: .milliseconds(300))
+        #expect(ContinuousClock.now - start < .seconds(30), "a stuck action does not hold the close")
     }
 }

@@ -34,6 +34,9 @@ func serverConfiguration(maxSessions: Int = 4, token: String? = nil) -> ServerCo
     configuration.maxSessions = maxSessions
     configuration.token = token
     configuration.presetsDirectory = repositoryRoot + "/configs"
+    // A client test that waits on other requests mid-stream is not an idle client, however
+    // busy the machine; the idle timeout's own test sets a short one.
+    configuration.idleTimeoutSeconds = 600
     return configuration
 }
 

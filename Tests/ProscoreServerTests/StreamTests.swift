@@ -243,10 +243,10 @@ struct StreamTests {
 func sessionsCount(_ messages: [String]) -> Int { messages.filter { $0.hasPrefix(#"{"session":"#) }.count }
 
 /// The newest stored session's status and error once it has ended (polled through
-/// `GET /v1/sessions` for up to 5 s).
+/// `GET /v1/sessions` for up to 20 s, for a busy machine).
 func finalStatusOfNewestSession(_ client: some TestClientProtocol) async throws -> (status: String?, error: String?) {
     var status: String?, error: String?
-    for _ in 0..<100 {
+    for _ in 0..<400 {
         let list = try await client.get("/v1/sessions")
         let sessions = try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [[String: Any]]
         status = sessions?.first?["status"] as? String
