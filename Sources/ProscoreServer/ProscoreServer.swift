@@ -23,6 +23,7 @@ public enum ProscoreServer {
             router.add(middleware: CORSMiddleware(allowOrigin: .custom(origin), allowHeaders: [.authorization, .contentType],
                                                   allowMethods: [.get, .post, .options]))
         }
+        router.add(middleware: ErrorBodyMiddleware())
         router.add(middleware: AccessMiddleware(access: access))
         HTTPRoutes(services: services).add(to: router)
 

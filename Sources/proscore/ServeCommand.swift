@@ -17,17 +17,17 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Interface to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
-    @Option(help: "TCP port (0: any free port; the one chosen is printed).") var port = 8470
+    @Option(parsing: .unconditional, help: "TCP port (0: any free port; the one chosen is printed).") var port = 8470
     /// The preset sessions start from; clients may name another from configs/.
     @OptionGroup var scoring: ScoringModelOptions
     @Option(help: "BERT model for text scores (default \(SessionBuilder.defaultTextModel) when present; none to switch off).")
     var textModel: String?
-    @Option(help: "Sessions scored at once (streams and POST /v1/score); more get 503 with Retry-After.") var maxSessions = 4
+    @Option(parsing: .unconditional, help: "Sessions scored at once (streams and POST /v1/score); more get 503 with Retry-After.") var maxSessions = 4
     @Option(help: "A file holding the bearer token every request must carry (Authorization: Bearer …).") var tokenFile: String?
     @Option(help: "An origin (https://app.example) allowed to call the API from a browser (CORS) and to open streams.")
     var allowOrigin: String?
-    @Option(help: "Largest POST /v1/score body, in MiB.") var maxBodyMib = 64
-    @Option(help: "Seconds a stream may send nothing before it is closed (its session kept as interrupted).") var idleTimeoutS = 30.0
+    @Option(parsing: .unconditional, help: "Largest POST /v1/score body, in MiB.") var maxBodyMib = 64
+    @Option(parsing: .unconditional, help: "Seconds a stream may send nothing before it is closed (its session kept as interrupted).") var idleTimeoutS = 30.0
     @OptionGroup var store: StoreOptions
     @OptionGroup var compute: ComputeOptions
 

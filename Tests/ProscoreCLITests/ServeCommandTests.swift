@@ -53,6 +53,10 @@ struct ServeCommandTests {
         let result = try proscore(["serve", "--max-sessions", "0"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--max-sessions"))
+        // A negative number is read as the option's value, and the range is named.
+        let negative = try proscore(["serve", "--port", "-1"])
+        #expect(negative.status != 0)
+        #expect(negative.stderr.contains("--port must be 0–65535"), "\(negative.stderr)")
         let missing = try proscore(["serve", "--port", "0", "--model", "/nonexistent", "--head", "none", "--text-model", "none"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("/nonexistent"))

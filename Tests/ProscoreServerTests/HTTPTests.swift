@@ -34,6 +34,7 @@ struct HTTPTests {
         try await makeServer(small).test(.live) { client in
             let tooLarge = try await client.post("/v1/score", body: body)
             #expect(tooLarge.status == .contentTooLarge)
+            #expect(object(String(buffer: tooLarge.body))?["error"] as? String == "the request body is larger than this server's limit (serve --max-body-mib)")
         }
     }
 
@@ -45,10 +46,15 @@ struct HTTPTests {
                          "/v1/sessions/99999/report", "/v1/sessions/abc/report", "/v1/sessions/99999999999999999999"] {
                 let response = try await client.get(path)
                 #expect(response.status == .notFound, "\(path)")
+                // One error shape everywhere: {"error": "…"}.
+                #expect(object(String(buffer: response.body))?["error"] is String, "\(path): \(String(buffer: response.body))")
                 #expect(!String(buffer: response.body).contains(".sqlite"), "a 404 does not show where the store is: \(String(buffer: response.body))")
             }
             #expect(String(buffer: try await client.get("/v1/sessions/99999").body).contains("no session 99999 on this server"))
             #expect(try await client.get("/v1/sessions").status == .ok)
+            let unknown = try await client.get("/v2/nothing")
+            #expect(unknown.status == .notFound)
+            #expect((object(String(buffer: unknown.body))?["error"] as? String)?.contains("/openapi.yaml") == true)
         }
     }
 
