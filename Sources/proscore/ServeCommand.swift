@@ -78,6 +78,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do {
             try await app.runService()
+            FileHandle.standardError.write(Data(("stopped (SIGINT or SIGTERM); streams still open were stored as interrupted "
+                                                 + "(sessions: \(storeShown))\n").utf8))
         } catch where "\(error)".contains("Address already in use") {
             throw ValidationError("port \(port) on \(host) is in use (another server?); give another --port, or --port 0 for any free one.")
         } catch where "\(error)".contains("errno: 99") || "\(error)".contains("Cannot assign requested address") {

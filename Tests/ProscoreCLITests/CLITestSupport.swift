@@ -143,10 +143,13 @@ func readAll(_ pipe: Pipe) -> Data {
 struct RunningServer {
     let process: Process
     let port: Int
+    /// What the server prints after its "listening on" line (read once it has stopped).
+    let errors: Pipe
 
     init(_ arguments: [String]) throws {
         let (process, _, stderr) = try launchCapturingErrors(["serve", "--port", "0"] + arguments)
         self.process = process
+        self.errors = stderr
         var text = ""
         while !text.contains("listening on") {
             let piece = readSome(stderr)

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("proscore serve (the command)")
 struct ServeCommandTests {
-    @Test("serve --port 0 says where it listens, answers /healthz and shuts down cleanly on SIGTERM")
+    @Test("serve --port 0 says where it listens, answers /healthz and shuts down cleanly on SIGTERM, saying so")
     func servesAndStops() async throws {
         let server = try RunningServer(["--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", scratch("sessions.sqlite")])
         defer { server.stop() }
@@ -20,6 +20,8 @@ struct ServeCommandTests {
                 "\(second.stderr)")
         server.stop()
         #expect(server.process.terminationStatus == 0)
+        let farewell = String(decoding: server.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(farewell.contains("stopped (SIGINT or SIGTERM)"), "\(farewell)")
     }
 
     @Test("a server shut down mid-stream keeps the session as interrupted by the shutdown, not by the client, and the client is told it may have been shut down")
