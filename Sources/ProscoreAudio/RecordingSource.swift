@@ -35,6 +35,10 @@ public final class RecordingSource: AudioSource, @unchecked Sendable {
                 offsetSeconds: Double = 0, durationSeconds: Double? = nil) throws {
         let file = try SoundFile(path: path)
         guard file.frames > 0 else { throw AudioFileError.empty(path: path) }
+        if let promised = file.promisedFrames, promised > file.frames {
+            truncation.withLock { $0 = Self.truncationWarning(path: path, readSeconds: Double(file.frames) / Double(file.sampleRate),
+                                                               promisedSeconds: Double(promised) / Double(file.sampleRate)) }
+        }
         self.file = file
         self.path = path
         self.speed = speed
@@ -50,6 +54,11 @@ public final class RecordingSource: AudioSource, @unchecked Sendable {
                 format: "the %g s offset is at or past the end of the recording (%.2f s long); choose a smaller --offset",
                 offsetSeconds, Double(file.frames) / Double(rate)))
         }
+    }
+
+    static func truncationWarning(path: String, readSeconds: Double, promisedSeconds: Double) -> String {
+        String(format: "%@ ends after %.2f s although its header promises %.2f s: the file is truncated (everything readable was used)",
+               path, readSeconds, promisedSeconds)
     }
 
     public var statistics: AudioSourceStatistics {
@@ -113,10 +122,7 @@ public final class RecordingSource: AudioSource, @unchecked Sendable {
             let n = file.read(into: interleaved, frames: min(block, left))
             if n <= 0 {
                 let read = Double(frameCount - left) / Double(fileSampleRate), promised = Double(frameCount) / Double(fileSampleRate)
-                truncation.withLock {
-                    $0 = String(format: "%@ ends after %.2f s although its header promises %.2f s: the file is truncated (everything readable was used)",
-                                path, read, promised)
-                }
+                truncation.withLock { $0 = Self.truncationWarning(path: path, readSeconds: read, promisedSeconds: promised) }
                 resampler.process(UnsafeBufferPointer(start: mono, count: 0), flush: true, deliver)
                 break
             }

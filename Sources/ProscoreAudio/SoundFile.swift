@@ -70,6 +70,29 @@ public final class SoundFile {
 
     deinit { sf_close(handle) }
 
+    /// The frames the file's header promises when its audio stops short of them (a WAV or
+    /// AIFF cut off in a copy or a crash); nil when the file holds what it says, or its
+    /// header gives no length (a streamed WAV). libsndfile reads what is there and says so
+    /// only in its log (`data : 266972 (should be 99956)`).
+    public var promisedFrames: Int? {
+        var log = [CChar](repeating: 0, count: 8_192)
+        sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Self.promisedFrames(log: text, frames: frames)
+    }
+
+    static func promisedFrames(log: String, frames: Int) -> Int? {
+        for line in log.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            // "data : HEADER (should be PRESENT)" (WAV), "SSND : …" (AIFF)
+            guard words.count == 6, words[0] == "data" || words[0] == "SSND", words[1] == ":", words[3] == "(should", words[4] == "be",
+                  let header = Int(words[2]), let present = Int(words[5].dropLast()), present > 0 else { continue }
+            guard header > present, header < 0x7FFF_0000 else { return nil }  // longer, or a streamed file's placeholder
+            return Int((Double(frames) * Double(header) / Double(present)).rounded())
+        }
+        return nil
+    }
+
     /// Moves the read position to `frame`.
     public func seek(toFrame frame: Int) throws {
         if sf_seek(handle, sf_count_t(frame), SEEK_SET) < 0 {

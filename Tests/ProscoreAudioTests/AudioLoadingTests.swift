@@ -19,6 +19,25 @@ func rms(_ x: ArraySlice<Float>) -> Float { (x.reduce(0) { $0 + $1 * $1 } / Floa
 
 @Suite("reading recordings through libsndfile")
 struct AudioLoadingTests {
+    @Test("a WAV cut short names the length its header promised; an intact one, or a streamed one without a length, does not")
+    func promisedLength() throws {
+        let path = temporaryPath("two-seconds.wav")
+        try SoundFileWriter.write([Float](repeating: 0.1, count: 32_000), channels: 1, sampleRate: 16_000, format: .wav16, to: path)
+        #expect(try SoundFile(path: path).promisedFrames == nil)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cut = temporaryPath("cut.wav")
+        try bytes.prefix(bytes.count - 40_000).write(to: URL(fileURLWithPath: cut))
+        let short = try SoundFile(path: cut)
+        #expect(short.frames < 12_500)
+        #expect(short.promisedFrames == 32_000)
+        // A WAV written to a pipe (arecord -t wav to stdout) carries a placeholder length.
+        let data = try #require(bytes.firstRange(of: Data("data".utf8)))
+        bytes.replaceSubrange(data.upperBound..<(data.upperBound + 4), with: [0xFF, 0xFF, 0xFF, 0x7F])
+        let streamed = temporaryPath("streamed.wav")
+        try bytes.write(to: URL(fileURLWithPath: streamed))
+        #expect(try SoundFile(path: streamed).promisedFrames == nil)
+    }
+
     @Test("a 44.1 kHz stereo WAV arrives as 16 kHz mono with the tone's frequency and level kept",
           arguments: [(44_100, SoundFileWriter.Format.wav16), (48_000, .flac), (16_000, .wavFloat)])
     func converts(rate: Int, format: SoundFileWriter.Format) throws {

@@ -177,16 +177,20 @@ struct SessionLayerBugTests {
         #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("Missing value") && !r.stderr.contains("may be truncated"))
     }
 
-    @Test("a truncated FLAC is scored with a warning that says so")
-    func truncatedRecording() throws {
-        let whole = scratch("whole.flac")
-        try SoundFileWriter.write((0..<64_000).map { Float(0.3 * sin(Double($0) * 0.05)) }, channels: 1, sampleRate: 16_000, format: .flac, to: whole)
+    @Test("a truncated FLAC or WAV is scored with a warning that says so", arguments: [SoundFileWriter.Format.flac, .wav16])
+    func truncatedRecording(format: SoundFileWriter.Format) throws {
+        let suffix = format == .flac ? "flac" : "wav"
+        let whole = scratch("whole.\(suffix)")
+        try SoundFileWriter.write((0..<64_000).map { Float(0.3 * sin(Double($0) * 0.05)) }, channels: 1, sampleRate: 16_000, format: format, to: whole)
         let data = try Data(contentsOf: URL(fileURLWithPath: whole))
-        let cut = scratch("cut.flac")
+        let cut = scratch("cut.\(suffix)")
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
         let r = try proscore(["replay", cut, "--model", fixtureModel, "--speed", "max", "--no-store"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("warning:") && r.stderr.contains("truncated"), "\(r.stderr)")
+        if format == .wav16 { #expect(r.stderr.contains("header promises 4.00 s"), "\(r.stderr)") }
+        let intact = try proscore(["replay", whole, "--model", fixtureModel, "--speed", "max", "--no-store"])
+        #expect(!intact.stderr.contains("truncated"), "\(intact.stderr)")
     }
 
     @Test("--version, sessions list with headers and --json, and progress on stderr for long replays")
