@@ -2,8 +2,8 @@
 """Scores under other recording conditions, through `proscore score` (the product's path).
 
 Takes N speechocean762 read-aloud recordings (a fixed sample), makes copies played quieter
-(-15 and -25 dB) and with white noise added (20 and 10 dB SNR against the louder half of the
-speech frames), scores every version with `proscore score --read-aloud`, and prints for each
+(-15 and -25 dB), with white noise added (20 and 10 dB SNR against the louder half of the
+speech frames) and as an 8 kHz recording (the telephone band), scores every version with `proscore score --read-aloud`, and prints for each
 condition how many were scored and the mean change of each score against the recordings as
 they are. A scorer whose numbers follow the microphone's gain or the room's noise is not
 scoring the speaker.
@@ -43,12 +43,24 @@ def with_noise(audio: np.ndarray, snr_db: float, rng) -> np.ndarray:
     return np.clip(audio + noise, -1, 1).astype(np.float32)
 
 
-def conditions(audio: np.ndarray, rng) -> dict:
-    out = {"as recorded": audio}
+def telephone_band(audio: np.ndarray) -> np.ndarray:
+    """16 kHz audio as an 8 kHz recording (a telephone, an old headset): a windowed-sinc
+    low-pass at 3.8 kHz, then every other sample. Proscore resamples it back to 16 kHz."""
+    taps = np.arange(-64, 65)
+    cutoff = 3800 / 16000
+    kernel = 2 * cutoff * np.sinc(2 * cutoff * taps) * np.hamming(len(taps))
+    return np.convolve(audio, kernel / kernel.sum(), mode="same")[::2].astype(np.float32)
+
+
+def conditions(audio: np.ndarray, rate: int, rng) -> dict:
+    """Each condition's name, with its audio and sample rate."""
+    out = {"as recorded": (audio, rate)}
     for db in (15, 25):
-        out[f"{db} dB quieter"] = quieter(audio, db)
+        out[f"{db} dB quieter"] = (quieter(audio, db), rate)
     for snr in (20, 10):
-        out[f"noise at {snr} dB SNR"] = with_noise(audio, snr, rng)
+        out[f"noise at {snr} dB SNR"] = (with_noise(audio, snr, rng), rate)
+    if rate == 16000:
+        out["8 kHz telephone band"] = (telephone_band(audio), 8000)
     return out
 
 
@@ -71,9 +83,9 @@ def main():
     manifests = {}
     for uid in ids:
         audio, rate = sf.read(CORPUS / wav[uid], dtype="float32")
-        for name, version in conditions(audio, rng).items():
+        for name, (version, version_rate) in conditions(audio, rate, rng).items():
             path = work / f"{uid}-{name.replace(' ', '_')}.wav"
-            sf.write(path, version, rate, subtype="PCM_16")
+            sf.write(path, version, version_rate, subtype="PCM_16")
             manifests.setdefault(name, []).append({"id": uid, "audio": str(path), "text": text[uid]})
     scores = {}
     for name, entries in manifests.items():

@@ -100,9 +100,4 @@ public struct FluencyAnalyzer: Sendable {
             repetitionsPerMinute: span > 0 ? Double(repetitions) / minutes : 0,
             syllables: syllables)
     }
-
-    /// The rolling window (default 30 s) ending at the last frame.
-    public func window(speech: [Bool], words: [TimedWord], windowSeconds: Double = 30) -> FluencyMeasures {
-        measure(speech: speech, words: words, startFrame: max(0, speech.count - Int(windowSeconds / frameSeconds)))
-    }
 }

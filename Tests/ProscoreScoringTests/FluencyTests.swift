@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ProscoreScoring
+import ProscoreUnits
 
 let counter = SyllableCounter()
 
@@ -79,11 +80,12 @@ struct FluencyTests {
         }
     }
 
-    @Test("the rolling window covers the last 30 s; the session covers everything")
+    @Test("a span from a start frame (the last 30 s) counts only what is in it; the session covers everything")
     func rolling() {
         let (speech, words) = layout([("EARLY", 1, 1.5), ("LATE", 50, 50.5)], seconds: 60)
         let analyzer = FluencyAnalyzer(syllableCounter: counter)
-        let (window, session) = (analyzer.window(speech: speech, words: words), analyzer.measure(speech: speech, words: words))
+        let window = analyzer.measure(speech: speech, words: words, startFrame: speech.count - FrameGeometry.frames(seconds: 30))
+        let session = analyzer.measure(speech: speech, words: words)
         #expect(window.startSeconds == 30 && window.syllables == 1)
         #expect(session.startSeconds == 0 && session.syllables == 3)
     }
