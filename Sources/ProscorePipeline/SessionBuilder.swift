@@ -154,8 +154,7 @@ public enum SessionBuilder {
         }
         let vocabulary = try CTCVocabulary(path: loaded.directory.file("vocab.json"))
         func loadHead(_ path: String) throws -> ProficiencyHead {
-            let h = try HeadFile.read(path: path).head
-            let trainedOn = try HeadFile.provenance(path: path)
+            let (h, _, trainedOn) = try HeadFile.read(path: path)
             if trainedOn.featurePath == "offline" {
                 throw SessionSetupError("\(path) was trained on offline features (extract --offline), which serving does not compute: "
                                         + "train a head on serving-path features (extract without --offline) to score with it.")

@@ -91,19 +91,9 @@ public enum HeadFile {
         try encoderJSON.encode(description).write(to: URL(fileURLWithPath: base + ".json"), options: .atomic)
     }
 
-    /// What the head at `path` says it was trained on. Heads written before `feature_path`
-    /// was kept say so in their training record's kind.
-    public static func provenance(path: String) throws -> HeadProvenance {
-        let json = (path as NSString).deletingPathExtension + ".json"
-        guard let data = FileManager.default.contents(atPath: json), let d = try? JSONDecoder().decode(Description.self, from: data) else {
-            throw HeadFileError(path: json, detail: "not a Proscore head")
-        }
-        return HeadProvenance(encoder: d.encoder, encoderFingerprint: d.encoderFingerprint,
-                              featurePath: d.featurePath ?? (d.training["kind"] == "offline features" ? "offline" : nil))
-    }
-
-    /// Reads a head and the encoder it says it belongs to.
-    public static func read(path: String) throws -> (head: ProficiencyHead, encoder: String) {
+    /// Reads a head, the encoder it says it belongs to, and what it says it was trained on.
+    /// Heads written before `feature_path` was kept say so in their training record's kind.
+    public static func read(path: String) throws -> (head: ProficiencyHead, encoder: String, provenance: HeadProvenance) {
         let ext = (path as NSString).pathExtension
         guard ["", "json", "safetensors"].contains(ext) else {
             throw HeadFileError(path: path, detail: "not a head: a head is NAME.json with NAME.safetensors beside it (heads live in configs/heads/)")
@@ -149,6 +139,8 @@ public enum HeadFile {
             intercept: try file.tensor("intercept").scalars.map(Double.init))
         return (ProficiencyHead(layers: d.layers, layerPooling: pooling, layerWeights: d.layerWeights, targets: d.targets,
                                 extraFeatures: d.extraFeatures, extraBasis: basis, regression: regression, lambda: d.lambda,
-                                namedFeaturePenalty: d.namedFeaturePenalty ?? 1), d.encoder)
+                                namedFeaturePenalty: d.namedFeaturePenalty ?? 1), d.encoder,
+                HeadProvenance(encoder: d.encoder, encoderFingerprint: d.encoderFingerprint,
+                               featurePath: d.featurePath ?? (d.training["kind"] == "offline features" ? "offline" : nil)))
     }
 }

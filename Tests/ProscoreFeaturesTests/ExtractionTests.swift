@@ -143,7 +143,7 @@ struct HeadCommandTests {
         let head = HeadTraining.train(examples, layers: layers, targets: ["total", "fluency"])
         let path = folder() + "/head.json"
         try HeadFile.write(head, encoder: encoderFixture, training: ["examples": "36"], to: path)
-        let (back, encoder) = try HeadFile.read(path: path)
+        let (back, encoder, _) = try HeadFile.read(path: path)
         #expect(encoder == encoderFixture)
         #expect(back.targets == head.targets && back.layers == head.layers)
         for e in examples.prefix(5) {
