@@ -100,7 +100,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "ProscoreTensorTests", dependencies: ["ProscoreTensor"]),
         .testTarget(name: "ProscoreCheckpointTests", dependencies: ["ProscoreCheckpoint"]),
-        .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"]),
+        .testTarget(name: "ProscoreAudioTests", dependencies: ["ProscoreAudio"], exclude: ["Fixtures"]),
         .testTarget(name: "ProscoreScoringTests", dependencies: ["ProscoreScoring", "ProscoreAudio", "ProscoreUnits", "ProscoreFakes"]),
         .testTarget(name: "ProscoreStoreTests", dependencies: [
             "ProscoreStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -122,7 +122,10 @@ public final class RecordingSource: AudioSource, @unchecked Sendable {
             let n = file.read(into: interleaved, frames: min(block, left))
             if n <= 0 {
                 let read = Double(frameCount - left) / Double(fileSampleRate), promised = Double(frameCount) / Double(fileSampleRate)
-                truncation.withLock { $0 = Self.truncationWarning(path: path, readSeconds: read, promisedSeconds: promised) }
+                // An MP3's length is an estimate that its decoded audio often falls short of.
+                if !file.isMPEG {
+                    truncation.withLock { $0 = Self.truncationWarning(path: path, readSeconds: read, promisedSeconds: promised) }
+                }
                 resampler.process(UnsafeBufferPointer(start: mono, count: 0), flush: true, deliver)
                 break
             }

@@ -41,6 +41,9 @@ public final class SoundFile {
     public let frames: Int
     public let channels: Int
     public let sampleRate: Int
+    /// MP3 and other MPEG audio: `frames` is libsndfile's estimate from the stream's
+    /// headers, and the decoded audio may end a little before it.
+    public let isMPEG: Bool
     private let handle: OpaquePointer
 
     public init(path: String) throws {
@@ -58,6 +61,7 @@ public final class SoundFile {
         frames = Int(info.frames)
         channels = Int(info.channels)
         sampleRate = Int(info.samplerate)
+        isMPEG = info.format & Int32(SF_FORMAT_TYPEMASK) == Int32(SF_FORMAT_MPEG)
         guard (4_000...384_000).contains(sampleRate) else {
             sf_close(h)
             throw AudioFileError.badRate(path: path, sampleRate: sampleRate)

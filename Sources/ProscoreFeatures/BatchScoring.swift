@@ -67,10 +67,16 @@ public final class BatchScorer: @unchecked Sendable {
         self.capture = capture
     }
 
+    private let stopState = StopFlag()
+
+    /// Asks `run` to start no more files; those being scored are finished. From any thread.
+    public func stop() { stopState.set() }
+
     /// Scores `entries` (`references[i]`, when given, is entry i's reference text); calls
-    /// `onResult` once per entry, in completion order, never concurrently.
+    /// `onResult` once per entry, in completion order, never concurrently. After `stop()`,
+    /// entries not yet started get no call.
     public func run(_ entries: [ManifestEntry], references: [String?]? = nil, onResult: @escaping (Int, ScoredFile) -> Void) {
-        let work = WorkQueue(count: entries.count, onResult: onResult)
+        let work = WorkQueue(count: entries.count, stop: stopState, onResult: onResult)
         let group = DispatchGroup()
         for _ in 0..<min(jobs, max(1, entries.count)) {
             group.enter()
@@ -84,14 +90,30 @@ public final class BatchScorer: @unchecked Sendable {
         group.wait()
     }
 
-    /// Hands out indices and serialises the results' delivery.
+    /// Set once, read by the workers.
+    private final class StopFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stopped = false
+        func set() { lock.withLock { stopped = true } }
+        var isSet: Bool { lock.withLock { stopped } }
+    }
+
+    /// Hands out indices (none once stopped) and serialises the results' delivery.
     private final class WorkQueue: @unchecked Sendable {
         private let lock = NSLock()
         private var next = 0
         private let count: Int
+        private let stop: StopFlag
         private let onResult: (Int, ScoredFile) -> Void
-        init(count: Int, onResult: @escaping (Int, ScoredFile) -> Void) { self.count = count; self.onResult = onResult }
-        func take() -> Int? { lock.lock(); defer { lock.unlock() }; guard next < count else { return nil }; next += 1; return next - 1 }
+        init(count: Int, stop: StopFlag, onResult: @escaping (Int, ScoredFile) -> Void) {
+            self.count = count; self.stop = stop; self.onResult = onResult
+        }
+        func take() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard next < count, !stop.isSet else { return nil }
+            next += 1
+            return next - 1
+        }
         func deliver(_ i: Int, _ result: ScoredFile) { lock.lock(); onResult(i, result); lock.unlock() }
     }
 
@@ -109,6 +131,9 @@ public final class BatchScorer: @unchecked Sendable {
             let capturing = capture ? CapturingScorer(layerCount: models.encoder.config.numHiddenLayers + 1, head: head) : nil
             let pipeline = SessionBuilder.pipeline(settings: fileSettings, models: models, recorder: nil, scorer: capturing)
             result.summary = try pipeline.run(source: source) { _ in }
+            // A file whose audio ends before its header says (an MP3's estimate, a cut WAV):
+            // the duration is what was heard.
+            if let heard = result.summary?.audioSeconds, heard < source.durationSeconds - 0.05 { result.durationSeconds = heard }
             result.captured = capturing?.last
             if let warning = source.statistics.warning { result.error = warning }
         } catch {

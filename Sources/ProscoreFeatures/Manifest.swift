@@ -96,21 +96,38 @@ public enum Manifest {
     /// Every recording in a folder and its subfolders (a class's recordings, a student per
     /// folder), in path order; the id is the path inside the folder without its extension.
     public static func recordings(folder: String) throws -> [ManifestEntry] {
-        guard let walker = FileManager.default.enumerator(atPath: folder) else {
-            throw ManifestError(path: folder, detail: "cannot be read")
-        }
-        var found: [String] = []
-        while let relative = walker.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
-            if !name.hasPrefix("."), audioExtensions.contains((name as NSString).pathExtension.lowercased()) { found.append(relative) }
-        }
+        let (found, foreign) = try scan(folder: folder)
         guard !found.isEmpty else {
-            throw ManifestError(path: folder, detail: "no recordings in it (.\(audioExtensions.sorted().joined(separator: ", ."))) and it is not a speechocean762 folder (wav.scp, text, utt2spk, scores.csv)")
+            let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? " and \(foreign.count - 5) more" : "")
+            let others = foreign.isEmpty ? "" : "; \(shown): a format Proscore cannot read, convert to WAV or FLAC (ffmpeg -i IN.m4a OUT.wav)"
+            throw ManifestError(path: folder, detail: "no recordings in it (.\(audioExtensions.sorted().joined(separator: ", ."))) and it is not a speechocean762 folder (wav.scp, text, utt2spk, scores.csv)" + others)
         }
         let sorted = found.sorted()
         return zip(sorted, uniqueIDs(sorted)).map { relative, id in
             ManifestEntry(id: id, audio: (folder as NSString).appendingPathComponent(relative))
         }
+    }
+
+    /// Sound and video that phones and browsers record and libsndfile does not read.
+    public static let foreignMediaExtensions: Set<String> = ["m4a", "aac", "mp4", "m4v", "webm", "wma", "amr", "3gp", "mkv", "mov"]
+
+    /// The files below `folder` in a sound or video format Proscore cannot read (paths
+    /// inside the folder, sorted): a folder batch names them rather than leave them out silently.
+    public static func foreignMedia(folder: String) -> [String] { (try? scan(folder: folder).foreign) ?? [] }
+
+    /// Paths inside `folder` (its subfolders too; hidden files left out) of recordings and of foreign media.
+    private static func scan(folder: String) throws -> (found: [String], foreign: [String]) {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else {
+            throw ManifestError(path: folder, detail: "cannot be read")
+        }
+        var found: [String] = [], foreign: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard !name.hasPrefix(".") else { continue }
+            let ext = (name as NSString).pathExtension.lowercased()
+            if audioExtensions.contains(ext) { found.append(relative) } else if foreignMediaExtensions.contains(ext) { foreign.append(relative) }
+        }
+        return (found, foreign.sorted())
     }
 
     /// Recordings named one by one: each id is the file's name without its extension (with it

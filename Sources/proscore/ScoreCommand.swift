@@ -16,7 +16,8 @@ struct ScoreCommand: ParsableCommand {
             are written as CSV or JSON lines. A file that fails is reported and the batch goes on. With a \
             reference (--reference, --references, or --read-aloud for a manifest's texts) the read-aloud head \
             scores and likely mispronounced words are listed. Exit status 0 when every file was scored, 2 \
-            when some failed, 1 when none could be.
+            when some failed, 1 when none could be, 130 when Ctrl-C stopped the batch (the rows of the \
+            files scored by then are written).
 
             Units: duration_s in seconds; accuracy, fluency, prosodic, total and completeness (reference words \
             found in the transcript) on 0–10; speech_rate, articulation_rate and nuclei_rate in syllables a \
@@ -54,11 +55,13 @@ struct ScoreCommand: ParsableCommand {
     /// named beside other folders or files (`score class/*` catching a subfolder) give their
     /// recordings; a manifest or a speechocean762 folder is scored on its own. A file named
     /// twice is scored once.
+    private static func isFolder(_ path: String) -> Bool {
+        var folder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
+    }
+
     func entries() throws -> (list: [ManifestEntry], isManifest: Bool) {
-        func isFolder(_ path: String) -> Bool {
-            var folder: ObjCBool = false
-            return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
-        }
+        let isFolder = Self.isFolder
         if inputs.count == 1, let only = inputs.first, isFolder(only) || only.hasSuffix(".jsonl") {
             return (try Manifest.load(path: only), !isFolder(only) || Manifest.isSpeechocean762(folder: only))
         }
@@ -123,6 +126,16 @@ struct ScoreCommand: ParsableCommand {
         if let out { try OutputFile.check(out, overwrite: overwrite) }
         let (list, isManifest) = try entries()
         guard !list.isEmpty else { throw ValidationError("Nothing to score.") }
+        // A phone's .m4a in a class folder is named, not left out silently.
+        warn(inputs.filter(Self.isFolder).flatMap { folder in Manifest.foreignMedia(folder: folder).map { (folder as NSString).appendingPathComponent($0) } },
+             "a format Proscore cannot read, left out: convert to WAV or FLAC (ffmpeg -i IN.m4a OUT.wav)")
+        if let out {
+            func absolute(_ path: String) -> String { URL(fileURLWithPath: OutputFile.linkTarget(path)).standardizedFileURL.path }
+            let target = absolute(out)
+            if let input = list.first(where: { absolute($0.audio) == target }) {
+                throw ValidationError("--out \(out) is one of the recordings to score (\(input.audio)); choose another file.")
+            }
+        }
         var request = SessionRequest()
         scoring.fill(&request)
         request.textModel = "none"
@@ -132,7 +145,13 @@ struct ScoreCommand: ParsableCommand {
         var failed = 0, unscored = 0
         var bar = ProgressBar()
         var done = 0
-        scorer.run(list, references: try referenceTexts(list, isManifest: isManifest)) { i, result in
+        let texts = try referenceTexts(list, isManifest: isManifest)
+        // Ctrl-C: the files being scored are finished, no more are started, and what was
+        // scored is written; a second Ctrl-C quits at once.
+        let trap = SignalTrap()
+        defer { trap.cancel() }
+        trap.onStop { scorer.stop() }
+        scorer.run(list, references: texts) { i, result in
             done += 1
             if result.summary == nil {
                 failed += 1
@@ -153,8 +172,11 @@ struct ScoreCommand: ParsableCommand {
         }
         // Recordings without enough speech ran well but carry no scores: counted apart, with
         // the reason in their rows.
-        let tally = "\(list.count - failed - unscored) scored, \(unscored) without scores (see unscored_reason), \(failed) failed"
+        let stopped = list.count - done
+        let tally = "\(done - failed - unscored) scored, \(unscored) without scores (see unscored_reason), \(failed) failed"
+            + (stopped > 0 ? "; stopped (SIGINT or SIGTERM) before the other \(stopped) of \(list.count) recordings" : "")
         FileHandle.standardError.write(Data(((out.map { "\($0): " } ?? "") + tally + "\n").utf8))
+        if stopped > 0 { throw ExitCode(130) }
         if failed == list.count { throw ExitCode(1) }
         if failed > 0 { throw ExitCode(2) }
     }

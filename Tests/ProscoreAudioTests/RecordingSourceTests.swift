@@ -28,6 +28,18 @@ func writeTone(rate: Int, channels: Int, seconds: Double, format: SoundFileWrite
 
 @Suite("replaying recordings as a stream")
 struct RecordingSourceTests {
+    @Test("an MP3 that decodes to less than libsndfile's estimate of its length is not called truncated")
+    func mp3BelowItsEstimate() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/anna-2s-sox.mp3").path
+        let file = try SoundFile(path: path)
+        #expect(file.isMPEG)
+        let source = try RecordingSource(path: path, speed: .asFastAsConsumed)
+        let samples = try drain(source)
+        #expect(samples.count < file.frames, "the premise: the estimate is longer than the audio")
+        #expect(abs(Double(samples.count) / 16_000 - 2.09) < 0.05)
+        #expect(source.statistics.warning == nil, "\(source.statistics.warning ?? "")")
+    }
+
     @Test("replay at full speed delivers exactly what loading the file gives, through a small ring")
     func matchesLoading() throws {
         let path = try writeTone(rate: 44_100, channels: 2, seconds: 2, format: .flac)

@@ -67,6 +67,46 @@ struct ScoreCommandTests {
         #expect(again.status != 0 && again.stderr.contains("--overwrite"))
     }
 
+    @Test("Ctrl-C (SIGINT) stops the batch: the files scored by then are written, the rest are counted, the status is 130")
+    func interruptedBatch() throws {
+        let folder = scratch("many")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let recording = try longRecording(seconds: 3)
+        for i in 0..<200 { try FileManager.default.copyItem(atPath: recording, toPath: folder + "/r\(i).wav") }
+        let out = scratch("many.csv")
+        let (process, _, errors) = try launchCapturingErrors(["score", folder, "--model", fixtureModel, "--out", out])
+        var said = ""
+        while !said.contains("1/200") {
+            let piece = readSome(errors)
+            if piece.isEmpty { break }
+            said += String(decoding: piece, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGINT)
+        said += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(said)")
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count >= 1 && rows.count < 200, "\(rows.count) rows")
+        #expect(said.contains("0 failed; stopped (SIGINT or SIGTERM) before the other \(200 - rows.count) of 200 recordings"), "\(said)")
+    }
+
+    @Test("--out may not be one of the recordings; files in formats Proscore cannot read are named, not left out silently")
+    func outputAndForeignFiles() throws {
+        let folder = scratch("phone")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try longRecording(seconds: 2), toPath: folder + "/take1.wav")
+        try Data("not really audio".utf8).write(to: URL(fileURLWithPath: folder + "/take2.m4a"))
+        let overInput = try proscore(["score", folder, "--model", fixtureModel, "--out", folder + "/take1.wav", "--overwrite"])
+        #expect(overInput.status != 0 && overInput.stderr.contains("is one of the recordings to score"), "\(overInput.stderr)")
+        #expect(try SoundFile(path: folder + "/take1.wav").frames == 32_000, "the recording is untouched")
+        let r = try proscore(["score", folder, "--model", fixtureModel])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("\(folder)/take2.m4a: a format Proscore cannot read, left out"), "\(r.stderr)")
+        try FileManager.default.removeItem(atPath: folder + "/take1.wav")
+        let only = try proscore(["score", folder, "--model", fixtureModel])
+        #expect(only.status != 0 && only.stderr.contains("take2.m4a: a format Proscore cannot read"), "\(only.stderr)")
+    }
+
     @Test("folders named beside files give their recordings, a file named twice is scored once, recordings without speech are counted apart")
     func foldersBesideFiles() throws {
         let speech = try speak("Every morning I read the news", rate: 150)
