@@ -15,13 +15,16 @@ import ProscoreUnits
 /// `run`'s thread as they arrive). `stop()` may be called from any thread (a signal
 /// handler's): the session then ends `stopped`, with everything heard so far scored.
 public final class SessionPipeline: @unchecked Sendable {
-    /// Live estimates carry the session-wide measures as of at most this much audio ago
-    /// (the rolling window's measures and the scores are fresh at every hop; the last
-    /// estimate and the summary are exact), and live read-aloud evidence is realigned no
-    /// more often than this. Measuring the whole session at every hop costs
+    /// Live estimates carry the session-wide measures as of at most this much audio ago, and
+    /// of at most a tenth of the session (`liveRefreshShare`; so a short session's are fresh
+    /// at every hop, and one stopped abruptly or watched while running shows measures of
+    /// nearly all of it). The rolling window's measures and the scores are fresh at every
+    /// hop; the last estimate and the summary are exact. Live read-aloud evidence is
+    /// realigned no more often than this. Measuring the whole session at every hop costs
     /// time in proportion to its length: a 30-minute replay at max speed with the small model
     /// took 53 s so, 35 s with the refresh (same summary and scores).
     public static let liveRefreshSeconds = 5.0
+    public static let liveRefreshShare = 0.1
     /// A change of the session's level gain or silence threshold (dB) after which the frames
     /// are decided again live (both move in whole dB; the last estimate decides every frame
     /// at the final values).
@@ -285,11 +288,11 @@ public final class SessionPipeline: @unchecked Sendable {
 
 extension SessionPipeline {
     /// Measures the whole session again when `exact`, when it never was, or when the last
-    /// measurement is `liveRefreshSeconds` of audio old.
+    /// measurement is `liveRefreshSeconds` of audio, or a `liveRefreshShare` of the session, old.
     func refreshSessionMeasures(_ state: inout SessionState, exact: Bool) {
         let frames = state.speech.count
-        if !exact, let last = state.sessionMeasures,
-           frames - last.frames < FrameGeometry.frames(seconds: Self.liveRefreshSeconds) { return }
+        let due = min(FrameGeometry.frames(seconds: Self.liveRefreshSeconds), Int(Double(frames) * Self.liveRefreshShare))
+        if !exact, let last = state.sessionMeasures, frames - last.frames < due { return }
         let extent = SpeechExtent.of(state.speech, in: 0..<frames)
         state.sessionMeasures = (frames, fluency.measure(speech: state.speech, words: state.timedWords, startFrame: extent.lowerBound, endFrame: extent.upperBound),
                                  signal.measure(speech: state.speech, energyDb: state.energyDb, f0Hz: state.f0Hz, range: extent,
