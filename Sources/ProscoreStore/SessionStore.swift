@@ -57,7 +57,7 @@ extension SessionStore {
 
     /// The error for a session id with no session.
     func noSuchSession(_ id: Int64) -> StoreError {
-        StoreError(detail: "No session \(id) in \(location); `proscore sessions list` shows them.")
+        StoreError(detail: "No session \(id) in \(location); `proscore sessions list` with the same --store shows them.")
     }
 
     /// The error for an event added to a deleted session.

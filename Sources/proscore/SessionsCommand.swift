@@ -34,6 +34,13 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
+    /// What a printed hint adds so that the command, pasted, finds the same store: ` --store
+    /// PATH` (quoted for the shell) when one was given; a URL is not repeated (it may hold a password).
+    var hintSuffix: String {
+        guard let store else { return "" }
+        return store.contains("://") ? " --store URL" : " --store " + ShellWord.quoted(store)
+    }
+
     /// The same store for reading only (works on a store this user cannot write).
     func openForReading() throws -> any SessionStore {
         let path = store ?? SessionStores.defaultLocation.path
@@ -113,7 +120,9 @@ struct SessionsCommand: ParsableCommand {
             print("started        \(s.startedAt)")
             print("ended          \(s.endedAt.map { "\($0)" } ?? "— (events up to the last one are kept)")")
             let settings = try? JSONDecoder().decode(SessionSettings.self, from: Data(s.configuration.utf8))
-            if let learner = settings?.learner { print("learner        \(learner)  (all of theirs: proscore sessions list --learner \"\(learner)\")") }
+            if let learner = settings?.learner {
+                print("learner        \(learner)  (all of theirs: proscore sessions list --learner \(ShellWord.quoted(learner))\(store.hintSuffix))")
+            }
             if let c = settings {
                 let w = c.streaming
                 print("settings       preset \(c.preset); chunk \(w.chunkMs) ms, left context \(w.leftContextMs) ms, lookahead \(w.lookaheadMs) ms; "
@@ -144,7 +153,7 @@ struct SessionsCommand: ParsableCommand {
                                 : "likely mispronounced: " + $0.likelyMispronounced.joined(separator: ", ") }].compactMap { $0 }
                 if !read.isEmpty { print("read aloud     " + read.joined(separator: "; ")) }
             }
-            print("everything     proscore sessions export \(id) (JSON or CSV), proscore report \(id) (HTML)")
+            print("everything     proscore sessions export \(id)\(store.hintSuffix) (JSON or CSV), proscore report \(id)\(store.hintSuffix) (HTML)")
         }
     }
 
@@ -276,5 +285,15 @@ struct ReportCommand: ParsableCommand {
         html = try SessionReport(store: sessions, session: id!).html
         try OutputFile.write(Data(html.utf8), to: out, overwrite: overwrite)
         print("\(out): \(html.utf8.count / 1024) KB")
+    }
+}
+
+/// A word as a POSIX shell reads it back: as it is when it holds only safe characters,
+/// else in single quotes (a quote inside written '\'').
+enum ShellWord {
+    static func quoted(_ word: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-:=@%+,")
+        if !word.isEmpty, word.allSatisfy(safe.contains) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

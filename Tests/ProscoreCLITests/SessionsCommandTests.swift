@@ -27,6 +27,9 @@ struct SessionsCommandTests {
         #expect(nobody.stdout.contains("no sessions of Carla; the names there are: Anna, Ben, anna"), "\(nobody.stdout)")
         let show = try proscore(["sessions", "show", "2", "--store", store])
         #expect(show.stdout.contains("learner        Ben"), "\(show.stdout)")
+        // The hints, pasted into a shell, find the same store and the same learner.
+        #expect(show.stdout.contains("proscore sessions list --learner Ben --store \(store))"), "\(show.stdout)")
+        #expect(show.stdout.contains("proscore report 2 --store \(store) (HTML)"), "\(show.stdout)")
         // Anna's progress on one page: her two sessions in order, each score's line, her name.
         let page = scratch("progress.html")
         let report = try proscore(["report", "--learner", "anna", "--out", page, "--store", store])
@@ -38,6 +41,10 @@ struct SessionsCommandTests {
         #expect(unknown.status != 0 && unknown.stderr.contains("the names there are: Anna, Ben, anna"), "\(unknown.stderr)")
         let long = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--store", store, "--learner", String(repeating: "x", count: 65)])
         #expect(long.status != 0 && long.stderr.contains("--learner"), "\(long.stderr)")
+        let odd = #"Zoë "Zo" O'Brien $HOME"#
+        #expect(try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store, "--learner", odd]).status == 0)
+        let quoted = try proscore(["sessions", "show", "5", "--store", store])
+        #expect(quoted.stdout.contains(#"--learner 'Zoë "Zo" O'\''Brien $HOME'"#), "\(quoted.stdout)")
     }
 
     @Test("a replayed session is stored, listed, shown, exported as JSON and CSV, and deleted")
