@@ -126,11 +126,13 @@ public final class FixedScorer: ProficiencyScoring, @unchecked Sendable {
     /// The window features of the last call, by name.
     public private(set) var lastExtras: [String: Double] = [:]
     public private(set) var lastPooled: [[Float]] = []
+    public let readingGapFloor: Double?
     let fixed: ProficiencyScores
     public init(layers: [Int] = [], extraFeatures: [String] = [],
-                scores: ProficiencyScores = ProficiencyScores(accuracy: 6, fluency: 7, prosodic: 5, total: 6.5)) {
+                scores: ProficiencyScores = ProficiencyScores(accuracy: 6, fluency: 7, prosodic: 5, total: 6.5), readingGapFloor: Double? = nil) {
         self.layers = layers
         self.extraFeatures = extraFeatures
+        self.readingGapFloor = readingGapFloor
         fixed = scores
     }
     public func scores(pooled: [[Float]], extras: [Double]) -> ProficiencyScores {

@@ -43,6 +43,13 @@ public protocol ProficiencyScoring: Sendable {
     /// `pooled` holds one mean hidden state per entry of `layers`; `extras` the window's
     /// features named by `extraFeatures`.
     func scores(pooled: [[Float]], extras: [Double]) -> ProficiencyScores
+    /// A read-aloud scorer's floor on the whole reading's aligned gap per reference token
+    /// (nats): a reading under it does not follow its reference and is not scored. Nil: none.
+    var readingGapFloor: Double? { get }
+}
+
+extension ProficiencyScoring {
+    public var readingGapFloor: Double? { nil }
 }
 
 extension ProficiencyHead: ProficiencyScoring {

@@ -255,6 +255,11 @@ public final class SessionPipeline: @unchecked Sendable {
                 unscored = evidence == nil ? "less than a second of audio: too short to score" : "less than a second of audio so far"
             } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
                 unscored = why
+            } else if evidence == nil, let floor = scorer.readingGapFloor, let reading = state.readAloud, reading.alignedGapPerToken < floor {
+                // The last estimate aligns the whole reference: a read-aloud score of another
+                // text, or of a third of this one, would mean nothing.
+                unscored = "the speech does not follow the reference text: check that this is the text that was read and that "
+                    + "the reading was not cut short, or score it as free speech (without a reference)"
             } else if let active = scoresAlignedReading && state.readAloud == nil ? stages.unalignedScorer : scorer {
                 let named = WindowFeatures.named(fluency: window, signal: windowSignal, readAloud: state.readAloud)
                 scores = active.scores(pooled: state.pooledLayers(over: measured), extras: active.extraFeatures.map { named[$0] ?? 0 })

@@ -40,13 +40,15 @@ public enum HeadFile {
         var featureBasis: String?
         var encoderFingerprint: String?
         var featurePath: String?
+        /// Read-aloud heads: see `ProficiencyHead.readingGapFloor` (absent: no floor).
+        var readingGapFloor: Double?
         var training: [String: String]
 
         enum CodingKeys: String, CodingKey {
             case encoder, layers, targets, lambda, normalisation, training
             case encoderFingerprint = "encoder_fingerprint", featurePath = "feature_path"
             case layerPooling = "layer_pooling", layerWeights = "layer_weights", extraFeatures = "extra_features", featureBasis = "feature_basis",
-                 namedFeaturePenalty = "named_feature_penalty"
+                 namedFeaturePenalty = "named_feature_penalty", readingGapFloor = "reading_gap_floor"
         }
     }
 
@@ -81,7 +83,8 @@ public enum HeadFile {
                                       layerWeights: head.layerWeights, targets: head.targets,
                                       extraFeatures: head.extraFeatures, lambda: head.lambda,
                                       namedFeaturePenalty: head.namedFeaturePenalty == 1 ? nil : head.namedFeaturePenalty,
-                                      encoderFingerprint: encoderFingerprint, featurePath: featurePath, training: training)
+                                      encoderFingerprint: encoderFingerprint, featurePath: featurePath,
+                                      readingGapFloor: head.readingGapFloor, training: training)
         if let basis = head.extraBasis {
             description.featureBasis = "extras clipped to their training 1st–99th percentiles, joined by hinges max(0, x − k) at their "
                 + "\(basis.knots.count) training quantiles (extra_clip_lower/upper, extra_knots); then standardised"
@@ -139,7 +142,7 @@ public enum HeadFile {
             intercept: try file.tensor("intercept").scalars.map(Double.init))
         return (ProficiencyHead(layers: d.layers, layerPooling: pooling, layerWeights: d.layerWeights, targets: d.targets,
                                 extraFeatures: d.extraFeatures, extraBasis: basis, regression: regression, lambda: d.lambda,
-                                namedFeaturePenalty: d.namedFeaturePenalty ?? 1), d.encoder,
+                                namedFeaturePenalty: d.namedFeaturePenalty ?? 1, readingGapFloor: d.readingGapFloor), d.encoder,
                 HeadProvenance(encoder: d.encoder, encoderFingerprint: d.encoderFingerprint,
                                featurePath: d.featurePath ?? (d.training["kind"] == "offline features" ? "offline" : nil)))
     }

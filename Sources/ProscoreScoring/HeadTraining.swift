@@ -82,7 +82,16 @@ public enum HeadTraining {
         return ProficiencyHead(layers: hasLayers ? layers : [], layerPooling: layerPooling, layerWeights: weights, targets: targets,
                                extraFeatures: extraFeatures, extraBasis: basis,
                                regression: RidgeRegression.fit(features: x, targets: y, lambda: best.lambda, penalty: penalty(best.multiplier)),
-                               lambda: best.lambda, namedFeaturePenalty: best.multiplier)
+                               lambda: best.lambda, namedFeaturePenalty: best.multiplier,
+                               readingGapFloor: readingGapFloor(examples, extraFeatures: extraFeatures))
+    }
+
+    /// A read-aloud head's floor (`ProficiencyHead.readingGapFloor`): the lowest aligned gap
+    /// per reference token among its readings, less the margin. Nil without that feature.
+    static func readingGapFloor(_ examples: [TrainingExample], extraFeatures: [String]) -> Double? {
+        guard let column = extraFeatures.firstIndex(of: "aligned_gap_per_token"),
+              let lowest = examples.map({ $0.extras[column] }).filter({ $0 > ReadAloudEvidence.unaligned }).min() else { return nil }
+        return lowest - ProficiencyHead.readingGapMargin
     }
 
     /// The whole training procedure cross-validated by speaker: each fold's head is trained

@@ -25,10 +25,17 @@ public struct ProficiencyHead: Sendable, Equatable, Codable {
     public var lambda: Double
     /// λ's multiplier on the named features' columns when the head was fitted (1: the same λ).
     public var namedFeaturePenalty: Double
+    /// Read-aloud heads: the lowest aligned gap per reference token (nats) among the
+    /// readings the head was fitted on, less `readingGapMargin`. A whole reading under it
+    /// does not follow its reference (another text was read, or a third of this one), a
+    /// reading no head saw: it gets no read-aloud scores. Nil in free-speech heads and in
+    /// heads written before the floor was kept.
+    public var readingGapFloor: Double?
+    public static let readingGapMargin = 0.25
 
     public init(layers: [Int], layerPooling: LayerPooling = .weightedMix, layerWeights: [Double], targets: [String],
                 extraFeatures: [String], extraBasis: FeatureBasis? = nil, regression: RidgeRegression, lambda: Double,
-                namedFeaturePenalty: Double = 1) {
+                namedFeaturePenalty: Double = 1, readingGapFloor: Double? = nil) {
         self.layers = layers
         self.layerPooling = layerPooling
         self.layerWeights = layerWeights
@@ -38,6 +45,7 @@ public struct ProficiencyHead: Sendable, Equatable, Codable {
         self.regression = regression
         self.lambda = lambda
         self.namedFeaturePenalty = namedFeaturePenalty
+        self.readingGapFloor = readingGapFloor
     }
 
     /// Regression columns the layers take for an encoder whose hidden states have `hiddenSize`.

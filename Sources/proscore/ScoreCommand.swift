@@ -35,7 +35,7 @@ struct ScoreCommand: ParsableCommand {
         path inside the folder without extension (sub/anna-morning). Lines and recordings left without a partner are named.
         """)) var references: String?
     @Flag(help: "Use a manifest's texts as the references.") var readAloud = false
-    @Option(help: "Recordings scored at once (each on one thread).") var jobs: Int = 1
+    @Option(parsing: .unconditional, help: "Recordings scored at once (each on one thread).") var jobs: Int = 1
     @Option(help: "csv or jsonl.") var format: Format = .csv
     @Option(help: "Write here instead of stdout.") var out: String?
     @Flag(help: "Replace --out if it exists.") var overwrite = false

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ProscorePipeline
 import ProscoreScoring
 
@@ -27,8 +28,20 @@ extension ScoringModelOptions {
     /// not read), not a reading of nothing: it would score the speech as a reading that said
     /// every word of nothing.
     static func checkReference(_ reference: String?) throws {
-        if reference != nil && ReadingReference.text(reference) == nil {
+        guard let reference else { return }
+        guard let text = ReadingReference.text(reference) else {
             throw ValidationError("--reference has no words in it; give the text that was read aloud, or leave --reference out for free speech.")
+        }
+        // The recognisers write letters: a word without one ("1984") cannot be aligned and is left out.
+        let words = ReadingReference(text).words
+        let unwritable = words.filter { !$0.contains(where: \.isLetter) }
+        if unwritable.count == words.count {
+            throw ValidationError("--reference \(reference) has no word written in letters; the recogniser writes letters only: "
+                                  + "write numbers as words (\"zero three five one\"), or leave --reference out for free speech.")
+        }
+        if !unwritable.isEmpty {
+            FileHandle.standardError.write(Data(("warning: --reference: \(unwritable.joined(separator: ", ")) left out of the reading "
+                                                 + "(the recogniser writes letters only; write numbers as words to have them count)\n").utf8))
         }
     }
 }

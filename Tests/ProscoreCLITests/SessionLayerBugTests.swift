@@ -165,6 +165,11 @@ struct SessionLayerBugTests {
         // A mistyped folder would have started an empty history there.
         (["replay", "REC", "--store", "/nonexistent-folder/x.sqlite"], "its folder /nonexistent-folder does not exist; create it first, or correct --store"),
         (["report", "1", "--out", "/nonexistent-folder/r.html", "--store", "STORE"], "does not exist"),
+        // A reference the recogniser cannot write would have made an empty "read aloud" session.
+        (["replay", "REC", "--reference", "0351", "--no-store"], "has no word written in letters"),
+        (["score", "REC", "--reference", "3 4"], "write numbers as words"),
+        (["serve", "--port", "-1"], "--port must be 0–65535"),
+        (["score", "REC", "--jobs", "-1"], "--jobs must be 1–64"),
     ])
     func clearErrors(arguments: [String], message: String) throws {
         let store = scratch("errors.sqlite")
@@ -175,6 +180,14 @@ struct SessionLayerBugTests {
         #expect(r.status != 0)
         #expect(r.stderr.contains(message), "\(r.stderr)")
         #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("Missing value") && !r.stderr.contains("may be truncated"))
+    }
+
+    @Test("reference words without a letter are named as left out of the reading")
+    func numbersInTheReference() throws {
+        let r = try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--no-store",
+                              "--reference", "Room 101 is on floor 3"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: --reference: 101, 3 left out of the reading"), "\(r.stderr)")
     }
 
     @Test("a truncated FLAC or WAV is scored with a warning that says so", arguments: [SoundFileWriter.Format.flac, .wav16])

@@ -186,6 +186,25 @@ struct SessionPipelineTests {
         #expect(summary.readAloud == last)
     }
 
+    @Test("a whole reading under the read-aloud head's floor gets no scores at the end, saying it does not follow the text; above it, scores")
+    func readingBelowTheFloor() throws {
+        func last(floor: Double) throws -> [Estimate] {
+            var estimates: [Estimate] = []
+            try pipeline(scorer: FixedScorer(readingGapFloor: floor), reference: "HI THERE HI")
+                .run(source: ArraySource(samples: loud(seconds: 3))) { if case let .estimate(e) = $0 { estimates.append(e) } }
+            return estimates
+        }
+        // Every gap is ≤ 0: a floor over 0 takes any reading as another text.
+        let refused = try last(floor: 0.5)
+        let gap = try #require(refused.last?.readAloud?.alignedGapPerToken)
+        #expect(gap <= 0)
+        #expect(refused.last?.scores == nil)
+        #expect(refused.last?.unscoredReason?.contains("does not follow the reference text") == true, "\(refused.last?.unscoredReason ?? "")")
+        #expect(refused.dropLast().contains { $0.scores != nil }, "live estimates are scored; only the whole reading is judged")
+        let accepted = try last(floor: gap - 0.01)
+        #expect(accepted.last?.scores != nil)
+    }
+
     @Test("with a reference, completeness counts the recognised reference words")
     func completeness() throws {
         var last: Estimate?

@@ -121,6 +121,26 @@ struct HeadTests {
     }
 }
 
+@Suite("a read-aloud head's floor on the reading's alignment")
+struct ReadingGapFloorTests {
+    @Test("train keeps the lowest aligned gap of its readings less the margin (an unaligned one aside); the head file keeps it; free-speech heads have none")
+    func floorFromTheReadings() throws {
+        var r = Seeded(state: 5)
+        let data = (0..<60).map { i -> TrainingExample in
+            let skill = r.normal()
+            let gap = i == 7 ? ReadAloudEvidence.unaligned : -1 - Double(i % 10) / 10  // -1.0 … -1.9
+            return TrainingExample(speaker: "s\(i / 6)", pooled: [], extras: [skill, gap], labels: ["total": 6 + skill])
+        }
+        let head = HeadTraining.train(data, layers: [], targets: ["total"], extraFeatures: ["speech_rate", "aligned_gap_per_token"])
+        #expect(abs((head.readingGapFloor ?? 0) - (-1.9 - ProficiencyHead.readingGapMargin)) < 1e-9)
+        let path = NSTemporaryDirectory() + "proscore-floor-" + UUID().uuidString + ".json"
+        try HeadFile.write(head, encoder: "test", training: [:], to: path)
+        #expect(try HeadFile.read(path: path).head.readingGapFloor == head.readingGapFloor)
+        let free = HeadTraining.train(data, layers: [], targets: ["total"], extraFeatures: ["speech_rate", "mean_pause_s"])
+        #expect(free.readingGapFloor == nil)
+    }
+}
+
 @Suite("heads with layers side by side")
 struct ConcatenatedHeadTests {
     /// The score is split across two layers: dimension 0 of layer 0 and dimension 1 of layer 1
