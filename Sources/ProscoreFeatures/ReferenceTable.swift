@@ -51,10 +51,13 @@ public struct ReferenceTable: Sendable {
     }
 
     /// The index of the line for `entry`, if one fits it: by path (relative keys read from
-    /// the working folder, then from the references file's folder), else by id.
+    /// the working folder, then from the references file's folder), by id, else by the
+    /// file's name without extension (an utterance id such as speechocean762's, for a
+    /// recording filed in a learner's subfolder).
     public func line(for entry: ManifestEntry) -> Int? {
         let path = Self.canonical(entry.audio)
-        return byPath[path] ?? byPathBesideFile[path] ?? byKey[entry.id]
+        let stem = ((entry.audio as NSString).lastPathComponent as NSString).deletingPathExtension
+        return byPath[path] ?? byPathBesideFile[path] ?? byKey[entry.id] ?? byKey[stem]
     }
 
     /// A path as one absolute, standardised spelling, so that `./a.flac` and `a.flac` meet.

@@ -32,7 +32,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A file of `PATH-or-ID<TAB>TEXT` lines: each recording's reference.", discussion: """
         A line finds its recording by path (as given on the command line, or relative to the file's folder, or absolute) \
         or by id: a recording's id is its file name without extension (anna-morning), or, when one folder is scored, its \
-        path inside the folder without extension (sub/anna-morning). Lines and recordings left without a partner are named.
+        path inside the folder without extension (sub/anna-morning); the file name alone finds it too. Lines and recordings \
+        left without a partner are named.
         """)) var references: String?
     @Flag(help: "Use a manifest's texts as the references.") var readAloud = false
     @Option(parsing: .unconditional, help: "Recordings scored at once (each on one thread).") var jobs: Int = 1

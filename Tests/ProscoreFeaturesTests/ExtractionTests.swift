@@ -62,6 +62,8 @@ struct ExtractionTests {
         let table = try ReferenceTable(text: "a\tHello there\r\nb\tGood morning\r\n", file: dir + "/refs.tsv")
         #expect(table.texts == ["Hello there", "Good morning"] && table.lineNumbers == [1, 2])
         #expect(table.line(for: ManifestEntry(id: "b", audio: dir + "/elsewhere/b.wav")) == 1)
+        // A recording in a learner's subfolder (its id "Maria/a") is found by its file's name too.
+        #expect(table.line(for: ManifestEntry(id: "Maria/a", audio: dir + "/Maria/a.flac")) == 0)
     }
 
     @Test("the speechocean762 layout is read directly", .enabled(if: FileManager.default.fileExists(atPath: speechocean + "/train/wav.scp")))
