@@ -37,7 +37,14 @@ struct ScoreCommand: ParsableCommand {
         """)) var references: String?
     @Flag(help: "Use a manifest's texts as the references.") var readAloud = false
     @Option(parsing: .unconditional, help: "Recordings scored at once (each on one thread).") var jobs: Int = 1
-    @Option(help: "csv or jsonl.") var format: Format = .csv
+    @Option(help: "csv or jsonl (default: as --out's extension says, .jsonl or .json for jsonl; else csv).") var format: Format?
+
+    /// The format asked for, or the one `--out`'s name says.
+    var outputFormat: Format {
+        if let format { return format }
+        let ext = out.map { ($0 as NSString).pathExtension.lowercased() } ?? ""
+        return ext == "jsonl" || ext == "json" ? .jsonl : .csv
+    }
     @Option(help: "Write here instead of stdout.") var out: String?
     @Flag(help: "Replace --out if it exists.") var overwrite = false
     @OptionGroup var scoring: ScoringModelOptions
@@ -146,6 +153,7 @@ struct ScoreCommand: ParsableCommand {
         var failed = 0, unscored = 0
         var bar = ProgressBar()
         var done = 0
+        let format = outputFormat
         let texts = try referenceTexts(list, isManifest: isManifest)
         // Ctrl-C: the files being scored are finished, no more are started, and what was
         // scored is written; a second Ctrl-C quits at once.

@@ -102,6 +102,11 @@ struct ScoreCommandTests {
         let r = try proscore(["score", folder, "--model", fixtureModel])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("\(folder)/take2.m4a: a format Proscore cannot read, left out"), "\(r.stderr)")
+        // The format follows --out's extension unless --format says otherwise.
+        let jsonl = scratch("phone.jsonl")
+        #expect(try proscore(["score", folder, "--model", fixtureModel, "--out", jsonl]).status == 0)
+        let line = try #require(try String(contentsOfFile: jsonl, encoding: .utf8).split(separator: "\n").first)
+        #expect((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["file"] as? String == folder + "/take1.wav")
         try FileManager.default.removeItem(atPath: folder + "/take1.wav")
         let only = try proscore(["score", folder, "--model", fixtureModel])
         #expect(only.status != 0 && only.stderr.contains("take2.m4a: a format Proscore cannot read"), "\(only.stderr)")
