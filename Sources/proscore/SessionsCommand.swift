@@ -97,7 +97,9 @@ struct SessionsCommand: ParsableCommand {
                     let start = String(format: "%4lld  %@  %7.1f  ", s.id!, formatter.string(from: s.startedAt), entry.audioSeconds)
                     let status = s.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
                     let total = String(repeating: " ", count: max(0, 5 - totalText.count)) + totalText
-                    let who = (entry.learner ?? "—").padding(toLength: 12, withPad: " ", startingAt: 0)
+                    // A name too long for the column ends in "…", so that two names cut alike do not look the same.
+                    let name = entry.learner ?? "—"
+                    let who = (name.count > 12 ? name.prefix(11) + "…" : name).padding(toLength: 12, withPad: " ", startingAt: 0)
                     print(start + status + "  " + total + "  " + who + "  " + s.source)
                 }
             }
@@ -279,7 +281,7 @@ struct ReportCommand: ParsableCommand {
             let progress = try LearnerProgressReport(store: sessions, learner: learner)
             html = progress.html
             try OutputFile.write(Data(html.utf8), to: out, overwrite: overwrite)
-            print("\(out): \(progress.sessions) sessions of \(learner), \(html.utf8.count / 1024) KB")
+            print("\(out): \(progress.sessions) session\(progress.sessions == 1 ? "" : "s") of \(learner), \(html.utf8.count / 1024) KB")
             return
         }
         html = try SessionReport(store: sessions, session: id!).html

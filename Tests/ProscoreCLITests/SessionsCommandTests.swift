@@ -45,6 +45,8 @@ struct SessionsCommandTests {
         #expect(try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store, "--learner", odd]).status == 0)
         let quoted = try proscore(["sessions", "show", "5", "--store", store])
         #expect(quoted.stdout.contains(#"--learner 'Zoë "Zo" O'\''Brien $HOME'"#), "\(quoted.stdout)")
+        let listed = try proscore(["sessions", "list", "--store", store])
+        #expect(listed.stdout.contains(#"Zoë "Zo" O'…"#), "a name cut to the column ends in …: \(listed.stdout)")
     }
 
     @Test("a replayed session is stored, listed, shown, exported as JSON and CSV, and deleted")
