@@ -249,15 +249,19 @@ public final class SessionPipeline: @unchecked Sendable {
         let (session, sessionSignal) = (state.sessionMeasures!.fluency, state.sessionMeasures!.signal)
         var scores: ProficiencyScores?
         var unscored: String?
+        // The last estimate aligns the whole reference: a reading under the head's floor
+        // follows another text, or a third of this one, and its read-aloud scores and
+        // word-by-word evidence would mean nothing.
+        let offText = evidence == nil && state.readAloud.map { reading in
+            stages.scorer?.readingGapFloor.map { reading.alignedGapPerToken < $0 } ?? false
+        } ?? false
         if let scorer = stages.scorer {
             if Double(windowRange.count) * FrameGeometry.frameSeconds < 1 {
                 // The last estimate (no new frames) says the recording was too short; live ones, that more may come.
                 unscored = evidence == nil ? "less than a second of audio: too short to score" : "less than a second of audio so far"
             } else if let why = gate.rejection(speech: state.speech, f0Hz: state.f0Hz, range: windowRange) {
                 unscored = why
-            } else if evidence == nil, let floor = scorer.readingGapFloor, let reading = state.readAloud, reading.alignedGapPerToken < floor {
-                // The last estimate aligns the whole reference: a read-aloud score of another
-                // text, or of a third of this one, would mean nothing.
+            } else if offText {
                 unscored = "the speech does not follow the reference text: check that this is the text that was read and that "
                     + "the reading was not cut short, or score it as free speech (without a reference)"
             } else if let active = scoresAlignedReading && state.readAloud == nil ? stages.unalignedScorer : scorer {
@@ -282,7 +286,7 @@ public final class SessionPipeline: @unchecked Sendable {
         let audioSeconds = FrameGeometry.seconds(samples: state.totalSamples)
         return Estimate(
             audioSeconds: audioSeconds, window: window, session: session, windowSignal: windowSignal, sessionSignal: sessionSignal,
-            readAloud: state.readAloud, scores: scores, unscoredReason: unscored,
+            readAloud: offText ? nil : state.readAloud, scores: scores, unscoredReason: unscored,
             windowConfidence: windowConfidence, completeness: completeness, omittedWords: omitted, insertedWords: inserted,
             partialTranscript: partial, emitLatencyMs: latencyMs,
             realTimeFactor: audioSeconds > 0 ? state.computeSeconds / audioSeconds : 0,

@@ -195,14 +195,15 @@ struct SessionPipelineTests {
             return estimates
         }
         // Every gap is ≤ 0: a floor over 0 takes any reading as another text.
+        let accepted = try last(floor: -100)
+        let gap = try #require(accepted.last?.readAloud?.alignedGapPerToken)
+        #expect(gap <= 0 && accepted.last?.scores != nil)
         let refused = try last(floor: 0.5)
-        let gap = try #require(refused.last?.readAloud?.alignedGapPerToken)
-        #expect(gap <= 0)
         #expect(refused.last?.scores == nil)
+        #expect(refused.last?.readAloud == nil, "no word-by-word evidence (likely mispronounced words) for another text")
         #expect(refused.last?.unscoredReason?.contains("does not follow the reference text") == true, "\(refused.last?.unscoredReason ?? "")")
         #expect(refused.dropLast().contains { $0.scores != nil }, "live estimates are scored; only the whole reading is judged")
-        let accepted = try last(floor: gap - 0.01)
-        #expect(accepted.last?.scores != nil)
+        #expect(try last(floor: gap - 0.01).last?.scores != nil)
     }
 
     @Test("with a reference, completeness counts the recognised reference words")
