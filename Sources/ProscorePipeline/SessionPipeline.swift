@@ -24,6 +24,7 @@ public final class SessionPipeline: @unchecked Sendable {
     /// time in proportion to its length: a 30-minute replay at max speed with the small model
     /// took 53 s so, 35 s with the refresh (same summary and scores).
     public static let liveRefreshSeconds = 5.0
+    /// The share of the session after which live session-wide measures are redone (see above).
     public static let liveRefreshShare = 0.1
     /// A change of the session's level gain or silence threshold (dB) after which the frames
     /// are decided again live (both move in whole dB; the last estimate decides every frame
