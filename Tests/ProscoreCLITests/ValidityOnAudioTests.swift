@@ -28,19 +28,40 @@ struct ValidityOnAudioTests {
             : ["--preset", "configs/\(setup).json"]
     }
 
-    /// The final fluency estimate of a replay with `preset`'s model and heads (with `reference`,
-    /// the read-aloud head's).
-    func fluency(_ audio: String, reference: String? = nil, preset: String) throws -> Double {
+    /// The last estimate of a replay with `preset`'s model and heads (with `reference`, the
+    /// read-aloud head's).
+    func lastEstimate(_ audio: String, reference: String? = nil, preset: String) throws -> [String: Any]? {
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
         let (process, out) = try launch(["replay", audio, "--speed", "max", "--json", "--no-store", "--text-model", "none"]
                                         + arguments(preset) + (reference.map { ["--reference", $0] } ?? []), in: root)
         let data = readAll(out)
         process.waitUntilExit()
-        let last = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["estimate"] as? [String: Any]
         }.last
+    }
+
+    /// The final fluency estimate of a replay with `preset`'s model and heads.
+    func fluency(_ audio: String, reference: String? = nil, preset: String) throws -> Double {
+        let last = try lastEstimate(audio, reference: reference, preset: preset)
         return try #require((last?["scores"] as? [String: Double])?["fluency"], "no scores: is the default model in models/?")
+    }
+
+    /// The presets whose read-aloud heads' floor on the reading's alignment catches a reading
+    /// of a fifth of its reference (accurate's, at -5.17 nats, lets espeak-ng's through).
+    static let flooredSetups = ["balanced", "balanced-int8", "low-latency"]
+
+    @Test("a reading of a fifth of its reference gets no read-aloud scores and says why; the whole text is scored",
+          arguments: Self.flooredSetups)
+    func readingCutShort(preset: String) throws {
+        let audio = try speak("Does Layla like the jam")
+        let right = try lastEstimate(audio, reference: "Does Layla like the jam", preset: preset)
+        #expect(right?["scores"] != nil, "\(preset): \(right ?? [:])")
+        let long = try lastEstimate(audio, reference: "Does Layla like the jam and then we went home to have a big dinner with our whole "
+                                    + "family and friends on a sunny day", preset: preset)
+        #expect(long?["scores"] == nil && long?["read_aloud"] == nil, "\(preset): \(long ?? [:])")
+        #expect((long?["unscored_reason"] as? String)?.contains("does not follow the reference text") == true, "\(preset): \(long ?? [:])")
     }
 
     @Test("the same speech through a microphone 25 dB quieter is scored, and scored alike", arguments: Self.setups)
