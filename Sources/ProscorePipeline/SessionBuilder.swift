@@ -222,14 +222,21 @@ public enum SessionBuilder {
     }
 }
 
-/// A learner's name as sessions keep it: trimmed, 1–64 characters, no control characters.
+/// A learner's name as sessions keep it: trimmed, runs of spaces made one, 1–64 characters,
+/// no control characters.
 public enum Learner {
-    /// `text` trimmed, nil when empty; throws for a name too long or holding control characters.
+    /// `text` so kept, nil when empty; throws for a name too long or holding control characters.
     public static func name(_ text: String?) throws -> String? {
         guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
         guard trimmed.count <= 64, !trimmed.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
             throw SessionSetupError("the learner's name must be at most 64 characters, without control characters")
         }
-        return trimmed
+        return spaced(trimmed)
     }
+
+    /// What two spellings of one learner share: "José  García", "josé garcía" (and their
+    /// decomposed forms) are one learner.
+    public static func key(_ name: String) -> String { spaced(name).lowercased().precomposedStringWithCanonicalMapping }
+
+    private static func spaced(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
 }

@@ -20,6 +20,8 @@ public struct LearnerProgressReport {
     public let html: String
     /// How many sessions the page shows.
     public let sessions: Int
+    /// The learner's name as their newest session keeps it.
+    public let learner: String
 
     /// Throws when no session of `store` carries `learner` (compared without case), naming those that do.
     public init(store: any SessionStore, learner: String) throws {
@@ -36,7 +38,8 @@ public struct LearnerProgressReport {
                        unscoredReason: summary?.unscoredReason ?? last?.unscoredReason, speechRate: (summary?.session ?? last?.session)?.speechRate)
         }
         sessions = rows.count
-        let name = SessionReport.escape(entries[0].learner ?? learner)
+        self.learner = entries[0].learner ?? learner
+        let name = SessionReport.escape(self.learner)
         var body = "<h1>\(name): progress over \(rows.count) session\(rows.count == 1 ? "" : "s")</h1>"
         body += "<p class=meta>Scores on the speechocean762 scale (0–10, 10 is native-like), as each session ended. "
             + "Sessions read aloud are scored by the read-aloud head, the others by the free-speech head, so compare like with like.</p>"

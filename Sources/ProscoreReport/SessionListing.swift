@@ -26,16 +26,19 @@ public struct SessionListEntry {
     }
 
     /// Every session of `store`, newest first; with `learner`, that learner's alone (names
-    /// compare without regard to case: "Anna" and "anna" are one learner).
+    /// compare as `Learner.key`: "Anna" and "anna" are one learner).
     public static func all(in store: any SessionStore, learner: String? = nil) throws -> [SessionListEntry] {
-        let wanted = learner?.lowercased()
+        let wanted = learner.map(Learner.key)
         return try store.sessions().map { try SessionListEntry(record: $0, store: store) }
-            .filter { wanted == nil || $0.learner?.lowercased() == wanted }
+            .filter { wanted == nil || $0.learner.map(Learner.key) == wanted }
     }
 
     /// The learners' names in `store`, sorted, for a name that found nothing.
     public static func learnerNames(in store: any SessionStore) -> String {
-        let names = Set(((try? all(in: store)) ?? []).compactMap(\.learner)).sorted()
+        // One name a learner, spelt as in their newest session.
+        var seen = Set<String>()
+        let names = ((try? all(in: store)) ?? []).compactMap(\.learner).filter { seen.insert(Learner.key($0)).inserted }
+            .sorted { Learner.key($0) < Learner.key($1) }
         return names.isEmpty ? "none (give --learner NAME to replay, live, or the page)" : names.joined(separator: ", ")
     }
 

@@ -281,7 +281,7 @@ struct ReportCommand: ParsableCommand {
             let progress = try LearnerProgressReport(store: sessions, learner: learner)
             html = progress.html
             try OutputFile.write(Data(html.utf8), to: out, overwrite: overwrite)
-            print("\(out): \(progress.sessions) session\(progress.sessions == 1 ? "" : "s") of \(learner), \(html.utf8.count / 1024) KB")
+            print("\(out): \(progress.sessions) session\(progress.sessions == 1 ? "" : "s") of \(progress.learner), \(html.utf8.count / 1024) KB")
             return
         }
         html = try SessionReport(store: sessions, session: id!).html
