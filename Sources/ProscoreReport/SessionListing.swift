@@ -22,7 +22,12 @@ public struct SessionListEntry {
         summary = try record.summary.map { try JSONDecoder().decode(SessionSummary.self, from: Data($0.utf8)) }
         audioSeconds = summary?.audioSeconds ?? lastEstimate?.audioSeconds ?? 0
         total = (summary?.scores ?? lastEstimate?.scores)?.total
-        learner = (try? JSONSerialization.jsonObject(with: Data(record.configuration.utf8)) as? [String: Any])?["learner"] as? String
+        learner = Self.learner(of: record)
+    }
+
+    /// The learner's name a session was given (its settings' `learner`).
+    static func learner(of record: SessionRecord) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(record.configuration.utf8)) as? [String: Any])?["learner"] as? String
     }
 
     /// Every session of `store`, newest first; with `learner`, that learner's alone (names
@@ -37,7 +42,8 @@ public struct SessionListEntry {
     public static func learnerNames(in store: any SessionStore) -> String {
         // One name a learner, spelt as in their newest session.
         var seen = Set<String>()
-        let names = ((try? all(in: store)) ?? []).compactMap(\.learner).filter { seen.insert(Learner.key($0)).inserted }
+        // The records alone: no session's events are read for its name.
+        let names = ((try? store.sessions()) ?? []).compactMap(learner(of:)).filter { seen.insert(Learner.key($0)).inserted }
             .sorted { Learner.key($0) < Learner.key($1) }
         return names.isEmpty ? "none (give --learner NAME to replay, live, or the page)" : names.joined(separator: ", ")
     }
