@@ -55,13 +55,7 @@ public struct LearnerProgressReport {
                 + "<td>\(row.speechRate.map { String(format: "%.2f syl/s", $0) } ?? "—")</td><td>\(status)</td></tr>"
         }
         body += "</table><p class=meta>Each session's own page: proscore report ID --out report.html.</p>"
-        html = """
-            <!doctype html><html><head><meta charset="utf-8"><title>Proscore: \(name)'s progress</title><style>
-            body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222}
-            h1{margin:0 0 4px} h2{margin:28px 0 8px;font-size:16px} .meta{color:#666} table{border-collapse:collapse;margin-top:8px}
-            td,th{border-bottom:1px solid #eee;padding:2px 10px;text-align:left} svg{display:block;background:#fafafa;border:1px solid #eee}
-            </style></head><body>\(body)</body></html>
-            """
+        html = SessionReport.page(title: "Proscore: \(name)'s progress", body: body)
     }
 
     /// Each score across the sessions, one point per scored session, labelled by session id.
@@ -79,10 +73,10 @@ public struct LearnerProgressReport {
         }
         let colours = ["accuracy": "#2b6cb0", "fluency": "#2a8a2a", "prosodic": "#c08000", "total": "#c03030"]
         for (k, name) in ProficiencyScores.names.enumerated() {
-            let points = rows.enumerated().compactMap { i, row in row.scores?[name].map { String(format: "%.1f,%.1f", x(i), y($0)) } }
+            let points = rows.enumerated().compactMap { i, row in row.scores?[name].map { (x: String(format: "%.1f", x(i)), y: String(format: "%.1f", y($0))) } }
             let colour = colours[name] ?? "#444"
-            s += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>"
-            for point in points { s += "<circle cx=\"\(point.split(separator: ",")[0])\" cy=\"\(point.split(separator: ",")[1])\" r=\"3\" fill=\"\(colour)\"/>" }
+            s += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.map { "\($0.x),\($0.y)" }.joined(separator: " "))\"/>"
+            for point in points { s += "<circle cx=\"\(point.x)\" cy=\"\(point.y)\" r=\"3\" fill=\"\(colour)\"/>" }
             s += "<rect x=\"\(left + 10 + Double(k) * 120)\" y=\"12\" width=\"12\" height=\"3\" fill=\"\(colour)\"/>"
                 + "<text x=\"\(left + 26 + Double(k) * 120)\" y=\"17\" font-size=\"12\">\(name)</text>"
         }

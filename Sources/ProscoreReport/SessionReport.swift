@@ -126,15 +126,20 @@ public struct SessionReport {
             for (k, v) in rows.sorted(by: { $0.0 < $1.0 }) { body += "<tr><td>\(Self.escape(k))</td><td>\(Self.escape(shown(v)))</td></tr>" }
         }
         body += "</table>"
-        html = """
-            <!doctype html><html><head><meta charset="utf-8"><title>Proscore session \(id)</title><style>
-            body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222}
-            h1{margin:0 0 4px} h2{margin:28px 0 8px;font-size:16px} .meta{color:#666}
-            .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
-            .v{font-size:22px;font-weight:600}.l{color:#666;font-size:12px} table{border-collapse:collapse;margin-top:8px}
-            td,th{border-bottom:1px solid #eee;padding:2px 10px;text-align:left} .bad{color:#c03030} svg{display:block;background:#fafafa;border:1px solid #eee}
-            </style></head><body>\(body)</body></html>
-            """
+        html = Self.page(title: "Proscore session \(id)", body: body)
+    }
+
+    /// A self-contained page in the reports' one style (`title` already escaped).
+    static func page(title: String, body: String) -> String {
+        """
+        <!doctype html><html><head><meta charset="utf-8"><title>\(title)</title><style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:1000px;color:#222}
+        h1{margin:0 0 4px} h2{margin:28px 0 8px;font-size:16px} .meta{color:#666}
+        .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
+        .v{font-size:22px;font-weight:600}.l{color:#666;font-size:12px} table{border-collapse:collapse;margin-top:8px}
+        td,th{border-bottom:1px solid #eee;padding:2px 10px;text-align:left} .bad{color:#c03030} svg{display:block;background:#fafafa;border:1px solid #eee}
+        </style></head><body>\(body)</body></html>
+        """
     }
 
     static let width = 960.0, height = 180.0, left = 48.0, bottom = 24.0
