@@ -116,17 +116,17 @@ struct HTTPTests {
                 let upload = try await client.post("/v1/score", body: ByteBuffer(string: "x"))
                 #expect(upload.status == .serviceUnavailable)
                 #expect(upload.headers[.retryAfter] != nil)
-                let refused = try await client.ws("/v1/stream") { inbound, outbound, _ in
-                    try await outbound.write(.text(startMessage))
-                    for try await _ in inbound {}
-                }
-                #expect(refused?.closeCode == .unknown(1013))
-                #expect(refused?.reason?.contains("maximum of 1 session; try again") == true, "\(String(describing: refused?.reason))")
+                // A client on a plain socket, as a browser sees the close (see PlainWebSocket).
+                var refusedStream = try PlainWebSocket(port: try #require(client.port), path: "/v1/stream")
+                defer { refusedStream.close() }
+                try refusedStream.sendText(startMessage)
+                let refused = try refusedStream.closeFrame()
+                #expect(refused?.code == 1013)
+                #expect(refused?.reason.contains("maximum of 1 session; try again") == true, "\(String(describing: refused?.reason))")
                 // Without a start message too: the stream is closed at once, not left waiting for one.
-                let silent = try await client.ws("/v1/stream") { inbound, _, _ in
-                    for try await _ in inbound {}
-                }
-                #expect(silent?.closeCode == .unknown(1013))
+                var silentStream = try PlainWebSocket(port: try #require(client.port), path: "/v1/stream")
+                defer { silentStream.close() }
+                #expect(try silentStream.closeFrame()?.code == 1013)
                 try await outbound.write(.text(#"{"type":"stop"}"#))
                 for try await _ in inbound {}
             }
