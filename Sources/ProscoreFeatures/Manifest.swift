@@ -94,7 +94,8 @@ public enum Manifest {
     }
 
     /// Every recording in a folder and its subfolders (a class's recordings, a student per
-    /// folder), in path order; the id is the path inside the folder without its extension.
+    /// folder), in path order; the id is the path inside the folder without its extension,
+    /// and the speaker the subfolder a recording lies in (none for one at the top).
     public static func recordings(folder: String) throws -> [ManifestEntry] {
         let (found, foreign) = try scan(folder: folder)
         guard !found.isEmpty else {
@@ -104,7 +105,9 @@ public enum Manifest {
         }
         let sorted = found.sorted()
         return zip(sorted, uniqueIDs(sorted)).map { relative, id in
-            ManifestEntry(id: id, audio: (folder as NSString).appendingPathComponent(relative))
+            let components = (relative as NSString).pathComponents
+            return ManifestEntry(id: id, audio: (folder as NSString).appendingPathComponent(relative),
+                                 speaker: components.count > 1 ? components[0] : nil)
         }
     }
 

@@ -73,13 +73,16 @@ struct ScoreCommand: ParsableCommand {
         if inputs.count == 1, let only = inputs.first, isFolder(only) || only.hasSuffix(".jsonl") {
             return (try Manifest.load(path: only), !isFolder(only) || Manifest.isSpeechocean762(folder: only))
         }
-        var paths: [String] = []
+        var paths: [String] = [], speakers: [String: String] = [:]
         for input in inputs {
             if isFolder(input) {
                 if Manifest.isSpeechocean762(folder: input) {
                     throw ValidationError("\(input) is a speechocean762 folder: score it on its own, without other recordings.")
                 }
-                paths += try Manifest.recordings(folder: input).map(\.audio)
+                for entry in try Manifest.recordings(folder: input) {
+                    paths.append(entry.audio)
+                    if let speaker = entry.speaker { speakers[entry.audio] = speaker }
+                }
             } else if input.hasSuffix(".jsonl") {
                 throw ValidationError("\(input) is a manifest: score it on its own, or list its recordings in it.")
             } else {
@@ -91,7 +94,12 @@ struct ScoreCommand: ParsableCommand {
         if unique.count < paths.count {
             FileHandle.standardError.write(Data("warning: \(paths.count - unique.count) recording(s) named more than once, scored once\n".utf8))
         }
-        return (Manifest.files(unique), false)
+        // A recording in a learner's subfolder keeps the subfolder as its speaker.
+        return (Manifest.files(unique).map { entry in
+            var entry = entry
+            entry.speaker = speakers[entry.audio]
+            return entry
+        }, false)
     }
 
     /// Each entry's reference, or nil for free speech. A reference the person gave that fits

@@ -125,6 +125,11 @@ struct ScoreCommandTests {
         #expect(rows.compactMap { $0["file"] as? String }.sorted() == [folder + "/anna/reading.wav", folder + "/quiet.wav", speech].sorted(), "\(rows)")
         #expect(r.stderr.contains("1 recording(s) named more than once, scored once"), "\(r.stderr)")
         #expect(r.stderr.contains("2 scored, 1 without scores"), "\(r.stderr)")
+        // A learner's subfolder is the recording's speaker, whether the folder is named alone or not.
+        let speakers = Dictionary(rows.compactMap { row in (row["file"] as? String).map { ($0, row["speaker"] as? String) } }) { a, _ in a }
+        #expect(speakers[folder + "/anna/reading.wav"] == "anna" && speakers[folder + "/quiet.wav"]! == nil && speakers[speech]! == nil, "\(rows)")
+        let alone = try proscore(["score", folder, "--model", layerNormModel, "--format", "csv"])
+        #expect(alone.stdout.split(separator: "\n").contains { $0.hasPrefix("anna/reading,\(folder)/anna/reading.wav,anna,") }, "\(alone.stdout)")
 
         let manifestBeside = try proscore(["score", folder, scratch("class.jsonl"), "--model", layerNormModel])
         #expect(manifestBeside.status != 0 && manifestBeside.stderr.contains("is a manifest: score it on its own"), "\(manifestBeside.stderr)")
