@@ -8,7 +8,7 @@ public enum ScoreRow {
     public static let measureNames = ["speech_rate", "articulation_rate", "phonation_time_ratio", "silent_pauses_per_minute", "nuclei_rate",
                                "mid_pauses_per_minute", "between_pauses_per_minute", "f0_range_st"]
     public static let csvHeader = (["id", "file", "speaker", "duration_s", "words"] + ProficiencyScores.names
-        + ["unscored_reason", "completeness", "likely_mispronounced", "transcript", "reference"] + measureNames + ["rtf", "error"]).joined(separator: ",")
+        + ["unscored_reason", "completeness", "likely_mispronounced", "not_reached", "transcript", "reference"] + measureNames + ["rtf", "error"]).joined(separator: ",")
 
     public static func measures(_ s: SessionSummary) -> [String: Double] {
         var m = s.session?.named ?? [:]
@@ -24,6 +24,7 @@ public enum ScoreRow {
         var cells = [quote(r.entry.id), quote(r.entry.audio), quote(r.entry.speaker ?? ""), f(r.durationSeconds), s.map { String($0.words) } ?? ""]
         cells += ProficiencyScores.names.map { f(s?.scores?[$0]) }
         cells += [quote(s?.unscoredReason ?? ""), f(s?.completeness), quote(s?.readAloud?.likelyMispronounced.joined(separator: " ") ?? ""),
+                  quote(s?.readAloud?.notReached.joined(separator: " ") ?? ""),
                   quote(s?.transcript ?? ""), quote(r.reference ?? "")]
         cells += measureNames.map { f(m[$0]) }
         cells += [f(s?.realTimeFactor), quote(r.error ?? "")]
@@ -42,7 +43,10 @@ public enum ScoreRow {
             if let scores = s.scores { object["scores"] = Dictionary(uniqueKeysWithValues: scores.present.map { ($0.name, $0.value) }) }
             if let why = s.unscoredReason { object["unscored_reason"] = why }
             if let c = s.completeness { object["completeness"] = c }
-            if let ra = s.readAloud { object["likely_mispronounced"] = ra.likelyMispronounced }
+            if let ra = s.readAloud {
+                object["likely_mispronounced"] = ra.likelyMispronounced
+                object["not_reached"] = ra.notReached
+            }
             object["measures"] = measures(s)
             object["rtf"] = s.realTimeFactor
         }

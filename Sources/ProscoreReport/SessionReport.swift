@@ -67,6 +67,9 @@ public struct SessionReport {
             body += "<p><small>Completeness and the transcript come from the recogniser; the default one still misses about half the characters of learners' speech, so a word not found may have been read. The accuracy score reads the forced alignment of the whole reference, not only the words found.</small></p>"
             body += readAloud.likelyMispronounced.isEmpty ? "<p>No word stands out as mispronounced.</p>"
                 : "<p>Likely mispronounced: " + readAloud.likelyMispronounced.map { "<b class=bad>\(Self.escape($0))</b>" }.joined(separator: ", ") + "</p>"
+            if !readAloud.notReached.isEmpty {
+                body += "<p>Not reached (the reading stopped before them): " + readAloud.notReached.map { Self.escape($0) }.joined(separator: ", ") + "</p>"
+            }
         }
         body += "<h2>Fluency measures (whole session)</h2><div class=cards>"
         let measures: [(String, Double?, String, String)] = [

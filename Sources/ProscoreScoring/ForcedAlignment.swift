@@ -35,6 +35,24 @@ public struct ForcedAlignment: Sendable, Equatable {
     public let freeLogPosterior: Double
     /// Reference tokens aligned: characters and the word delimiters between words.
     public let tokenCount: Int
+    /// How many of the words the reading reached, and by how much (nats) the likeliest path
+    /// that ends after an earlier word beats the path through the whole reference (≤ 0 when
+    /// none does). The path through the whole reference must place every word somewhere: in a
+    /// reading cut short the words never read are crammed into its last frames, where they
+    /// look mispronounced; a path may instead end after any word, and it ends likelier after
+    /// the last word read. `words` keep the whole path (the heads' evidence is measured on it).
+    public let reachedWordCount: Int
+    public let earlyEndAdvantage: Double
+    /// The words reached, on the path that ends after the last of them: their frames and GOP
+    /// are not squeezed by the words never read (the views list mispronounced words from these).
+    public let reachedWords: [Word]
+    /// An earlier end must beat the whole reference by this much (nats) to count the words
+    /// after it as not reached. Chosen through `replay` (balanced preset) on 40 readings of
+    /// speechocean762 and their copies cut to 60, 75 and 90% of their length: with 15, 1
+    /// complete reading of 40 lost its last words, and 39 of 40 cut to 60% and 21 of 40 cut to
+    /// 75% found their end (with 0, 17 of 40 complete readings lost a word). On 40 other
+    /// readings: 0 of 40 complete, 39 of 40 and 24 of 40 cut.
+    public static let earlyEndMargin = 15.0
 
     /// Aligns `words` (already normalised to vocabulary tokens) over `logPosteriors`
     /// (`frames × vocabularySize`, row-major, log-softmax). `tokenIds` maps a character to
@@ -55,7 +73,7 @@ public struct ForcedAlignment: Sendable, Equatable {
         let frames = logPosteriors.count / max(1, v)
         // Token sequence and which word each token belongs to (-1: delimiter).
         var tokens: [Int] = [], owner: [Int] = []
-        var kept: [String] = []
+        var kept: [String] = [], lastToken: [Int] = []
         for word in reference {
             let ids = word.compactMap { tokenIds[$0] }
             guard !ids.isEmpty else { continue }
@@ -63,6 +81,7 @@ public struct ForcedAlignment: Sendable, Equatable {
             tokens += ids
             owner += Array(repeating: kept.count, count: ids.count)
             kept.append(word)
+            lastToken.append(tokens.count - 1)
         }
         guard !tokens.isEmpty, frames > 0 else { return nil }
         // Extended sequence: blank, t0, blank, t1, …, blank.
@@ -105,39 +124,57 @@ public struct ForcedAlignment: Sendable, Equatable {
             }
             swap(&score, &next)
         }
-        var state = s > 1 && score[s - 2] > score[s - 1] ? s - 2 : s - 1
+        let state = s > 1 && score[s - 2] > score[s - 1] ? s - 2 : s - 1
         guard score[state] > negative else { return nil }
-        // Walk back: the extended state of every frame.
-        var path = [Int](repeating: 0, count: frames)
-        for t in stride(from: frames - 1, through: 0, by: -1) {
-            path[t] = state
-            if t > 0 {
-                let cell = t * s + state
-                state -= Int((back[cell >> 2] >> UInt8((cell & 3) * 2)) & 3)
-            }
+        // The likeliest end after an earlier word: on its last token or the blank after it.
+        var earlyEnd = (words: kept.count, state: state, score: negative)
+        for w in 0..<(kept.count - 1) {
+            let j = 2 * lastToken[w] + 1
+            let end = score[j + 1] > score[j] ? j + 1 : j
+            if score[end] > earlyEnd.score { earlyEnd = (w + 1, end, score[end]) }
         }
-        // Per frame: aligned and free log posteriors; frames of a word run from its first
-        // token's first frame to its last token's last frame.
-        var first = [Int](repeating: -1, count: kept.count), last = [Int](repeating: -1, count: kept.count)
-        var gapSum = 0.0, freeSum = 0.0
-        var frameGap = [Double](repeating: 0, count: frames)
-        for t in 0..<frames {
-            let row = t * v
+        earlyEndAdvantage = earlyEnd.score > negative ? Double(earlyEnd.score - score[state]) : -.infinity
+        reachedWordCount = earlyEndAdvantage > Self.earlyEndMargin ? earlyEnd.words : kept.count
+        // Each frame's free best log posterior: what the model would have written itself.
+        let freeBest = (0..<frames).map { t in
             var best = negative
-            for j in 0..<v { best = max(best, logPosteriors[row + j]) }
-            frameGap[t] = Double(logPosteriors[row + label(path[t])] - best)
-            gapSum += frameGap[t]
-            freeSum += Double(best)
-            if path[t] % 2 == 1, case let w = owner[path[t] / 2], w >= 0 {
-                if first[w] < 0 { first[w] = t }
-                last[w] = t
+            for j in 0..<v { best = max(best, logPosteriors[t * v + j]) }
+            return best
+        }
+        /// The path that ends in `end` at the last frame, walked back: its words (frames of a
+        /// word run from its first token's first frame to its last token's last frame; a word
+        /// off the path gets no frames and GOP -10) and its total gap to the free best path.
+        func walk(from end: Int) -> (words: [Word], gapSum: Double) {
+            var path = [Int](repeating: 0, count: frames), state = end
+            for t in stride(from: frames - 1, through: 0, by: -1) {
+                path[t] = state
+                if t > 0 {
+                    let cell = t * s + state
+                    state -= Int((back[cell >> 2] >> UInt8((cell & 3) * 2)) & 3)
+                }
             }
+            var first = [Int](repeating: -1, count: kept.count), last = [Int](repeating: -1, count: kept.count)
+            var gapSum = 0.0
+            var frameGap = [Double](repeating: 0, count: frames)
+            for t in 0..<frames {
+                frameGap[t] = Double(logPosteriors[t * v + label(path[t])] - freeBest[t])
+                gapSum += frameGap[t]
+                if path[t] % 2 == 1, case let w = owner[path[t] / 2], w >= 0 {
+                    if first[w] < 0 { first[w] = t }
+                    last[w] = t
+                }
+            }
+            let words = kept.indices.map { w in
+                let lo = first[w], hi = last[w]
+                let gop = lo >= 0 ? (lo...hi).map { frameGap[$0] }.reduce(0, +) / Double(hi - lo + 1) : -10
+                return Word(text: kept[w], startFrame: max(0, lo), endFrame: max(0, hi + 1), gop: gop)
+            }
+            return (words, gapSum)
         }
-        words = kept.indices.map { w in
-            let lo = first[w], hi = last[w]
-            let gop = lo >= 0 ? (lo...hi).map { frameGap[$0] }.reduce(0, +) / Double(hi - lo + 1) : -10
-            return Word(text: kept[w], startFrame: max(0, lo), endFrame: max(0, hi + 1), gop: gop)
-        }
+        let whole = walk(from: state)
+        let gapSum = whole.gapSum, freeSum = freeBest.reduce(0.0) { $0 + Double($1) }
+        words = whole.words
+        reachedWords = reachedWordCount < kept.count ? Array(walk(from: earlyEnd.state).words.prefix(reachedWordCount)) : whole.words
         meanGOP = gapSum / Double(frames)
         freeLogPosterior = freeSum
         pathLogPosterior = freeSum + gapSum
@@ -164,8 +201,11 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
     /// `unaligned` when the reference did not fit the frames.
     public var alignedLogPosteriorPerToken: Double
     public var alignedGapPerToken: Double
-    /// Reference words whose GOP is under the threshold: likely mispronounced.
+    /// Reference words whose GOP is under the threshold: likely mispronounced. Words after
+    /// the reading's end (`notReached`) are not listed: they were not said at all.
     public var likelyMispronounced: [String]
+    /// Reference words after the point where the reading stopped (a reading cut short).
+    public var notReached: [String]
 
     /// Words whose GOP is under this are listed as likely mispronounced.
     public static let gopThreshold = -1.0
@@ -178,7 +218,7 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
         case omittedShare = "omitted_share", insertedShare = "inserted_share", meanWordGOP = "mean_word_gop"
         case lowGOPShare = "low_gop_share", referenceSyllableRate = "reference_syllable_rate"
         case alignedLogPosteriorPerToken = "aligned_log_posterior_per_token", alignedGapPerToken = "aligned_gap_per_token"
-        case likelyMispronounced = "likely_mispronounced"
+        case likelyMispronounced = "likely_mispronounced", notReached = "not_reached"
     }
 
     public static let featureNames = ["completeness", "omitted_share", "inserted_share", "mean_word_gop", "low_gop_share",
@@ -192,7 +232,7 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
 
     public init(completeness: Double, omittedShare: Double, insertedShare: Double, meanWordGOP: Double, lowGOPShare: Double,
                 referenceSyllableRate: Double, alignedLogPosteriorPerToken: Double,
-                alignedGapPerToken: Double, likelyMispronounced: [String]) {
+                alignedGapPerToken: Double, likelyMispronounced: [String], notReached: [String] = []) {
         self.completeness = completeness
         self.omittedShare = omittedShare
         self.insertedShare = insertedShare
@@ -202,6 +242,7 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
         self.alignedLogPosteriorPerToken = alignedLogPosteriorPerToken
         self.alignedGapPerToken = alignedGapPerToken
         self.likelyMispronounced = likelyMispronounced
+        self.notReached = notReached
     }
 
     /// Evidence from the word alignment of the transcript, the forced alignment (when the
@@ -217,10 +258,12 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
                   referenceSyllableRate: seconds > 0 ? Double(syllables) / seconds : 0,
                   alignedLogPosteriorPerToken: forced.map { $0.pathLogPosterior / tokens } ?? Self.unaligned,
                   alignedGapPerToken: forced.map { ($0.pathLogPosterior - $0.freeLogPosterior) / tokens } ?? Self.unaligned,
-                  likelyMispronounced: low.map(\.text))
+                  likelyMispronounced: forced.map { f in f.reachedWords.filter { $0.gop < Self.gopThreshold }.map(\.text) } ?? [],
+                  notReached: forced.map { f in f.words.dropFirst(f.reachedWordCount).map(\.text) } ?? [])
     }
 
-    /// Sessions stored before the per-token evidence existed decode with it unaligned.
+    /// Sessions stored before the per-token evidence existed decode with it unaligned, and
+    /// with every word reached.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(completeness: try c.decode(Double.self, forKey: .completeness),
@@ -231,6 +274,7 @@ public struct ReadAloudEvidence: Sendable, Equatable, Codable {
                   referenceSyllableRate: try c.decode(Double.self, forKey: .referenceSyllableRate),
                   alignedLogPosteriorPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedLogPosteriorPerToken) ?? Self.unaligned,
                   alignedGapPerToken: try c.decodeIfPresent(Double.self, forKey: .alignedGapPerToken) ?? Self.unaligned,
-                  likelyMispronounced: try c.decode([String].self, forKey: .likelyMispronounced))
+                  likelyMispronounced: try c.decode([String].self, forKey: .likelyMispronounced),
+                  notReached: try c.decodeIfPresent([String].self, forKey: .notReached) ?? [])
     }
 }

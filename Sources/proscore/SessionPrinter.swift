@@ -90,6 +90,7 @@ struct SessionPrinter {
         }
         if let c = s.completeness { print(String(format: "completeness %.1f of 10 (reference words found in the transcript)", c)) }
         if let words = s.readAloud?.likelyMispronounced, !words.isEmpty { print("likely mispronounced: " + words.joined(separator: ", ")) }
+        if let words = s.readAloud?.notReached, !words.isEmpty { print("not reached (the reading stopped before them): " + words.joined(separator: ", ")) }
     }
 
     private func printJSON(_ event: PipelineEvent) {

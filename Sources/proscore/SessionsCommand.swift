@@ -152,7 +152,8 @@ struct SessionsCommand: ParsableCommand {
                 print("reference      \(reference)")
                 let read = [summary.completeness.map { String(format: "completeness %.1f of 10 (reference words found in the transcript)", $0) },
                             summary.readAloud.map { $0.likelyMispronounced.isEmpty ? "no word stands out as mispronounced"
-                                : "likely mispronounced: " + $0.likelyMispronounced.joined(separator: ", ") }].compactMap { $0 }
+                                : "likely mispronounced: " + $0.likelyMispronounced.joined(separator: ", ") },
+                            summary.readAloud.flatMap { $0.notReached.isEmpty ? nil : "not reached: " + $0.notReached.joined(separator: ", ") }].compactMap { $0 }
                 if !read.isEmpty { print("read aloud     " + read.joined(separator: "; ")) }
             }
             print("everything     proscore sessions export \(id)\(store.hintSuffix) (JSON or CSV), proscore report \(id)\(store.hintSuffix) (HTML)")

@@ -64,6 +64,18 @@ struct ValidityOnAudioTests {
         #expect((long?["unscored_reason"] as? String)?.contains("does not follow the reference text") == true, "\(preset): \(long ?? [:])")
     }
 
+    @Test("a reading that stops two words short lists those words as not reached, not as mispronounced, and is scored",
+          arguments: ["balanced", "accurate", "balanced-int8", "low-latency"])
+    func readingStopsShort(preset: String) throws {
+        let last = try lastEstimate(try speak("Does Layla like the jam"), reference: "Does Layla like the jam every day", preset: preset)
+        let readAloud = last?["read_aloud"] as? [String: Any]
+        #expect(last?["scores"] != nil && readAloud?["not_reached"] as? [String] == ["EVERY", "DAY"], "\(preset): \(last ?? [:])")
+        let listed = readAloud?["likely_mispronounced"] as? [String] ?? []
+        #expect(!listed.contains("EVERY") && !listed.contains("DAY"), "\(preset): \(listed)")
+        let whole = try lastEstimate(try speak("Does Layla like the jam"), reference: "Does Layla like the jam", preset: preset)
+        #expect((whole?["read_aloud"] as? [String: Any])?["not_reached"] as? [String] == [], "\(preset): \(whole ?? [:])")
+    }
+
     @Test("the same speech through a microphone 25 dB quieter is scored, and scored alike", arguments: Self.setups)
     func quieterMicrophone(preset: String) throws {
         let loud = try speak(sentence)

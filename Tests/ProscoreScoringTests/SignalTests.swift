@@ -198,11 +198,33 @@ struct ForcedAlignmentTests {
         #expect(ForcedAlignment(words: ["AA"], logPosteriors: posteriors(["A", "<pad>", "A"]), vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids) != nil)
     }
 
+    @Test("a reading cut short: the words never read are not reached, not mispronounced; the heads' evidence keeps them")
+    func cutShort() throws {
+        // "AB CA" heard clearly, then silence: the reference goes on for three more words.
+        let lp = posteriors(["<pad>", "A", "B", "<pad>", "|", "C", "A", "<pad>"] + Array(repeating: "<pad>", count: 10), p: 0.999)
+        let reference = ["AB", "CA", "BC", "AC", "CB"]
+        let a = try #require(ForcedAlignment(words: reference, logPosteriors: lp, vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids))
+        #expect(a.reachedWordCount == 2 && a.earlyEndAdvantage > ForcedAlignment.earlyEndMargin, "\(a)")
+        let evidence = ReadAloudEvidence(reference: reference, alignment: ReferenceAlignment(reference: reference, hypothesis: ["AB", "CA"]),
+                                         forced: a, syllables: 5, seconds: 0.36)
+        #expect(evidence.notReached == ["BC", "AC", "CB"] && evidence.likelyMispronounced.isEmpty)
+        // The words reached keep their own frames, as if the reference had ended there.
+        #expect(a.reachedWords.map(\.startFrame) == [1, 5] && a.reachedWords.map(\.endFrame) == [3, 7] && a.reachedWords.allSatisfy { abs($0.gop) < 1e-3 })
+        // The features the heads read are measured on the whole reference's path, as before.
+        #expect(evidence.lowGOPShare == 0.6)
+        // The same frames against the two words read: all reached.
+        let whole = try #require(ForcedAlignment(words: ["AB", "CA"], logPosteriors: lp, vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids))
+        #expect(whole.reachedWordCount == 2 && whole.earlyEndAdvantage < 0)
+        // A last word said wrongly is still reached: it is listed as mispronounced (test above).
+        let misheard = posteriors(["<pad>", "A", "B", "<pad>", "|", "B", "B", "<pad>"])
+        #expect(ForcedAlignment(words: ["AB", "CA"], logPosteriors: misheard, vocabularySize: 5, blank: 0, wordDelimiter: 1, tokenIds: ids)?.reachedWordCount == 2)
+    }
+
     @Test("evidence stored before the per-token measures decodes with them unaligned")
     func olderEvidence() throws {
         let json = #"{"completeness":1,"omitted_share":0,"inserted_share":0,"mean_word_gop":-0.2,"low_gop_share":0,"reference_syllable_rate":3,"likely_mispronounced":[]}"#
         let evidence = try JSONDecoder().decode(ReadAloudEvidence.self, from: Data(json.utf8))
-        #expect(evidence.meanWordGOP == -0.2 && evidence.alignedLogPosteriorPerToken == ReadAloudEvidence.unaligned)
+        #expect(evidence.meanWordGOP == -0.2 && evidence.alignedLogPosteriorPerToken == ReadAloudEvidence.unaligned && evidence.notReached.isEmpty)
         let again = try JSONDecoder().decode(ReadAloudEvidence.self, from: JSONEncoder().encode(evidence))
         #expect(again == evidence)
     }

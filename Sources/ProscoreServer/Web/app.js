@@ -71,6 +71,8 @@ function showMispronounced(readAloud, omitted) {
   box.textContent = words.length ? words.join(", ") : "None so far.";
   box.className = words.length ? "bad" : "muted";
   if (omitted && omitted.length) box.textContent += ` · skipped: ${omitted.join(", ")}`;
+  const unreached = readAloud.not_reached || [];
+  if (unreached.length) box.textContent += ` · not reached: ${unreached.join(", ")}`;
 }
 
 async function start() {
