@@ -190,9 +190,10 @@ struct SessionsCommand: ParsableCommand {
     }
 
     struct Delete: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a session and its events.")
+        static let configuration = CommandConfiguration(abstract: "Delete a session and its events, after asking on a terminal.")
         @Argument(help: "Session id.") var id: Int64
         @Flag(help: "Delete it even while it is still running (its live stream ends, and nothing more of it is recorded).") var force = false
+        @Flag(name: [.customShort("y"), .long], help: "Delete without asking (needed where stdin is not a terminal, as in scripts).") var yes = false
         @OptionGroup var store: StoreOptions
 
         func run() throws {
@@ -202,8 +203,23 @@ struct SessionsCommand: ParsableCommand {
                 throw ValidationError("session \(id) is still running (\(record.source)): deleting it would end that stream and lose what it records. "
                                       + "Wait until it ends, or pass --force.")
             }
+            // A learner's recorded session is gone for good once deleted: say which, and ask.
+            let learner = (try? JSONDecoder().decode(SessionSettings.self, from: Data(record.configuration.utf8)))?.learner
+            let which = "session \(id) (\(record.source), started \(ISO8601DateFormatter().string(from: record.startedAt))"
+                + (learner.map { ", learner \($0)" } ?? "") + ")"
+            if !yes {
+                guard isatty(0) != 0 else {
+                    throw ValidationError("deleting \(which) cannot be undone: pass --yes to delete it (there is no terminal here to ask on).")
+                }
+                print("delete \(which) and its events for good? [y/N] ", terminator: "")
+                fflush(nil)
+                guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased(), ["y", "yes"].contains(answer) else {
+                    print("kept session \(id)")
+                    return
+                }
+            }
             try sessions.delete(session: id)
-            print("deleted session \(id)")
+            print("deleted \(which)")
         }
     }
 }

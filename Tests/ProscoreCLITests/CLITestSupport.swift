@@ -24,6 +24,25 @@ func proscore(_ arguments: [String], environment extra: [String: String?] = [:],
     environment["PROSCORE_STORE"] = NSTemporaryDirectory() + "proscore-test-sessions.sqlite"
     for (key, value) in extra { environment[key] = value }
     process.environment = environment
+    // Never the test runner's terminal: a command that asks (sessions delete) must not wait on it.
+    process.standardInput = FileHandle.nullDevice
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = readAll(out)
+    let stderr = readAll(err)
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Runs a shell command line (for pipelines around `proscore`, such as a pseudo-terminal).
+func shell(_ command: String) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    process.standardInput = FileHandle.nullDevice
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

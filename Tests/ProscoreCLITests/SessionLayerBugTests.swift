@@ -133,7 +133,7 @@ struct SessionLayerBugTests {
         let store = scratch("deleted.sqlite")
         let run = try launchCapturingErrors(["replay", try longRecording(seconds: 8), "--model", fixtureModel, "--speed", "1", "--json", "--store", store])
         _ = readUntil(run.stdout, contains: "\"estimate\"")
-        #expect(try proscore(["sessions", "delete", "1", "--force", "--store", store]).status == 0)
+        #expect(try proscore(["sessions", "delete", "1", "--force", "--yes", "--store", store]).status == 0)
         run.process.waitUntilExit()
         let stderr = String(decoding: readAll(run.stderr), as: UTF8.self)
         #expect(run.process.terminationStatus != 0)

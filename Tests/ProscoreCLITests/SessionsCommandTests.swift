@@ -79,13 +79,25 @@ struct SessionsCommandTests {
         let utterances = lines.filter { $0[0] == "utterance" }
         #expect(!utterances.isEmpty && utterances.allSatisfy { $0[column("text")].count > 2 }, "utterance rows carry their text")
         #expect(lines.filter { $0[0] == "estimate" }.contains { !$0[column("total")].isEmpty || !$0[column("unscored_reason")].isEmpty })
-        #expect(try proscore(["sessions", "delete", "1", "--store", store]).status == 0)
+        // Without a terminal to ask on, deleting needs --yes; on one (a pseudo-terminal from
+        // script(1)), it asks, and anything but y keeps the session.
+        let unasked = try proscore(["sessions", "delete", "1", "--store", store])
+        #expect(unasked.status != 0 && unasked.stderr.contains("cannot be undone: pass --yes"), "\(unasked.stderr)")
+        func onTerminal(answer: String) throws -> CommandResult {
+            let binary = Bundle.main.bundleURL.appendingPathComponent("proscore").path
+            return try shell("printf '\(answer)\\n' | script -qec \"'\(binary)' sessions delete 1 --store '\(store)'\" /dev/null")
+        }
+        let kept = try onTerminal(answer: "n")
+        #expect(kept.stdout.contains("delete session 1 (") && kept.stdout.contains("for good? [y/N]") && kept.stdout.contains("kept session 1"), "\(kept.stdout)")
+        #expect(try proscore(["sessions", "show", "1", "--store", store]).status == 0)
+        let asked = try onTerminal(answer: "y")
+        #expect(asked.stdout.contains("deleted session 1 ("), "\(asked.stdout)")
         // A session still running (here, one this test process writes) is deleted only with --force.
         let live = try SQLiteSessionStore(path: store)
         let running = try live.begin(source: "microphone", modelPath: fixtureModel, modelFingerprint: "-", configuration: "{}")
-        let refused = try proscore(["sessions", "delete", "\(running)", "--store", store])
+        let refused = try proscore(["sessions", "delete", "\(running)", "--yes", "--store", store])
         #expect(refused.status != 0 && refused.stderr.contains("still running (microphone)") && refused.stderr.contains("--force"), "\(refused.stderr)")
-        #expect(try proscore(["sessions", "delete", "\(running)", "--force", "--store", store]).status == 0)
+        #expect(try proscore(["sessions", "delete", "\(running)", "--force", "--yes", "--store", store]).status == 0)
         let gone = try proscore(["sessions", "show", "1", "--store", store])
         #expect(gone.status != 0 && gone.stderr.contains("No session 1"))
     }
