@@ -99,7 +99,10 @@ struct SessionsCommand: ParsableCommand {
                     let total = String(repeating: " ", count: max(0, 5 - totalText.count)) + totalText
                     // A name too long for the column ends in "…", so that two names cut alike do not look the same.
                     let name = entry.learner ?? "—"
-                    let who = (name.count > 12 ? name.prefix(11) + "…" : name).padding(toLength: 12, withPad: " ", startingAt: 0)
+                    // Padded by characters as a reader counts them (NSString's padding counts UTF-16
+                    // units: a name typed with a combining accent, "Zoe\u{308}", fell a column short).
+                    let cut = name.count > 12 ? name.prefix(11) + "…" : name
+                    let who = cut + String(repeating: " ", count: 12 - cut.count)
                     print(start + status + "  " + total + "  " + who + "  " + s.source)
                 }
             }

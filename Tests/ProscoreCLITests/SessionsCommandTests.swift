@@ -48,8 +48,12 @@ struct SessionsCommandTests {
         // One learner however the name is spaced or cased.
         let respaced = try proscore(["sessions", "list", "--learner", #"zoë  "zo" o'brien   $home"#, "--store", store])
         #expect(respaced.stdout.split(separator: "\n").count == 2, "\(respaced.stdout)")
+        // A short name typed with a combining accent (NFD) keeps the source column in line.
+        #expect(try proscore(["replay", try makeRecording(), "--model", fixtureModel, "--speed", "max", "--store", store, "--learner", "Zoe\u{308}"]).status == 0)
         let listed = try proscore(["sessions", "list", "--store", store])
         #expect(listed.stdout.contains(#"Zoë "Zo" O'…"#), "a name cut to the column ends in …: \(listed.stdout)")
+        let rowsByColumns = listed.stdout.split(separator: "\n").dropFirst().map { $0.count }
+        #expect(Set(rowsByColumns).count == 1, "every row as long, in characters a reader sees: \(listed.stdout)")
     }
 
     @Test("a replayed session is stored, listed, shown, exported as JSON and CSV, and deleted")
