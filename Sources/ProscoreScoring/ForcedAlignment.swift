@@ -36,8 +36,8 @@ public struct ForcedAlignment: Sendable, Equatable {
     /// Reference tokens aligned: characters and the word delimiters between words.
     public let tokenCount: Int
     /// How many of the words the reading reached, and by how much (nats) the likeliest path
-    /// that ends after an earlier word beats the path through the whole reference (≤ 0 when
-    /// none does). The path through the whole reference must place every word somewhere: in a
+    /// that ends after an earlier word beats the path through the whole reference (negative
+    /// when it does not; -∞ for a one-word reference). The path through the whole reference must place every word somewhere: in a
     /// reading cut short the words never read are crammed into its last frames, where they
     /// look mispronounced; a path may instead end after any word, and it ends likelier after
     /// the last word read. `words` keep the whole path (the heads' evidence is measured on it).
