@@ -100,37 +100,37 @@ struct HTTPTests {
     func fullServer() async throws {
         let app = try makeServer(serverConfiguration(maxSessions: 1))
         try await app.test(.live) { client in
-            let close = try await client.ws("/v1/stream") { inbound, outbound, _ in
-                try await outbound.write(.text(startMessage))
-                try await outbound.write(.binary(ByteBuffer(repeating: 0, count: 3_200)))
-                var health: [String: Any]?
-                for _ in 0..<100 {
-                    health = object(String(buffer: try await client.get("/healthz").body))
-                    if health?["active_sessions"] as? Int == 1 { break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                #expect(health?["active_sessions"] as? Int == 1)
-                let stream = try await client.get("/v1/stream")
-                #expect(stream.status == .serviceUnavailable)
-                #expect(stream.headers[.retryAfter] != nil)
-                let upload = try await client.post("/v1/score", body: ByteBuffer(string: "x"))
-                #expect(upload.status == .serviceUnavailable)
-                #expect(upload.headers[.retryAfter] != nil)
-                // A client on a plain socket, as a browser sees the close (see PlainWebSocket).
-                var refusedStream = try PlainWebSocket(port: try #require(client.port), path: "/v1/stream")
-                defer { refusedStream.close() }
-                try refusedStream.sendText(startMessage)
-                let refused = try refusedStream.closeFrame()
-                #expect(refused?.code == 1013)
-                #expect(refused?.reason.contains("maximum of 1 session; try again") == true, "\(String(describing: refused?.reason))")
-                // Without a start message too: the stream is closed at once, not left waiting for one.
-                var silentStream = try PlainWebSocket(port: try #require(client.port), path: "/v1/stream")
-                defer { silentStream.close() }
-                #expect(try silentStream.closeFrame()?.code == 1013)
-                try await outbound.write(.text(#"{"type":"stop"}"#))
-                for try await _ in inbound {}
+            // Every stream here is a client on a plain socket, as a browser sees it (see PlainWebSocket).
+            let port = try #require(client.port)
+            let held = try await PlainWebSocket.connect(port: port, path: "/v1/stream")
+            try held.sendText(startMessage)
+            try held.sendBinary([UInt8](repeating: 0, count: 3_200))
+            var health: [String: Any]?
+            for _ in 0..<100 {
+                health = object(String(buffer: try await client.get("/healthz").body))
+                if health?["active_sessions"] as? Int == 1 { break }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(close?.closeCode == .normalClosure)
+            #expect(health?["active_sessions"] as? Int == 1)
+            let stream = try await client.get("/v1/stream")
+            #expect(stream.status == .serviceUnavailable)
+            #expect(stream.headers[.retryAfter] != nil)
+            let upload = try await client.post("/v1/score", body: ByteBuffer(string: "x"))
+            #expect(upload.status == .serviceUnavailable)
+            #expect(upload.headers[.retryAfter] != nil)
+            let refusedStream = try await PlainWebSocket.connect(port: port, path: "/v1/stream")
+            try refusedStream.sendText(startMessage)
+            let refused = try await refusedStream.closeFrame()
+            #expect(refused?.code == 1013)
+            #expect(refused?.reason.contains("maximum of 1 session; try again") == true, "\(String(describing: refused?.reason))")
+            // Without a start message too: the stream is closed at once, not left waiting for one.
+            let silentStream = try await PlainWebSocket.connect(port: port, path: "/v1/stream")
+            #expect(try await silentStream.closeFrame()?.code == 1013)
+            // The held session ends as asked, with its summary.
+            try held.sendText(#"{"type":"stop"}"#)
+            let (messages, close) = try await held.messagesAndClose()
+            #expect(close?.code == 1000, "\(messages)")
+            #expect(messages.last?.contains(#""summary""#) == true, "\(messages)")
             let metrics = String(buffer: try await client.get("/metrics").body)
             let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"proscore_rejected_sessions_total{reason="full"}"#) }
             #expect((line?.split(separator: " ").last.flatMap { Int($0) } ?? 0) == 4)

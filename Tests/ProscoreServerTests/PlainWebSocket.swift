@@ -6,11 +6,15 @@ import Glibc
 /// A WebSocket client on a plain blocking socket, as small as a browser's view of the
 /// protocol: the upgrade, masked frames out, frames in until the server's close.
 ///
-/// The tests need it for streams the server closes at once (a full server): swift-websocket's
-/// client sometimes never reads a close frame that arrives in the same read as the 101
-/// response (about 1 stream in 5 here), and then waits until something else wakes the
-/// channel, minutes later. A raw client, and browsers, see the close within milliseconds.
-struct PlainWebSocket {
+/// The full-server test needs it: swift-websocket's client sometimes stops reading its
+/// channel (a close frame that arrives with the 101 response, or a session's summary after
+/// minutes of other requests), and then waits until the server's ping timeout closes the
+/// stream (1001) minutes later. The server had sent everything: a raw client, and
+/// browsers, see it within milliseconds.
+///
+/// Whatever blocks (the upgrade, reading) runs on a thread of its own: the server under test
+/// runs on Swift's cooperative pool, which a blocked test must not hold.
+final class PlainWebSocket: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
@@ -19,7 +23,27 @@ struct PlainWebSocket {
     private var pending: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port` and completes the upgrade for `path`.
-    init(port: Int, path: String, receiveTimeoutSeconds: Int = 30) throws {
+    static func connect(port: Int, path: String) async throws -> PlainWebSocket {
+        try await offPool { try PlainWebSocket(port: port, path: path) }
+    }
+
+    /// The server's close frame, skipping any messages before it.
+    func closeFrame() async throws -> (code: UInt16, reason: String)? {
+        try await Self.offPool { try self.messagesUntilClose().close }
+    }
+
+    /// The server's text messages until its close frame, and the close's code and reason.
+    func messagesAndClose() async throws -> (texts: [String], close: (code: UInt16, reason: String)?) {
+        try await Self.offPool { try self.messagesUntilClose() }
+    }
+
+    private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    private init(port: Int, path: String, receiveTimeoutSeconds: Int = 30) throws {
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
@@ -29,7 +53,7 @@ struct PlainWebSocket {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
             Glibc.close(socket)
@@ -50,37 +74,62 @@ struct PlainWebSocket {
 
     /// A masked text frame, as every client must send.
     func sendText(_ text: String) throws {
-        let payload = Array(text.utf8)
-        precondition(payload.count < 126, "short messages only")
-        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-        try send([0x81, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
+        try sendFrame(opcode: 0x1, payload: Array(text.utf8))
     }
 
-    /// Frames until the server's close frame: its code and reason; nil when the
-    /// connection ends without one. Throws when nothing arrives for the receive timeout.
-    mutating func closeFrame() throws -> (code: UInt16, reason: String)? {
+    /// A masked binary frame (audio).
+    func sendBinary(_ bytes: [UInt8]) throws {
+        try sendFrame(opcode: 0x2, payload: bytes)
+    }
+
+    /// The server's text messages until its close frame, and the close's code and reason
+    /// (nil when the connection ends without one). Throws when nothing arrives for the
+    /// receive timeout.
+    private func messagesUntilClose() throws -> (texts: [String], close: (code: UInt16, reason: String)?) {
+        var texts: [String] = []
+        while let (opcode, payload) = try nextFrame() {
+            switch opcode {
+            case 0x1: texts.append(String(decoding: payload, as: UTF8.self))
+            case 0x8:
+                let code = payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005
+                return (texts, (code, String(decoding: payload.dropFirst(2), as: UTF8.self)))
+            default: continue
+            }
+        }
+        return (texts, nil)
+    }
+
+    private func sendFrame(opcode: UInt8, payload: [UInt8]) throws {
+        precondition(payload.count <= 0xFFFF, "frames up to 64 KiB")
+        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
+        let length: [UInt8] = payload.count < 126 ? [0x80 | UInt8(payload.count)]
+            : [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        try send([0x80 | opcode] + length + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
+    }
+
+    /// The next whole frame (unfragmented, as the server sends them): opcode and payload.
+    private func nextFrame() throws -> (UInt8, [UInt8])? {
         while true {
             if pending.count >= 2 {
                 var length = Int(pending[1] & 0x7F), offset = 2
-                if length == 126, pending.count >= 4 { length = Int(pending[2]) << 8 | Int(pending[3]); offset = 4 }
-                if length < 127, pending.count >= offset + length {
-                    let opcode = pending[0] & 0x0F
-                    let payload = Array(pending[offset..<(offset + length)])
+                if length == 126 {
+                    guard pending.count >= 4 else { guard try receive() else { return nil }; continue }
+                    length = Int(pending[2]) << 8 | Int(pending[3]); offset = 4
+                } else if length == 127 {
+                    guard pending.count >= 10 else { guard try receive() else { return nil }; continue }
+                    length = pending[2..<10].reduce(0) { $0 << 8 | Int($1) }; offset = 10
+                }
+                if pending.count >= offset + length {
+                    let frame = (pending[0] & 0x0F, Array(pending[offset..<(offset + length)]))
                     pending.removeSubrange(..<(offset + length))
-                    if opcode == 0x8 {
-                        let code = payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005
-                        return (code, String(decoding: payload.dropFirst(2), as: UTF8.self))
-                    }
-                    continue
+                    return frame
                 }
             }
             guard try receive() else { return nil }
         }
     }
 
-    func close() {
-        Glibc.close(socket)
-    }
+    deinit { Glibc.close(socket) }
 
     private func send(_ bytes: [UInt8]) throws {
         var sent = 0
@@ -92,7 +141,7 @@ struct PlainWebSocket {
     }
 
     /// Appends what the socket has; false at the end of the connection.
-    private mutating func receive() throws -> Bool {
+    private func receive() throws -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
         if n < 0 { throw Failure(description: errno == EAGAIN || errno == EWOULDBLOCK ? "nothing arrived within the receive timeout" : "recv: errno \(errno)") }
