@@ -20,8 +20,14 @@ public enum FeatureDataset {
             let file = try PooledShape.open(entry.file, id: entry.id, folder: folder)
             let rows = try shape.pooled(of: file, id: entry.id, folder: folder)
             var extras: [Double] = []
-            if includeFluency, file.entries["fluency"] != nil { extras += try file.tensor("fluency").scalars.map(Double.init) }
-            if includeText, file.entries["text_pooled"] != nil { extras += try file.tensor("text_pooled").scalars.map(Double.init) }
+            // Asked-for features a file lacks are an error: a head would otherwise record features it never read.
+            for (asked, name, how) in [(includeFluency, "fluency", "--with-fluency"), (includeText, "text_pooled", "--with-text")]
+            where asked && file.entries[name] == nil {
+                throw ManifestError(path: folder + "/" + entry.file, detail: "utterance \(entry.id) has no \(name == "fluency" ? "fluency" : "BERT text") "
+                                    + "features for \(how)" + (name == "text_pooled" ? ": extract with --text-model to have them, or leave out --with-text" : ""))
+            }
+            if includeFluency { extras += try file.tensor("fluency").scalars.map(Double.init) }
+            if includeText { extras += try file.tensor("text_pooled").scalars.map(Double.init) }
             if let first = extrasCount, first.count != extras.count {
                 throw ManifestError(path: folder + "/index.jsonl", detail: "utterance \(entry.id) has \(extras.count) fluency and text values, "
                                     + "utterance \(first.id) \(first.count): the folder mixes two extractions; extract each into its own folder")

@@ -27,6 +27,12 @@ struct TargetOptions: ParsableArguments {
         guard unknown.isEmpty else {
             throw ValidationError("Unknown window features: \(unknown.joined(separator: ", ")); known: \(WindowFeatures.readAloudNames.joined(separator: ", ")).")
         }
+        // A free-speech head reads what serving has without a reference: score would refuse one that reads the reference's evidence.
+        let readAloudOnly = servingNames.filter { !WindowFeatures.freeSpeechNames.contains($0) }
+        if kind == .free, features != nil, !readAloudOnly.isEmpty {
+            throw ValidationError("--features \(readAloudOnly.joined(separator: ", ")): read-aloud evidence, which a free-speech head cannot read "
+                                  + "(there is no reference); use --kind read-aloud, or leave them out.")
+        }
         guard !names.isEmpty else { throw ValidationError("--targets needs at least one score name.") }
         let unscorable = names.filter { !ProficiencyScores.names.contains($0) }
         guard unscorable.isEmpty else {
@@ -195,6 +201,16 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe", abstract: "Cross-validated Pearson of a ridge probe on each layer alone, per score (folds by speaker).")
     @Argument(help: "Folders written by proscore extract with the same settings.") var features: [String]
     @OptionGroup var targets: TargetOptions
+
+    func validate() throws {
+        // Options of train and evaluate that a probe of each layer alone has no use for.
+        let unused = [(targets.withText, "--with-text"), (targets.withFluency, "--with-fluency"), (targets.features != nil, "--features"),
+                      (targets.layerPooling != .weightedMix, "--layer-pooling"), (targets.linear, "--linear")].filter(\.0).map(\.1)
+        guard unused.isEmpty else {
+            throw ValidationError("\(unused.joined(separator: ", ")): probe fits each encoder layer alone, without named or text features; "
+                                  + "these belong to train and evaluate (compare heads with and without them there).")
+        }
+    }
 
     func run() throws {
         let (examples, layers, folds) = try targets.loadForFitting(FeatureFolders(paths: features), needsLayers: true)

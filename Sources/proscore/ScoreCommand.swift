@@ -57,6 +57,7 @@ struct ScoreCommand: ParsableCommand {
             throw ValidationError("Give one of --reference, --references and --read-aloud.")
         }
         try ScoringModelOptions.checkReference(reference)
+        scoring.noteReadingsHead(readings: reference != nil || references != nil || readAloud)
     }
 
     /// The recordings, and whether they came from a manifest (which may carry texts). Folders
@@ -150,6 +151,10 @@ struct ScoreCommand: ParsableCommand {
             let target = absolute(out)
             if let input = list.first(where: { absolute($0.audio) == target }) {
                 throw ValidationError("--out \(out) is one of the recordings to score (\(input.audio)); choose another file.")
+            }
+            // Nor the manifest or references being read: --overwrite would replace a class's list with scores.
+            if let input = (inputs + [references].compactMap { $0 }).first(where: { absolute($0) == target }) {
+                throw ValidationError("--out \(out) is \(input == references ? "the --references file" : "the manifest") being read (\(input)); choose another file.")
             }
         }
         var request = SessionRequest()

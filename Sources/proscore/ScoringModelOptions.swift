@@ -11,8 +11,16 @@ struct ScoringModelOptions: ParsableArguments {
     @Option(help: "CTC checkpoint directory (default: the preset's, else \(SessionBuilder.defaultModel)).") var model: String?
     @Option(help: "Free-speech head for the scores (default: the preset's, else \(SessionBuilder.defaultHead); none for measures only).")
     var head: String?
-    @Option(help: "Head for read-aloud sessions, used with a reference (default: the preset's; none to use --head's).")
+    @Option(help: "Head for read-aloud sessions, used with a reference (default: the preset's; with --head or --model, --head's; none to use --head's).")
     var readAloudHead: String?
+
+    /// With --head alone, readings are scored by that head too (the preset's read-aloud head
+    /// belongs with the preset's free one): said, so that numbers are not credited to the wrong head.
+    func noteReadingsHead(readings: Bool) {
+        guard readings, let head, head != "none", readAloudHead == nil else { return }
+        FileHandle.standardError.write(Data(("note: readings are scored by --head \(head) (with --head, the preset's read-aloud head is not used); "
+                                             + "give --read-aloud-head HEAD to score them with a read-aloud head\n").utf8))
+    }
 
     /// Puts these choices into `request`.
     func fill(_ request: inout SessionRequest) {

@@ -29,6 +29,7 @@ struct PipelineOptions: ParsableArguments {
         if let pauseMs, !(50...5_000).contains(pauseMs) { throw ValidationError("--pause-ms must be 50–5000.") }
         if noStore && store.store != nil { throw ValidationError("Give --store or --no-store, not both.") }
         try ScoringModelOptions.checkReference(reference)
+        scoring.noteReadingsHead(readings: reference != nil)
         do { _ = try Learner.name(learner) } catch let error as SessionSetupError { throw ValidationError("--learner: \(error.message).") }
     }
 

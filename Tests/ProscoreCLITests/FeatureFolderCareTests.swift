@@ -196,6 +196,15 @@ struct FeatureFolderCareTests {
         let head = scratch("head.json"), offlineHead = scratch("offline-head.json")
         #expect(try proscore(["train", serving, "--targets", "total", "--folds", "2", "--out", head]).status == 0)
         #expect(try proscore(["train", offline, "--targets", "total", "--folds", "2", "--out", offlineHead]).status == 0)
+        // Features asked for and not extracted are an error, not a head that records what it never read.
+        let noText = try proscore(["train", offline, "--targets", "total", "--folds", "2", "--with-text", "--out", scratch("text-head.json")])
+        #expect(noText.status != 0 && noText.stderr.contains("no BERT text features for --with-text: extract with --text-model"), "\(noText.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch("text-head.json")))
+        // A free-speech head cannot read the reference's evidence; probe has no use for named features.
+        let freeWithEvidence = try proscore(["train", serving, "--kind", "free", "--features", "speech_rate,completeness", "--out", scratch("fc.json")])
+        #expect(freeWithEvidence.status != 0 && freeWithEvidence.stderr.contains("completeness: read-aloud evidence"), "\(freeWithEvidence.stderr)")
+        let probeText = try proscore(["probe", offline, "--with-text", "--targets", "total"])
+        #expect(probeText.status != 0 && probeText.stderr.contains("--with-text: probe fits each encoder layer alone"), "\(probeText.stderr)")
         let description = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: head))) as? [String: Any]
         let encoder = try #require(description?["encoder"] as? String)
         #expect(layerNormModel.hasSuffix(encoder) && description?["feature_path"] as? String == "serving", "\(encoder)")

@@ -99,6 +99,16 @@ struct ScoreCommandTests {
         let overInput = try proscore(["score", folder, "--model", fixtureModel, "--out", folder + "/take1.wav", "--overwrite"])
         #expect(overInput.status != 0 && overInput.stderr.contains("is one of the recordings to score"), "\(overInput.stderr)")
         #expect(try SoundFile(path: folder + "/take1.wav").frames == 32_000, "the recording is untouched")
+        // Nor the manifest or the references being read.
+        let manifest = scratch("phone.jsonl"), references = scratch("refs.tsv")
+        let list = #"{"id": "take1", "audio": "\#(folder)/take1.wav", "text": "hello"}"#
+        try list.write(toFile: manifest, atomically: true, encoding: .utf8)
+        try "take1\thello\n".write(toFile: references, atomically: true, encoding: .utf8)
+        let overManifest = try proscore(["score", manifest, "--model", fixtureModel, "--out", manifest, "--overwrite"])
+        #expect(overManifest.status != 0 && overManifest.stderr.contains("is the manifest being read"), "\(overManifest.stderr)")
+        let overReferences = try proscore(["score", folder + "/take1.wav", "--references", references, "--model", fixtureModel, "--out", references, "--overwrite"])
+        #expect(overReferences.status != 0 && overReferences.stderr.contains("is the --references file being read"), "\(overReferences.stderr)")
+        #expect(try String(contentsOfFile: manifest, encoding: .utf8) == list && (try String(contentsOfFile: references, encoding: .utf8)) == "take1\thello\n")
         let r = try proscore(["score", folder, "--model", fixtureModel])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("\(folder)/take2.m4a: a format Proscore cannot read, left out"), "\(r.stderr)")
