@@ -10,6 +10,8 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
     /// What the features are, as this code computes them: changed whenever a change to the
     /// pipeline changes the features of the same audio (so an older folder is not resumed).
     public static let currentFeaturesVersion = "2026-12-07c: measures and pooled layers over the speaker's extent (silence before the first and after the last speech left out)"
+    /// The offline path's: one pass over the whole recording, every frame pooled.
+    public static let offlineFeaturesVersion = "2026-12-08: offline, pooled layers and fluency measures over the whole recording (every frame, silence at the edges included)"
 
     /// `serving` or `offline`.
     public var path: String
@@ -43,7 +45,7 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
         // `model` may be named relative to the installation (Installation.portable): the
         // fingerprint is of the directory it names from wherever extract runs.
         modelFingerprint = CheckpointFingerprint.of(directory: Installation.resolve(model))
-        featuresVersion = Self.currentFeaturesVersion
+        featuresVersion = path == "offline" ? Self.offlineFeaturesVersion : Self.currentFeaturesVersion
     }
 
     public static func file(in folder: String) -> String { folder + "/extraction.json" }

@@ -79,6 +79,26 @@ public enum Manifest {
         return entries
     }
 
+    /// speechocean762's score names: the labels a head can be trained on.
+    public static let labelNames: Set<String> = ["accuracy", "completeness", "fluency", "prosodic", "total"]
+
+    /// What a JSON-lines manifest holds that nothing reads: keys other than id, audio, speaker,
+    /// text and labels, and label names other than speechocean762's, each with how many lines
+    /// carry it ("lables (3 lines)"). A misspelt "speakr" or "fluncy" would otherwise vanish.
+    public static func ignoredKeys(path: String) -> (keys: [String], labels: [String]) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ([], []) }
+        var keys: [String: Int] = [:], labels: [String: Int] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { continue }
+            for key in object.keys where !["id", "audio", "speaker", "text", "labels"].contains(key) { keys[key, default: 0] += 1 }
+            for name in (object["labels"] as? [String: Any])?.keys ?? [:].keys where !labelNames.contains(name) { labels[name, default: 0] += 1 }
+        }
+        func said(_ counts: [String: Int]) -> [String] {
+            counts.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) line\($0.value == 1 ? "" : "s"))" }
+        }
+        return (said(keys), said(labels))
+    }
+
     /// Whether `id` can name a file in one folder (extract stores `features/ID.safetensors`):
     /// not empty, no `/`, not starting with `.`, no control characters.
     public static func isFileName(_ id: String) -> Bool {

@@ -92,7 +92,28 @@ public final class ServingFeatureExtractor {
                 failures.append((result.entry.id, "\(error)"))
             }
         }
+        try index.close()
+        // An utterance extracted again (its text changed) left its old line above the new:
+        // the index keeps one line per utterance for whoever reads it (pandas, jq), not only readIndex.
+        try Self.rewrite(Self.readIndex(indexPath), at: indexPath, onlyIfShorterThan: Self.lineCount(indexPath))
         return (written, alreadyThere, relabelled, gated, failures)
+    }
+
+    static func lineCount(_ path: String) -> Int {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+
+    /// Writes `lines` as the index (through a temporary file, so a crash leaves the old one);
+    /// with `onlyIfShorterThan`, only when that leaves out lines.
+    static func rewrite(_ lines: [ServingIndexEntry], at indexPath: String, onlyIfShorterThan count: Int? = nil) throws {
+        if let count, lines.count >= count { return }
+        var text = Data()
+        for line in lines { text += try JSONEncoder.sortedKeys.encode(line) + Data("\n".utf8) }
+        let temporary = indexPath + ".rewriting"
+        try text.write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, indexPath) == 0 else {
+            throw ManifestError(path: indexPath, detail: "cannot be replaced with the rewritten index (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// Gives the stored lines of `entries` the manifest's labels and speaker, rewriting the
@@ -107,13 +128,7 @@ public final class ServingFeatureExtractor {
             changed += 1
         }
         guard changed > 0 else { return 0 }
-        var text = Data()
-        for line in lines { text += try JSONEncoder.sortedKeys.encode(line) + Data("\n".utf8) }
-        let temporary = indexPath + ".relabelling"
-        try text.write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, indexPath) == 0 else {
-            throw ManifestError(path: indexPath, detail: "cannot be replaced with the relabelled index (\(String(cString: strerror(errno))))")
-        }
+        try rewrite(lines, at: indexPath)
         return changed
     }
 

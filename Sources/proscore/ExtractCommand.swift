@@ -61,6 +61,15 @@ struct ExtractCommand: ParsableCommand {
         }
         var entries = try Manifest.load(path: manifest)
         if let limit { entries = Array(entries.prefix(limit)) }
+        if !isFolder.boolValue {
+            let ignored = Manifest.ignoredKeys(path: manifest)
+            if !ignored.keys.isEmpty {
+                FileHandle.standardError.write(Data("warning: \(manifest): keys nothing reads, left out: \(ignored.keys.joined(separator: ", ")); a manifest line has id, audio, speaker, text and labels\n".utf8))
+            }
+            if !ignored.labels.isEmpty {
+                FileHandle.standardError.write(Data("warning: \(manifest): labels no head can be trained on: \(ignored.labels.joined(separator: ", ")); the scores are \(Manifest.labelNames.sorted().joined(separator: ", "))\n".utf8))
+            }
+        }
         if let bad = entries.first(where: { !Manifest.isFileName($0.id) }) {
             throw ValidationError("\(manifest): the id \"\(bad.id)\" cannot name a file (each utterance is stored as features/ID.safetensors): give it an id without '/', not starting with '.'.")
         }

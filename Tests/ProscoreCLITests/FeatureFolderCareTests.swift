@@ -78,6 +78,9 @@ struct FeatureFolderCareTests {
         #expect(rows.count == 3 && FileManager.default.fileExists(atPath: out + "/features/u0.safetensors"))
         #expect(rows["u1"]?["speaker"] as? String == "s9" && (rows["u1"]?["labels"] as? [String: Double])?["total"] == 3)
         #expect(rows["u2"]?["text"] as? String == "i like black tea")
+        // One line per utterance in the file itself, for readers other than Proscore (pandas, jq).
+        let lines = try String(contentsOfFile: out + "/index.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3 && lines.filter { $0.contains("i like green tea") }.isEmpty, "\(lines)")
         // The folder trains as three utterances, not four or five.
         let evaluated = try proscore(["evaluate", out, "--kind", "read-aloud", "--targets", "total", "--folds", "2"])
         #expect(evaluated.status == 0 && evaluated.stdout.contains("3 utterances"), "\(evaluated.stdout)\(evaluated.stderr)")
@@ -150,6 +153,12 @@ struct FeatureFolderCareTests {
         #expect(e.status == 0, "\(e.stderr)")
         #expect(e.stderr.contains("4 utterances have no \"speaker\""), "\(e.stderr)")
         #expect(e.stderr.contains("1 of 4 utterances lack a label for one of fluency, total"), "\(e.stderr)")
+        // Misspelt keys and label names are named when extracting, not silently left out.
+        let misspelt = try manifest((0..<2).map { #"{"id": "m\#($0)", "audio": "\#(audio)", "speakr": "s", "labels": {"fluncy": 7, "total": 6}}"# },
+                                    name: "misspelt.jsonl")
+        let m = try proscore(["extract", misspelt, "--model", layerNormModel, "--out", scratch("m")])
+        #expect(m.status == 0 && m.stderr.contains("keys nothing reads, left out: speakr (2 lines)")
+                && m.stderr.contains("labels no head can be trained on: fluncy (2 lines)"), "\(m.stderr)")
         let json = try proscore(["evaluate", anonymous, "--targets", "fluency,total", "--fluency-only", "--folds", "2", "--json"])
         let counts = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(counts?["utterances"] as? Int == 3 && counts?["speakers"] as? Int == 3 && counts?["folds"] as? Int == 2, "\(json.stdout)")
@@ -184,6 +193,9 @@ struct FeatureFolderCareTests {
         #expect(layers.status == 0, "\(layers.stderr)")
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/extraction.json"))) as? [String: Any]
         #expect(record?["layers"] as? [Int] == [0, 2], "each layer once, in order: \(String(describing: record))")
+        // It says what offline features are: the whole recording, not the speaker's extent as serving pools.
+        #expect((record?["features_version"] as? String)?.contains("offline, pooled layers and fluency measures over the whole recording") == true,
+                "\(String(describing: record))")
     }
 
     @Test("a head records the model and the feature path it was trained on; another model of the same shape, or offline features, are refused at scoring")
