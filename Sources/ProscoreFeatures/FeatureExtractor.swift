@@ -56,8 +56,9 @@ public final class FeatureExtractor {
 
     public struct Failure: Sendable { public let id: String; public let reason: String }
 
-    /// Runs over `entries`; `progress(done, total, id)` is called after each.
-    public func run(_ entries: [ManifestEntry], into folder: String,
+    /// Runs over `entries`; `progress(done, total, id)` is called after each. Once
+    /// `stopRequested` says so, no more are started (what is written stays: a rerun resumes).
+    public func run(_ entries: [ManifestEntry], into folder: String, stopRequested: () -> Bool = { false },
                     progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> (written: Int, skipped: Int, failures: [Failure]) {
         let fm = FileManager.default
         try fm.createDirectory(atPath: folder + "/features", withIntermediateDirectories: true)
@@ -72,6 +73,7 @@ public final class FeatureExtractor {
         var written = 0, skipped = 0
         var failures: [Failure] = []
         for (n, entry) in entries.enumerated() {
+            if stopRequested() { break }
             defer { progress(n + 1, entries.count, entry.id) }
             if done.contains(entry.id) { skipped += 1; continue }
             do {

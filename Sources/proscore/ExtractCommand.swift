@@ -23,7 +23,9 @@ struct ExtractCommand: ParsableCommand {
             --sequential; with --text-model, BERT's token states and their mean for the greedy CTC transcript, \
             what the speaker said); a data set for research, not for heads that serve. Each file's metadata \
             names its fluency columns (fluency_names) and what BERT read (text_source). Rerunning resumes, with the settings recorded in OUT/extraction.json (other settings are \
-            refused); a file that fails is reported and skipped (exit status 2; 1 when every file failed).
+            refused); a file that fails is reported and skipped (exit status 2; 1 when every file failed). \
+            Ctrl-C finishes the utterances in progress, keeps everything written, says how many are left \
+            and exits with 130; the same command resumes.
             """)
 
     @Argument(help: "Manifest file or speechocean762 folder.") var manifest: String
@@ -91,11 +93,21 @@ struct ExtractCommand: ParsableCommand {
         let extractor = FeatureExtractor(encoder: loaded.encoder, vocabulary: vocabulary, text: text, options: options)
         let start = Date()
         var bar = ProgressBar()
-        let result = try extractor.run(entries, into: out) { done, total, id in bar.show(done, total, id) }
+        // Ctrl-C: the utterance in progress is finished, no more are started, and the summary says what is left.
+        let trap = SignalTrap()
+        defer { trap.cancel() }
+        let result = try extractor.run(entries, into: out, stopRequested: { trap.stopRequested }) { done, total, id in bar.show(done, total, id) }
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
+        let stopped = entries.count - result.written - result.skipped - result.failures.count
         print(String(format: "%@: %ld written, %ld already there, %ld failed, in %.1f s",
-                     out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)))
+                     out, result.written, result.skipped, result.failures.count, Date().timeIntervalSince(start)) + Self.stoppedNote(stopped, of: entries.count))
+        if stopped > 0 { throw ExitCode(130) }
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
+    }
+
+    /// What a Ctrl-C left, and how to finish it.
+    static func stoppedNote(_ stopped: Int, of total: Int) -> String {
+        stopped > 0 ? "; stopped (SIGINT or SIGTERM) before the other \(stopped) of \(total): run the same command again to resume" : ""
     }
 
     /// Like `score`: 0 when every utterance was extracted (or was already there), 2 when some
@@ -121,16 +133,22 @@ struct ExtractCommand: ParsableCommand {
                        "pause \(settings.pauseMs) ms"].joined(separator: "; ")
         try ExtractionRecord(path: "serving", model: Installation.portable(settings.model), preset: serving, readAloud: readAloud,
                              precision: settings.precision.rawValue).claim(out)
-        let extractor = ServingFeatureExtractor(scorer: BatchScorer(models: models, settings: settings, jobs: jobs, capture: true),
-                                                readAloud: readAloud)
+        let scorer = BatchScorer(models: models, settings: settings, jobs: jobs, capture: true)
+        let extractor = ServingFeatureExtractor(scorer: scorer, readAloud: readAloud)
         let start = Date()
         var bar = ProgressBar()
+        // Ctrl-C: the utterances in progress are finished and stored, no more are started.
+        let trap = SignalTrap()
+        defer { trap.cancel() }
+        trap.onStop { scorer.stop() }
         let result = try extractor.run(entries, into: out) { done, total, id in bar.show(done, total, id) }
         for f in result.failures { FileHandle.standardError.write(Data("skipped \(f.id): \(f.reason)\n".utf8)) }
         let relabelled = result.relabelled > 0 ? " (\(result.relabelled) given the manifest's new labels or speaker)" : ""
+        let stopped = entries.count - result.written - result.gated - result.skipped - result.failures.count
         print(String(format: "%@: %ld written, %ld refused by the speech gate, %ld already there%@, %ld failed, in %.1f s (serving path, %@)",
                      out, result.written, result.gated, result.skipped, relabelled, result.failures.count, Date().timeIntervalSince(start),
-                     preset ?? SessionBuilder.defaultPreset))
+                     preset ?? SessionBuilder.defaultPreset) + Self.stoppedNote(stopped, of: entries.count))
+        if stopped > 0 { throw ExitCode(130) }
         try Self.exitStatus(failed: result.failures.count, of: entries.count)
     }
 }

@@ -90,6 +90,32 @@ struct ScoreCommandTests {
         #expect(said.contains("0 failed; stopped (SIGINT or SIGTERM) before the other \(200 - rows.count) of 200 recordings"), "\(said)")
     }
 
+    @Test("Ctrl-C during extract keeps what was written, says what is left and exits with 130; the same command resumes", arguments: [[], ["--offline"]])
+    func interruptedExtract(_ path: [String]) throws {
+        let recording = try longRecording(seconds: 3)
+        let manifest = scratch("many.jsonl")
+        try (0..<200).map { #"{"id": "u\#($0)", "audio": "\#(recording)", "speaker": "s\#($0 % 5)"}"# }.joined(separator: "\n")
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        let out = scratch("many-features" + path.joined())
+        let (process, stdout, errors) = try launchCapturingErrors(["extract", manifest, "--model", fixtureModel, "--out", out] + path)
+        var said = ""
+        while !said.contains("1/200") {
+            let piece = readSome(errors)
+            if piece.isEmpty { break }
+            said += String(decoding: piece, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGINT)
+        let summary = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(summary)")
+        let kept = try String(contentsOfFile: out + "/index.jsonl", encoding: .utf8).split(separator: "\n").count
+        // (The serving path stores a recording the speech gate refused as a line without features.)
+        #expect(kept >= 1 && kept < 200 && summary.contains("before the other \(200 - kept) of 200: run the same command again"), "\(kept): \(summary)")
+        let resumed = try proscore(["extract", manifest, "--model", fixtureModel, "--out", out] + path)
+        #expect(resumed.status == 0 && resumed.stdout.contains("\(kept) already there"), "\(resumed.stdout)")
+        #expect(try String(contentsOfFile: out + "/index.jsonl", encoding: .utf8).split(separator: "\n").count == 200)
+    }
+
     @Test("--out may not be one of the recordings; files in formats Proscore cannot read are named, not left out silently")
     func outputAndForeignFiles() throws {
         let folder = scratch("phone")
