@@ -73,6 +73,7 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
                 throw ManifestError(path: folder, detail: "was extracted with other settings (\(earlier.differences(from: self))); "
                                     + "give another --out, or the same settings to resume")
             }
+            Self.removeInterruptedWrites(in: folder)
             return
         }
         let present = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
@@ -91,6 +92,17 @@ public struct ExtractionRecord: Sendable, Equatable, Codable {
             try encoder.encode(self).write(to: URL(fileURLWithPath: path))
         } catch {
             throw ManifestError(path: folder, detail: "cannot be written (\((error as NSError).localizedDescription)): give a folder you may write to")
+        }
+    }
+
+    /// Half-written files that a killed run left (Foundation writes a feature file under a
+    /// temporary name, `.dat.nosync…`, and renames it when whole): removed when the folder is
+    /// resumed, since no index line names them.
+    static func removeInterruptedWrites(in folder: String) {
+        for sub in [folder, folder + "/features"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: sub)) ?? [] where name.hasPrefix(".dat.nosync") {
+                try? FileManager.default.removeItem(atPath: sub + "/" + name)
+            }
         }
     }
 

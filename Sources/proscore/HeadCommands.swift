@@ -36,7 +36,7 @@ struct TargetOptions: ParsableArguments {
         guard !names.isEmpty else { throw ValidationError("--targets needs at least one score name.") }
         let unscorable = names.filter { !ProficiencyScores.names.contains($0) }
         guard unscorable.isEmpty else {
-            throw ValidationError("--targets \(unscorable.joined(separator: ", ")): a head predicts \(ProficiencyScores.names.joined(separator: ", ")) "
+            throw ValidationError("--targets \(unscorable.joined(separator: ", ")): not a score a head predicts; it predicts \(ProficiencyScores.names.joined(separator: ", ")) "
                                   + "(completeness is measured from the reading's alignment, not predicted).")
         }
     }
@@ -285,6 +285,12 @@ struct FeatureFolders {
     /// Refuses folders whose features were extracted otherwise, of either path, or that hold
     /// one utterance twice (it would count double, and could sit on both sides of a fold).
     func check() throws {
+        // A manifest given where its features belong: say what to run, not "no index.jsonl".
+        var isFolder: ObjCBool = false
+        for path in paths where FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue {
+            throw ValidationError("\(path) is a file\(path.hasSuffix(".jsonl") ? " (a manifest?)" : ""); give the feature folder that "
+                                  + "`proscore extract \(path) --out FOLDER` writes.")
+        }
         guard paths.count > 1 else { return }
         var owner: [String: String] = [:]
         for path in paths {

@@ -13,7 +13,7 @@ struct VisualizeCommand: ParsableCommand {
     @Option(help: "Encoder checkpoint; the default preset's by default.")
     var model: String = SessionBuilder.defaultPresetModel()
     @Option(help: "Hidden-state index to show (0 = input of layer 1).") var layer: Int = 6
-    @Option(help: "Number of k-means units.") var units: Int = 8
+    @Option(help: "Number of k-means units (2–10).") var units: Int = 8
     @Option(help: "Output file: .svg (with labels) or .png.") var out: String = "layer.svg"
     @Flag(help: "Replace --out if it exists.") var overwrite = false
     @OptionGroup var compute: ComputeOptions

@@ -64,6 +64,8 @@ struct FeatureFolderCareTests {
         let first = try proscore(["extract", list, "--model", layerNormModel, "--read-aloud", "--out", out])
         #expect(first.status == 0 && first.stdout.contains("3 written"), "\(first.stdout)\(first.stderr)")
         try FileManager.default.removeItem(atPath: out + "/features/u0.safetensors")
+        // What a run killed mid-write leaves (Foundation's temporary name for an atomic write).
+        try Data(count: 1000).write(to: URL(fileURLWithPath: out + "/features/.dat.nosync3F27.DQGXaw"))
         var text = try String(contentsOfFile: list, encoding: .utf8)
         text = text.replacingOccurrences(of: #""id": "u1", "audio": "#, with: #""id": "u1", "audio": "#)
             .replacingOccurrences(of: #""speaker": "s1", "text": "the sun is warm", "labels": {"total": 6.0"#,
@@ -76,6 +78,7 @@ struct FeatureFolderCareTests {
                 "\(again.stdout)")
         let rows = try index(out)
         #expect(rows.count == 3 && FileManager.default.fileExists(atPath: out + "/features/u0.safetensors"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/features/.dat.nosync3F27.DQGXaw"), "the killed run's half-written file is removed")
         #expect(rows["u1"]?["speaker"] as? String == "s9" && (rows["u1"]?["labels"] as? [String: Double])?["total"] == 3)
         #expect(rows["u2"]?["text"] as? String == "i like black tea")
         // One line per utterance in the file itself, for readers other than Proscore (pandas, jq).
@@ -159,6 +162,11 @@ struct FeatureFolderCareTests {
         let m = try proscore(["extract", misspelt, "--model", layerNormModel, "--out", scratch("m")])
         #expect(m.status == 0 && m.stderr.contains("keys nothing reads, left out: speakr (2 lines)")
                 && m.stderr.contains("labels no head can be trained on: fluncy (2 lines)"), "\(m.stderr)")
+        // The manifest given where its features belong.
+        let onManifest = try proscore(["evaluate", misspelt, "--targets", "total"])
+        #expect(onManifest.status != 0 && onManifest.stderr.contains("(a manifest?); give the feature folder that `proscore extract"), "\(onManifest.stderr)")
+        let typo = try proscore(["probe", scratch("m"), "--targets", "acuracy"])
+        #expect(typo.status != 0 && typo.stderr.contains("--targets acuracy: not a score a head predicts"), "\(typo.stderr)")
         let json = try proscore(["evaluate", anonymous, "--targets", "fluency,total", "--fluency-only", "--folds", "2", "--json"])
         let counts = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(counts?["utterances"] as? Int == 3 && counts?["speakers"] as? Int == 3 && counts?["folds"] as? Int == 2, "\(json.stdout)")
