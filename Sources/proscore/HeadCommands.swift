@@ -124,6 +124,10 @@ struct TargetOptions: ParsableArguments {
                 throw ValidationError("\(folder) was extracted without --read-aloud, so it has no \(readAloudOnly.joined(separator: ", ")); "
                                       + "use --kind free, or extract again with --read-aloud into another folder.")
             }
+            if kind == .free, features == nil, ExtractionRecord.read(folder: folder)?.readAloud == true {
+                warn("note: \(folder) holds readings with their evidence; --kind free (the default) leaves it out: "
+                     + "--kind read-aloud fits a read-aloud head")
+            }
             let data = try ServingDataset.load(folder: folder, names: servingNames, layers: !fluencyOnly)
             return (data.examples, data.layers)
         }

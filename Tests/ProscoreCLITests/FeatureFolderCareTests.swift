@@ -128,6 +128,8 @@ struct FeatureFolderCareTests {
         #expect(both.status == 0 && counts?["utterances"] as? Int == 8 && counts?["speakers"] as? Int == 4, "\(both.stdout)\(both.stderr)")
         let other = try proscore(["train", a, readAloud, "--targets", "total", "--fluency-only", "--out", scratch("h.json")])
         #expect(other.status != 0 && other.stderr.contains("other settings") && other.stderr.contains("read_aloud false, now true"), "\(other.stderr)")
+        let noKind = try proscore(["evaluate", readAloud, "--targets", "total", "--fluency-only", "--folds", "2"])
+        #expect(noKind.status == 0 && noKind.stderr.contains("--kind free (the default) leaves it out"), "\(noKind.stderr)")
         let twice = try proscore(["probe", a, a, "--targets", "total"])
         #expect(twice.status != 0 && twice.stderr.contains("utterance a0 is in both"), "\(twice.stderr)")
     }
