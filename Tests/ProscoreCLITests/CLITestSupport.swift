@@ -14,34 +14,26 @@ struct CommandResult {
 }
 
 func proscore(_ arguments: [String], environment extra: [String: String?] = [:], in directory: String? = nil) throws -> CommandResult {
-    let binary = Bundle.main.bundleURL.appendingPathComponent("proscore")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     // Sessions recorded by tests go to a scratch store, never the user's.
     var environment = ProcessInfo.processInfo.environment
     environment["PROSCORE_STORE"] = NSTemporaryDirectory() + "proscore-test-sessions.sqlite"
     for (key, value) in extra { environment[key] = value }
-    process.environment = environment
-    // Never the test runner's terminal: a command that asks (sessions delete) must not wait on it.
-    process.standardInput = FileHandle.nullDevice
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = readAll(out)
-    let stderr = readAll(err)
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                         stderr: String(decoding: stderr, as: UTF8.self))
+    return try runToEnd(Bundle.main.bundleURL.appendingPathComponent("proscore"), arguments, environment: environment, in: directory)
 }
 
 /// Runs a shell command line (for pipelines around `proscore`, such as a pseudo-terminal).
 func shell(_ command: String) throws -> CommandResult {
+    try runToEnd(URL(fileURLWithPath: "/bin/sh"), ["-c", command])
+}
+
+/// Runs `executable` to its end, its output captured. Never on the test runner's terminal:
+/// a command that asks (sessions delete) must not wait on it.
+private func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil, in directory: String? = nil) throws -> CommandResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command]
+    process.executableURL = executable
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    if let environment { process.environment = environment }
     process.standardInput = FileHandle.nullDevice
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

@@ -75,13 +75,7 @@ struct ScoreCommandTests {
         for i in 0..<200 { try FileManager.default.copyItem(atPath: recording, toPath: folder + "/r\(i).wav") }
         let out = scratch("many.csv")
         let (process, _, errors) = try launchCapturingErrors(["score", folder, "--model", fixtureModel, "--out", out])
-        var said = ""
-        while !said.contains("1/200") {
-            let piece = readSome(errors)
-            if piece.isEmpty { break }
-            said += String(decoding: piece, as: UTF8.self)
-        }
-        kill(process.processIdentifier, SIGINT)
+        var said = interruptAfterFirstProgress(process, errors, of: 200)
         said += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130, "\(said)")
@@ -98,13 +92,7 @@ struct ScoreCommandTests {
             .write(toFile: manifest, atomically: true, encoding: .utf8)
         let out = scratch("many-features" + path.joined())
         let (process, stdout, errors) = try launchCapturingErrors(["extract", manifest, "--model", fixtureModel, "--out", out] + path)
-        var said = ""
-        while !said.contains("1/200") {
-            let piece = readSome(errors)
-            if piece.isEmpty { break }
-            said += String(decoding: piece, as: UTF8.self)
-        }
-        kill(process.processIdentifier, SIGINT)
+        _ = interruptAfterFirstProgress(process, errors, of: 200)
         let summary = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130, "\(summary)")
@@ -189,4 +177,17 @@ struct ScoreCommandTests {
         #expect(unknown.status != 0 && unknown.stderr.contains("fastest: no such preset") && unknown.stderr.contains("balanced, balanced-int8"),
                 "\(unknown.stderr)")
     }
+}
+
+/// Sends SIGINT once the progress on `errors` shows the first of `total` items done; returns
+/// what it said until then.
+func interruptAfterFirstProgress(_ process: Process, _ errors: Pipe, of total: Int) -> String {
+    var said = ""
+    while !said.contains("1/\(total)") {
+        let piece = readSome(errors)
+        if piece.isEmpty { break }
+        said += String(decoding: piece, as: UTF8.self)
+    }
+    kill(process.processIdentifier, SIGINT)
+    return said
 }
