@@ -147,7 +147,10 @@ public final class SessionPipeline: @unchecked Sendable {
             let t0 = state.now()
             let tail = stages.encoder.finish()
             state.computeSeconds += state.now() - t0
-            for chunk in tail { handle(chunk, state: &state, ring: ring, emit: emit, arrival: state.reads.last?.seconds ?? t0) }
+            // The tail's chunks were completed by the end of the stream, not by audio arriving:
+            // their latency runs from then (a client silent before it stopped, or timed out,
+            // is not the server's delay).
+            for chunk in tail { handle(chunk, state: &state, ring: ring, emit: emit, arrival: t0) }
             let end = stages.decoder.finish()
             if !end.finalWords.isEmpty { state.words += end.finalWords; emit(.words(end.finalWords)); textScoring?.add(end.finalWords) }
             for u in end.endedUtterances { emit(.utterance(u)) }

@@ -105,6 +105,11 @@ struct HTTPRoutes {
 
     /// `POST /v1/score`: the body is a recording; the answer is `score --format jsonl`'s line for it.
     private func score(_ request: Request) async throws -> Response {
+        // A form upload (curl -F, an HTML form) wraps the file in multipart parts, which no audio reader opens.
+        if request.headers[.contentType]?.lowercased().hasPrefix("multipart/") == true {
+            throw HTTPError(.unsupportedMediaType, message: "send the recording itself as the request body "
+                            + "(curl --data-binary @FILE), not as a form upload (-F)")
+        }
         guard services.slots.tryAcquire() else { return full() }
         defer { services.slots.release() }
         var request = request

@@ -27,8 +27,10 @@ struct StreamSession {
                 try? await Task.sleep(for: .milliseconds(Int(min(1, limit / 4) * 1000)))
                 if idle.expireIfIdle(longerThan: limit) {
                     // A session's scores and id reach the client before the close does.
+                    let started = idle.hasSession
                     await idle.windDown()
-                    await close(outbound, .policy("nothing arrived for \(Self.seconds(limit)): send audio, or {\"type\":\"stop\"} to end"))
+                    await close(outbound, .policy("nothing arrived for \(Self.seconds(limit)): "
+                                                  + (started ? "send audio, or {\"type\":\"stop\"} to end" : "send the start message first, then audio")))
                     return
                 }
             }
@@ -294,6 +296,9 @@ final class IdleWatch: @unchecked Sendable {
         for await _ in first { break }
         timer.cancel()
     }
+
+    /// Whether a session began (the start message was accepted and an expiry action set).
+    var hasSession: Bool { lock.withLock { expiryAction != nil } }
 
     func touch() { lock.withLock { last = .now } }
     func finish() { lock.withLock { done = true } }

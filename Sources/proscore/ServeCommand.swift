@@ -57,14 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowOrigin = allowOrigin
         configuration.maxBodyBytes = maxBodyMib << 20
         configuration.idleTimeoutSeconds = idleTimeoutS
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw ValidationError("--token-file \(tokenFile): cannot be read.")
-            }
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard token.count >= 16 else { throw ValidationError("--token-file \(tokenFile): the token must be at least 16 characters.") }
-            configuration.token = token
-        }
+        configuration.token = try tokenFile.map(BearerTokenFile.read)
         if host != "127.0.0.1" && host != "::1" && host != "localhost" && configuration.token == nil {
             FileHandle.standardError.write(Data("warning: listening on \(host) without --token-file: anyone who can reach it can use it\n".utf8))
         }

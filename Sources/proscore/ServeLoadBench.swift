@@ -54,13 +54,7 @@ struct ServeLoadBench: AsyncParsableCommand {
             while looped.count < wanted { looped += samples.prefix(wanted - looped.count) }
             samples = looped
         }
-        var token: String?
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw ValidationError("--token-file \(tokenFile): cannot be read.")
-            }
-            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let token = try tokenFile.map(BearerTokenFile.read)
         let plan = LoadPlan(url: url.hasSuffix("/") ? url + "v1/stream" : url + "/v1/stream", pcm: AudioLoading.pcm16LittleEndian(samples),
                             chunkBytes: chunkMs * 32, speed: speedFactor ?? 1, token: token, reference: reference)
         let started = ContinuousClock.now

@@ -62,6 +62,17 @@ struct ServeCommandTests {
         let missing = try proscore(["serve", "--port", "0", "--model", "/nonexistent", "--head", "none", "--text-model", "none"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("/nonexistent"))
+        // A token no client could send is refused at start-up, not after, by refusing everyone.
+        // (timeout: a server that wrongly started would otherwise hold the test.)
+        let binary = Bundle.main.bundleURL.appendingPathComponent("proscore").path
+        for (content, said) in [("abcdefghijklmnopqrstuvwx\nsecondline\n", "holds more than one line"),
+                                ("has space and = sign abcdefghijklmnop\n", "holds a space, which the page cannot send"),
+                                ("short\n", "at least 16 characters")] {
+            let file = scratch("token.txt")
+            try content.write(toFile: file, atomically: true, encoding: .utf8)
+            let r = try shell("timeout 30 '\(binary)' serve --port 0 --token-file '\(file)' --model '\(fixtureModel)' --head none --text-model none")
+            #expect(r.status != 0 && r.status != 124 && r.stderr.contains(said) && r.stderr.contains("openssl rand -hex 24"), "\(r.status) \(r.stderr)")
+        }
     }
 
     @Test("bench serve streams paced audio from several clients and reports latencies and the stored sessions; a server that is not there is an error")

@@ -55,6 +55,7 @@ private func startNginx(listenPort: Int, upstreams: [Int]) throws -> (Process, S
                 location / {
                     proxy_pass http://proscore;
                     proxy_http_version 1.1;
+                    proxy_set_header Host $http_host;
                     proxy_set_header Upgrade $http_upgrade;
                     proxy_set_header Connection $connection_upgrade;
                     proxy_read_timeout 600s;
@@ -132,6 +133,11 @@ struct ServeScaleOutTests {
             let object = try #require(try JSONSerialization.jsonObject(with: detail) as? [String: Any])
             #expect(object["status"] as? String == "complete")
         }
+        // The page's own requests through nginx: a browser sends its origin, which must be the host the server sees.
+        var pageRequest = URLRequest(url: URL(string: "http://127.0.0.1:\(proxyPort)/v1/sessions")!)
+        pageRequest.setValue("http://127.0.0.1:\(proxyPort)", forHTTPHeaderField: "Origin")
+        let (_, pageResponse) = try await URLSession.shared.data(for: pageRequest)
+        #expect((pageResponse as? HTTPURLResponse)?.statusCode == 200, "the page's origin refused behind nginx")
         // And by the command line, from the same store.
         let listed = try proscore(["sessions", "list", "--json", "--store", postgresURL!])
         #expect(listed.status == 0)

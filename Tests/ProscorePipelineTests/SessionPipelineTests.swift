@@ -226,6 +226,17 @@ struct SessionPipelineTests {
         }
     }
 
+    @Test("a stream that goes quiet before it ends: the tail's latency runs from the end of the stream, not from the last audio")
+    func tailLatency() throws {
+        var estimates: [Estimate] = []
+        // 1.3 s of audio at once, then 1.5 s with nothing before the stream ends.
+        try pipeline(scorer: FixedScorer()).run(source: ArraySource(samples: loud(seconds: 1.3), pieceSamples: 32_000, pauseSeconds: 1.5)) {
+            if case let .estimate(e) = $0 { estimates.append(e) }
+        }
+        let last = try #require(estimates.last)
+        #expect(last.emitLatencyMs < 1_000, "the silence before the end counted as the server's delay: \(last.emitLatencyMs) ms")
+    }
+
     @Test("under a second of audio: live estimates wait for more, the last one says the recording was too short")
     func tooShort() throws {
         var estimates: [Estimate] = []

@@ -28,6 +28,10 @@ struct HTTPTests {
             let garbage = try await client.post("/v1/score", body: ByteBuffer(string: "not a sound file"))
             #expect(garbage.status == .unprocessableContent)
             #expect(object(String(buffer: garbage.body))?["error"] is String)
+            // A form upload (curl -F) is told how to send the file.
+            let form = try await client.post("/v1/score", headers: [.contentType: "multipart/form-data; boundary=x"], body: body)
+            #expect(form.status == .unsupportedMediaType
+                    && (object(String(buffer: form.body))?["error"] as? String)?.contains("curl --data-binary @FILE") == true)
         }
         var small = serverConfiguration()
         small.maxBodyBytes = 64 << 10

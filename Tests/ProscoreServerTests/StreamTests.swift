@@ -145,7 +145,7 @@ struct StreamTests {
                 for try await _ in inbound.messages(maxSize: 1 << 22) {}
             }
             #expect(silent?.closeCode == .policyViolation)
-            #expect(silent?.reason?.contains("nothing arrived for 1 s") == true)
+            #expect(silent?.reason?.contains("nothing arrived for 1 s: send the start message first") == true, "\(String(describing: silent?.reason))")
             // Silent in the middle of a session.
             let received = Received()
             let close = try await client.ws("/v1/stream") { inbound, outbound, _ in
