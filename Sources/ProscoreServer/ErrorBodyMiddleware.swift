@@ -14,6 +14,9 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPResponseError {
             // NIO's `NIOTooManyBytesError`: a body over the limit.
             return .json(status: error.status, ["error": Self.message(for: error.status, path: request.uri.path)])
+        } catch {
+            // Anything else (the session store gone, say) is the server's failure, said as such.
+            return .json(status: .internalServerError, ["error": "the server could not answer: \(error)"])
         }
     }
 

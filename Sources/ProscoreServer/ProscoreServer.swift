@@ -64,7 +64,13 @@ struct HTTPRoutes {
         }
         router.get("/openapi.yaml") { _, _ in try Self.resource("openapi.yaml") }
         router.get("/healthz") { _, _ in
-            Response.json(["status": "ok", "active_sessions": services.slots.activeCount, "max_sessions": services.slots.limit])
+            // A server whose store is gone scores nothing it can keep: a load balancer should send learners elsewhere.
+            let store = services.store
+            if let why = try await onOwnThread(name: "proscore.health", { store.unavailability() }) {
+                return Response.json(status: .serviceUnavailable, ["status": "store unavailable", "error": why,
+                                                                   "active_sessions": services.slots.activeCount, "max_sessions": services.slots.limit])
+            }
+            return Response.json(["status": "ok", "active_sessions": services.slots.activeCount, "max_sessions": services.slots.limit])
         }
         router.get("/metrics") { _, _ in
             Response.text(services.metrics.exposition(activeSessions: services.slots.activeCount, maxSessions: services.slots.limit),

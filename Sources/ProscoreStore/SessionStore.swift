@@ -56,6 +56,17 @@ extension SessionStore {
     }
 
     /// The error for a session id with no session.
+    /// Nil when the store answers a query (the last event of a session that cannot exist),
+    /// else why not: a PostgreSQL server gone, a database file removed.
+    public func unavailability() -> String? {
+        do {
+            _ = try lastEvent(session: -1, kind: .estimate)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     func noSuchSession(_ id: Int64) -> StoreError {
         StoreError(detail: "No session \(id) in \(location); `proscore sessions list` with the same --store shows them.")
     }

@@ -141,6 +141,31 @@ struct HTTPTests {
         }
     }
 
+    @Test("a server whose store stops answering says so: /healthz 503 for the load balancer, and the API's errors keep their JSON shape")
+    func storeGone() async throws {
+        let configuration = serverConfiguration()
+        let app = try makeServer(configuration)
+        try await app.test(.live) { client in
+            #expect(try await client.get("/healthz").status == .ok)
+            // The store's tables gone under the running server (python3's sqlite3: make test has python3).
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE event'); "
+                                + "c.execute('DROP TABLE session'); c.commit()", configuration.storePath]
+            try python.run()
+            python.waitUntilExit()
+            #expect(python.terminationStatus == 0)
+            let health = try await client.get("/healthz")
+            let said = object(String(buffer: health.body))
+            #expect(health.status == .serviceUnavailable && said?["status"] as? String == "store unavailable" && said?["error"] is String,
+                    "\(health.status) \(String(buffer: health.body))")
+            let list = try await client.get("/v1/sessions")
+            #expect(list.status == .internalServerError
+                    && (object(String(buffer: list.body))?["error"] as? String)?.hasPrefix("the server could not answer") == true,
+                    "\(list.status) \(String(buffer: list.body))")
+        }
+    }
+
     @Test("health, metrics, the OpenAPI document and the page are served")
     func staticRoutes() async throws {
         let app = try makeServer(serverConfiguration())
