@@ -27,14 +27,17 @@ struct ServeLoadBench: AsyncParsableCommand {
     @Option(help: "Milliseconds over which the clients' starts are spread.") var rampMs = 1000
     @Option(help: "File holding the bearer token, for a server started with --token-file.") var tokenFile: String?
     @Option(help: "Reference text sent with each stream (read-aloud scoring).") var reference: String?
+    @Option(help: "The learner the server stores each stream under, so that load tests stand apart from a class's sessions (sessions list --learner NAME).")
+    var learner = "proscore bench"
     @Flag(help: "Print one JSON object instead of a table.") var json = false
 
     func validate() throws {
         guard (1...1024).contains(streams) else { throw ValidationError("--streams must be between 1 and 1024.") }
         guard (10...2000).contains(chunkMs) else { throw ValidationError("--chunk-ms must be between 10 and 2000.") }
         guard speedFactor != nil else { throw ValidationError("--speed takes a positive number or 'max'.") }
-        if let seconds, !(seconds > 0 && seconds <= 3600) { throw ValidationError("--seconds must be between 0 and 3600.") }
+        if let seconds, !(seconds > 0 && seconds <= 3600) { throw ValidationError("--seconds must be more than 0 and at most 3600.") }
         guard url.hasPrefix("ws://") || url.hasPrefix("wss://") else { throw ValidationError("--url must start with ws:// (or wss://).") }
+        do { _ = try Learner.name(learner) } catch let error as SessionSetupError { throw ValidationError("--learner: \(error.message).") }
     }
 
     /// Real-time multiple; `.infinity` for max.
@@ -56,7 +59,7 @@ struct ServeLoadBench: AsyncParsableCommand {
         }
         let token = try tokenFile.map(BearerTokenFile.read)
         let plan = LoadPlan(url: url.hasSuffix("/") ? url + "v1/stream" : url + "/v1/stream", pcm: AudioLoading.pcm16LittleEndian(samples),
-                            chunkBytes: chunkMs * 32, speed: speedFactor ?? 1, token: token, reference: reference)
+                            chunkBytes: chunkMs * 32, speed: speedFactor ?? 1, token: token, reference: reference, learner: learner)
         let started = ContinuousClock.now
         let results = await withTaskGroup(of: StreamResult.self) { group in
             for i in 0..<streams {
@@ -83,6 +86,7 @@ struct LoadPlan: Sendable {
     let speed: Double
     let token: String?
     let reference: String?
+    let learner: String
 
     /// The client library's errors as a user can act on them.
     static func describe(_ error: Error) -> String {
@@ -103,6 +107,7 @@ struct LoadPlan: Sendable {
         if let token { configuration.additionalHeaders = [.authorization: "Bearer \(token)"] }
         var start: [String: Any] = ["sample_rate": 16_000, "encoding": "pcm_s16le", "channels": 1]
         if let reference { start["reference"] = reference }
+        start["learner"] = learner
         let startText = String(decoding: (try? JSONSerialization.data(withJSONObject: start)) ?? Data(), as: UTF8.self)
         let clock = ContinuousClock()
         var logger = Logger(label: "proscore.bench.serve")
@@ -248,10 +253,19 @@ struct LoadReport {
 
     var text: String {
         func ms(_ v: Double?) -> String { v.map { String(format: "%.0f ms", $0) } ?? "–" }
+        let finals = results.compactMap(\.finalAfterStopMs).sorted()
+        let rtfs = results.compactMap(\.realTimeFactor)
+        let scored = Double(completed) * audioSeconds
         var lines = [
             "streams \(streams) (\(completed) completed), \(String(format: "%.1f", audioSeconds)) s of audio each at speed \(speed), \(String(format: "%.1f", wallSeconds)) s wall",
-            "end-to-end latency of \(endToEnd.count) estimates: p50 \(ms(Self.percentile(endToEnd, 50))), p95 \(ms(Self.percentile(endToEnd, 95))), max \(ms(Self.percentile(endToEnd, 100)))",
-            "server emit latency: p50 \(ms(Self.percentile(serverEmit, 50))), p95 \(ms(Self.percentile(serverEmit, 95)))",
+            String(format: "throughput: %.1f s of audio scored in %.1f s, %.1f× real time", scored, wallSeconds, scored / max(wallSeconds, 1e-9))
+                + (rtfs.isEmpty ? "" : String(format: " (the sessions' mean real-time factor %.3f)", rtfs.reduce(0, +) / Double(rtfs.count))),
+            "end-to-end latency of \(endToEnd.count) estimates (the last sample an estimate needs sent → the estimate received; "
+                + "faster than real time it counts the stream's own queue): p50 \(ms(Self.percentile(endToEnd, 50))), "
+                + "p95 \(ms(Self.percentile(endToEnd, 95))), max \(ms(Self.percentile(endToEnd, 100)))",
+            "server emit latency (as the server measures it: a chunk's last sample arrived → its estimate sent): "
+                + "p50 \(ms(Self.percentile(serverEmit, 50))), p95 \(ms(Self.percentile(serverEmit, 95)))",
+            "final scores after stop: p50 \(ms(Self.percentile(finals, 50))), max \(ms(Self.percentile(finals, 100)))",
             "dropped samples: \(results.map(\.droppedSamples).reduce(0, +))",
         ]
         for error in Set(results.compactMap(\.error)).sorted() { lines.append("error: \(error)") }

@@ -77,7 +77,8 @@ struct ServeCommandTests {
 
     @Test("bench serve streams paced audio from several clients and reports latencies and the stored sessions; a server that is not there is an error")
     func loadClient() async throws {
-        let server = try RunningServer(["--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", scratch("sessions.sqlite")])
+        let store = scratch("sessions.sqlite")
+        let server = try RunningServer(["--model", fixtureModel, "--head", "none", "--text-model", "none", "--store", store])
         defer { server.stop() }
         let audio = checkout + "/recordings/anna-morning.flac"
         let result = try proscore(["bench", "serve", "--url", server.webSocketURL,
@@ -91,6 +92,13 @@ struct ServeCommandTests {
         let latency = try #require(report["end_to_end_ms"] as? [String: Double])
         #expect((latency["p95"] ?? -1) >= 0 && (latency["p95"] ?? .infinity) < 5_000)
         #expect((report["estimates"] as? Int ?? 0) >= 3 * 10)
+        // Stored apart from a class's sessions, under the bench's learner name.
+        let stored = try proscore(["sessions", "list", "--learner", "proscore bench", "--store", store])
+        #expect(stored.stdout.split(separator: "\n").count == 1 + 3, "\(stored.stdout)\(stored.stderr)")
+        // The text report says the throughput at full speed, and what each latency measures.
+        let text = try proscore(["bench", "serve", "--url", server.webSocketURL, "--speed", "max", "--recording", audio])
+        #expect(text.status == 0 && text.stdout.contains("× real time") && text.stdout.contains("final scores after stop")
+                && text.stdout.contains("the last sample an estimate needs sent"), "\(text.stdout)")
         server.stop()
 
         let refused = try proscore(["bench", "serve", "--url", server.webSocketURL,
