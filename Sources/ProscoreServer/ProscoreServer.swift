@@ -45,7 +45,8 @@ public enum ProscoreServer {
             maxFrameSize: max(configuration.maxAudioFrameBytes, configuration.maxTextMessageBytes) * 4)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocket)),
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter,
+                                           configuration: .init(http1: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))), ws: webSocket)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "proscore"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -28,6 +28,11 @@ public struct ServerConfiguration: Sendable {
     /// A stream from which nothing (audio, stop) arrives for this long is closed (1008) and
     /// its session kept as `interrupted`, so a vanished client cannot hold a slot forever.
     public var idleTimeoutSeconds = 30.0
+    /// An HTTP connection left idle this long after a request (a keep-alive nobody uses) is
+    /// closed, so idle sockets cannot pile up. (Hummingbird starts this clock once a first
+    /// request's head has arrived: a connection that never finishes its first head is not
+    /// covered.)
+    public var httpIdleTimeoutSeconds = 60
     /// Seconds a refused client is asked to wait (`Retry-After`).
     public var retryAfterSeconds = 5
 

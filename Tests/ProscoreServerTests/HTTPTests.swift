@@ -166,6 +166,17 @@ struct HTTPTests {
         }
     }
 
+    @Test("a keep-alive connection left idle is closed after the HTTP idle timeout, not held open for ever")
+    func idleKeepAlive() async throws {
+        var configuration = serverConfiguration()
+        configuration.httpIdleTimeoutSeconds = 1
+        try await makeServer(configuration).test(.live) { client in
+            let seconds = try await PlainWebSocket.secondsUntilClosed(port: try #require(client.port),
+                                                                      sending: Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            #expect(seconds < 10, "\(seconds) s")
+        }
+    }
+
     @Test("health, metrics, the OpenAPI document and the page are served")
     func staticRoutes() async throws {
         let app = try makeServer(serverConfiguration())

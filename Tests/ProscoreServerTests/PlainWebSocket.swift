@@ -43,8 +43,25 @@ final class PlainWebSocket: @unchecked Sendable {
         }
     }
 
-    private init(port: Int, path: String, receiveTimeoutSeconds: Int = 30) throws {
-        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    /// Sends `bytes` on a plain connection (an HTTP request cut short, say) and waits for the
+    /// server to close it: the seconds that took.
+    static func secondsUntilClosed(port: Int, sending bytes: [UInt8], receiveTimeoutSeconds: Int = 30) async throws -> Double {
+        try await offPool {
+            let socket = try openSocket(port: port, receiveTimeoutSeconds: receiveTimeoutSeconds)
+            defer { Glibc.close(socket) }
+            let start = Date()
+            _ = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+                if n == 0 { return Date().timeIntervalSince(start) }
+                if n < 0 { throw Failure(description: "the connection was still open after \(receiveTimeoutSeconds) s") }
+            }
+        }
+    }
+
+    private static func openSocket(port: Int, receiveTimeoutSeconds: Int) throws -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -59,6 +76,11 @@ final class PlainWebSocket: @unchecked Sendable {
             Glibc.close(socket)
             throw Failure(description: "connect to port \(port): errno \(errno)")
         }
+        return socket
+    }
+
+    private init(port: Int, path: String, receiveTimeoutSeconds: Int = 30) throws {
+        socket = try Self.openSocket(port: port, receiveTimeoutSeconds: receiveTimeoutSeconds)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try send(Array(("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
