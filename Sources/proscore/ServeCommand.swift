@@ -58,20 +58,22 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxBodyBytes = maxBodyMib << 20
         configuration.idleTimeoutSeconds = idleTimeoutS
         configuration.token = try tokenFile.map(BearerTokenFile.read)
-        if host != "127.0.0.1" && host != "::1" && host != "localhost" && configuration.token == nil {
-            FileHandle.standardError.write(Data("warning: listening on \(host) without --token-file: anyone who can reach it can use it\n".utf8))
-        }
         var logger = Logger(label: "proscore.serve")
         logger.logLevel = .notice
         let shownHost = host.contains(":") ? "[\(host)]" : host
+        let exposed = !["127.0.0.1", "::1", "localhost"].contains(host) && configuration.token == nil
         let serving = try SessionBuilder.settings(for: request)
         let app = try ProscoreServer.makeApplication(configuration: configuration, logger: logger) { bound in
             FileHandle.standardError.write(Data(("listening on http://\(shownHost):\(bound) (preset \(serving.preset), model "
                                                  + "\(Installation.portable(serving.model)); sessions: \(storeShown))\n").utf8))
+            // Said once it listens: a server that could not bind warns of nothing.
+            if exposed {
+                FileHandle.standardError.write(Data("warning: listening on \(host) without --token-file: anyone who can reach it can use it\n".utf8))
+            }
         }
         do {
             try await app.runService()
-            FileHandle.standardError.write(Data(("stopped (SIGINT or SIGTERM); streams still open were stored as interrupted "
+            FileHandle.standardError.write(Data(("stopped (SIGINT or SIGTERM); any streams still open were stored as interrupted "
                                                  + "(sessions: \(storeShown))\n").utf8))
         } catch where "\(error)".contains("Address already in use") {
             throw ValidationError("port \(port) on \(host) is in use (another server?); give another --port, or --port 0 for any free one.")
