@@ -77,9 +77,12 @@ struct HTTPRoutes {
             Response.text(services.metrics.exposition(activeSessions: services.slots.activeCount, maxSessions: services.slots.limit),
                           contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
-        router.get("/v1/sessions") { _, _ in
+        router.get("/v1/sessions") { request, _ in
             let store = services.store
-            let list = try await onOwnThread(name: "proscore.store") { try SessionExport.text(SessionListEntry.all(in: store).map(\.jsonObject)) }
+            let learner = request.uri.queryParameters["learner"].map(String.init)
+            let list = try await onOwnThread(name: "proscore.store") {
+                try SessionExport.text(SessionListEntry.all(in: store, learner: learner).map(\.jsonObject))
+            }
             return Response.json(text: list)
         }
         router.get("/v1/sessions/:id") { _, context in

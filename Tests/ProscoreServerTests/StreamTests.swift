@@ -184,7 +184,7 @@ struct StreamTests {
     /// Streams `frames` after `start` without reading, sends stop, then reads everything;
     /// returns the messages, the close frame and the stored session (`GET /v1/sessions/ID`).
     private func streamWithoutReading(start: String, frames: [ByteBuffer]) async throws
-        -> ([String], WebSocketCloseFrame?, [String: Any]?) {
+        -> ([String], WebSocketCloseFrame?, [String: Any]?, anna: [[String: Any]]) {
         let app = try makeServer(serverConfiguration())
         return try await app.test(.live) { client in
             let received = Received()
@@ -198,13 +198,16 @@ struct StreamTests {
             }
             let id = received.messages.last.flatMap(object)?["session_id"] as? Int
             let stored = try await client.get("/v1/sessions/\(id ?? 0)")
-            return (received.messages, close, object(String(buffer: stored.body)))
+            let anna = try await client.get("/v1/sessions?learner=%20ANNA")
+            let listed = (try? JSONSerialization.jsonObject(with: Data(String(buffer: anna.body).utf8))) as? [[String: Any]] ?? []
+            return (received.messages, close, object(String(buffer: stored.body)), listed)
         }
     }
 
     @Test("a client that sends as fast as it can and reads late is throttled: nothing is dropped, the session completes")
     func slowReaderFastWriter() async throws {
-        let (messages, close, _) = try await streamWithoutReading(start: startMessage, frames: try pcmFrames())
+        let (messages, close, _, anna) = try await streamWithoutReading(start: startMessage, frames: try pcmFrames())
+        #expect(anna.isEmpty, "no session of Anna here")
         #expect(close?.closeCode == .normalClosure)
         let last = try #require(messages.last.flatMap(object))
         let summary = try #require(last["summary"] as? [String: Any])
@@ -225,7 +228,8 @@ struct StreamTests {
         }
         let frames = stride(from: 0, to: bytes.count, by: 30_001).map { ByteBuffer(bytes: bytes[$0..<min(bytes.count, $0 + 30_001)]) }
         let start = #"{"sample_rate":48000,"encoding":"pcm_f32le","channels":2,"preset":"low-latency","reference":"good morning everyone","learner":" Anna "}"#
-        let (messages, close, stored) = try await streamWithoutReading(start: start, frames: frames)
+        let (messages, close, stored, anna) = try await streamWithoutReading(start: start, frames: frames)
+        #expect(anna.count == 1 && anna.first?["learner"] as? String == "Anna", "GET /v1/sessions?learner= lists hers: \(anna)")
         #expect(close?.closeCode == .normalClosure)
         let last = try #require(messages.last.flatMap(object))
         #expect(last["status"] as? String == "complete")
