@@ -36,7 +36,8 @@ public enum ProscoreServer {
             // A browser that offered subprotocols (the page, carrying its token) needs one chosen.
             return AccessControl.offeredProtocols(request).contains("proscore") ? .upgrade([.secWebSocketProtocol: "proscore"]) : .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
-            await StreamSession(services: services, client: context.requestContext.clientAddress, logger: context.logger)
+            let client = context.requestContext.client(of: context.request, trustingForwardedFor: configuration.trustForwardedFor)
+            await StreamSession(services: services, client: client, logger: context.logger)
                 .run(inbound: inbound, outbound: outbound)
         })
         let webSocket = WebSocketServerConfiguration(

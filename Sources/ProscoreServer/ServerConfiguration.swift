@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
     /// request's head has arrived: a connection that never finishes its first head is not
     /// covered.)
     public var httpIdleTimeoutSeconds = 60
+    /// Behind a reverse proxy (nginx) every connection comes from the proxy: with this set, a
+    /// stream's source names the first address of its `X-Forwarded-For` (and the proxy's).
+    /// Only for a server that clients reach through the proxy alone, since anyone can send the header.
+    public var trustForwardedFor = false
     /// Seconds a refused client is asked to wait (`Retry-After`).
     public var retryAfterSeconds = 5
 

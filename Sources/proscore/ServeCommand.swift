@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "BERT model for text scores (default \(SessionBuilder.defaultTextModel) when present; none to switch off).")
     var textModel: String?
     @Option(parsing: .unconditional, help: "Sessions scored at once (streams and POST /v1/score); more get 503 with Retry-After.") var maxSessions = 4
+    @Flag(help: "Behind a reverse proxy that clients reach alone: record a stream's source as the X-Forwarded-For address (via the proxy's).")
+    var trustForwardedFor = false
     @Option(help: "A file holding the bearer token every request must carry (Authorization: Bearer …).") var tokenFile: String?
     @Option(help: "An origin (https://app.example) allowed to call the API from a browser (CORS) and to open streams.")
     var allowOrigin: String?
@@ -54,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.maxSessions = maxSessions
+        configuration.trustForwardedFor = trustForwardedFor
         configuration.allowOrigin = allowOrigin
         configuration.maxBodyBytes = maxBodyMib << 20
         configuration.idleTimeoutSeconds = idleTimeoutS

@@ -166,6 +166,25 @@ struct HTTPTests {
         }
     }
 
+    @Test("behind a trusted proxy a stream's source is the forwarded address; otherwise the header is ignored")
+    func forwardedFor() async throws {
+        for trusted in [true, false] {
+            var configuration = serverConfiguration()
+            configuration.trustForwardedFor = trusted
+            try await makeServer(configuration).test(.live) { client in
+                let stream = try await PlainWebSocket.connect(port: try #require(client.port), path: "/v1/stream",
+                                                              headers: ["X-Forwarded-For": "203.0.113.7, 10.0.0.1"])
+                try stream.sendText(startMessage)
+                try stream.sendBinary([UInt8](repeating: 0, count: 3_200))
+                try stream.sendText(#"{"type":"stop"}"#)
+                let (messages, _) = try await stream.messagesAndClose()
+                let id = try #require(messages.last.flatMap(object)?["session_id"] as? Int, "\(messages)")
+                let source = object(String(buffer: try await client.get("/v1/sessions/\(id)").body))?["source"] as? String ?? ""
+                #expect(source.contains("203.0.113.7 via 127.0.0.1:") == trusted && source.hasPrefix("websocket"), "\(trusted): \(source)")
+            }
+        }
+    }
+
     @Test("a keep-alive connection left idle is closed after the HTTP idle timeout, not held open for ever")
     func idleKeepAlive() async throws {
         var configuration = serverConfiguration()

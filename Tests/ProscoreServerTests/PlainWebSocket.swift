@@ -23,8 +23,8 @@ final class PlainWebSocket: @unchecked Sendable {
     private var pending: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port` and completes the upgrade for `path`.
-    static func connect(port: Int, path: String) async throws -> PlainWebSocket {
-        try await offPool { try PlainWebSocket(port: port, path: path) }
+    static func connect(port: Int, path: String, headers: [String: String] = [:]) async throws -> PlainWebSocket {
+        try await offPool { try PlainWebSocket(port: port, path: path, headers: headers) }
     }
 
     /// The server's close frame, skipping any messages before it.
@@ -79,11 +79,12 @@ final class PlainWebSocket: @unchecked Sendable {
         return socket
     }
 
-    private init(port: Int, path: String, receiveTimeoutSeconds: Int = 30) throws {
+    private init(port: Int, path: String, headers: [String: String] = [:], receiveTimeoutSeconds: Int = 30) throws {
         socket = try Self.openSocket(port: port, receiveTimeoutSeconds: receiveTimeoutSeconds)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try send(Array(("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
+                        + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+                        + headers.map { "\($0.key): \($0.value)\r\n" }.joined() + "\r\n").utf8))
         let end = Array("\r\n\r\n".utf8)
         while pending.firstRange(of: end) == nil {
             guard try receive() else { throw Failure(description: "the connection closed during the upgrade") }
