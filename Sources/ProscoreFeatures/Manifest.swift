@@ -117,6 +117,12 @@ public enum Manifest {
     /// folder), in path order; the id is the path inside the folder without its extension,
     /// and the speaker the subfolder a recording lies in (none for one at the top).
     public static func recordings(folder: String) throws -> [ManifestEntry] {
+        try recordingsAndForeignMedia(folder: folder).recordings
+    }
+
+    /// `recordings(folder:)`, and from the same walk the files in a sound or video format
+    /// Proscore cannot read (paths inside the folder, sorted), for a batch to name them.
+    public static func recordingsAndForeignMedia(folder: String) throws -> (recordings: [ManifestEntry], foreign: [String]) {
         let (found, foreign) = try scan(folder: folder)
         guard !found.isEmpty else {
             let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? " and \(foreign.count - 5) more" : "")
@@ -124,19 +130,16 @@ public enum Manifest {
             throw ManifestError(path: folder, detail: "no recordings in it (.\(audioExtensions.sorted().joined(separator: ", ."))) and it is not a speechocean762 folder (wav.scp, text, utt2spk, scores.csv)" + others)
         }
         let sorted = found.sorted()
-        return zip(sorted, uniqueIDs(sorted)).map { relative, id in
+        let recordings = zip(sorted, uniqueIDs(sorted)).map { relative, id in
             let components = (relative as NSString).pathComponents
             return ManifestEntry(id: id, audio: (folder as NSString).appendingPathComponent(relative),
                                  speaker: components.count > 1 ? components[0] : nil)
         }
+        return (recordings, foreign)
     }
 
     /// Sound and video that phones and browsers record and libsndfile does not read.
     public static let foreignMediaExtensions: Set<String> = ["m4a", "aac", "mp4", "m4v", "webm", "wma", "amr", "3gp", "mkv", "mov"]
-
-    /// The files below `folder` in a sound or video format Proscore cannot read (paths
-    /// inside the folder, sorted): a folder batch names them rather than leave them out silently.
-    public static func foreignMedia(folder: String) -> [String] { (try? scan(folder: folder).foreign) ?? [] }
 
     /// Paths inside `folder` (its subfolders too; hidden files left out) of recordings and of foreign media.
     private static func scan(folder: String) throws -> (found: [String], foreign: [String]) {

@@ -95,18 +95,13 @@ public final class ServingFeatureExtractor {
         try index.close()
         // An utterance extracted again (its text changed) left its old line above the new:
         // the index keeps one line per utterance for whoever reads it (pandas, jq), not only readIndex.
-        try Self.rewrite(Self.readIndex(indexPath), at: indexPath, onlyIfShorterThan: Self.lineCount(indexPath))
+        let final = Self.readIndexCounting(indexPath)
+        if final.lines.count < final.stored { try Self.rewrite(final.lines, at: indexPath) }
         return (written, alreadyThere, relabelled, gated, failures)
     }
 
-    static func lineCount(_ path: String) -> Int {
-        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").count
-    }
-
-    /// Writes `lines` as the index (through a temporary file, so a crash leaves the old one);
-    /// with `onlyIfShorterThan`, only when that leaves out lines.
-    static func rewrite(_ lines: [ServingIndexEntry], at indexPath: String, onlyIfShorterThan count: Int? = nil) throws {
-        if let count, lines.count >= count { return }
+    /// Writes `lines` as the index (through a temporary file, so a crash leaves the old one).
+    static func rewrite(_ lines: [ServingIndexEntry], at indexPath: String) throws {
         var text = Data()
         for line in lines { text += try JSONEncoder.sortedKeys.encode(line) + Data("\n".utf8) }
         let temporary = indexPath + ".rewriting"
@@ -157,11 +152,15 @@ public final class ServingFeatureExtractor {
 
     /// The index's lines, one per utterance: a line written later for the same id (the
     /// utterance extracted again) supersedes the earlier one.
-    public static func readIndex(_ path: String) -> [ServingIndexEntry] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        let lines = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(ServingIndexEntry.self, from: Data($0.utf8)) }
+    public static func readIndex(_ path: String) -> [ServingIndexEntry] { readIndexCounting(path).lines }
+
+    /// The index's lines, one per utterance, and how many lines the file holds.
+    static func readIndexCounting(_ path: String) -> (lines: [ServingIndexEntry], stored: Int) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ([], 0) }
+        let raw = text.split(separator: "\n")
+        let lines = raw.compactMap { try? JSONDecoder().decode(ServingIndexEntry.self, from: Data($0.utf8)) }
         let last = Dictionary(lines.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { _, later in later })
-        return lines.enumerated().filter { last[$1.id] == $0 }.map(\.element)
+        return (lines.enumerated().filter { last[$1.id] == $0 }.map(\.element), raw.count)
     }
 
     /// Whether `folder` was written by this extractor (rather than the offline one).

@@ -26,7 +26,7 @@ public struct SessionListEntry {
     }
 
     /// The learner's name a session was given (its settings' `learner`).
-    static func learner(of record: SessionRecord) -> String? {
+    public static func learner(of record: SessionRecord) -> String? {
         (try? JSONSerialization.jsonObject(with: Data(record.configuration.utf8)) as? [String: Any])?["learner"] as? String
     }
 
@@ -34,8 +34,9 @@ public struct SessionListEntry {
     /// compare as `Learner.key`: "Anna" and "anna" are one learner).
     public static func all(in store: any SessionStore, learner: String? = nil) throws -> [SessionListEntry] {
         let wanted = learner.map(Learner.key)
-        return try store.sessions().map { try SessionListEntry(record: $0, store: store) }
-            .filter { wanted == nil || $0.learner.map(Learner.key) == wanted }
+        // Filtered on the records, so that other learners' events are not read.
+        return try store.sessions().filter { wanted == nil || Self.learner(of: $0).map(Learner.key) == wanted }
+            .map { try SessionListEntry(record: $0, store: store) }
     }
 
     /// The learners' names in `store`, sorted, for a name that found nothing.

@@ -69,21 +69,30 @@ struct ScoreCommand: ParsableCommand {
         return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
     }
 
-    func entries() throws -> (list: [ManifestEntry], isManifest: Bool) {
+    /// Also the files under the folders named that are in formats Proscore cannot read
+    /// (found in the same walk), so that they are named rather than left out silently.
+    func entries() throws -> (list: [ManifestEntry], isManifest: Bool, foreign: [String]) {
         let isFolder = Self.isFolder
+        func foreignPaths(_ folder: String, _ found: [String]) -> [String] { found.map { (folder as NSString).appendingPathComponent($0) } }
         if inputs.count == 1, let only = inputs.first, isFolder(only) || only.hasSuffix(".jsonl") {
-            return (try Manifest.load(path: only), !isFolder(only) || Manifest.isSpeechocean762(folder: only))
+            if isFolder(only), !Manifest.isSpeechocean762(folder: only) {
+                let (recordings, foreign) = try Manifest.recordingsAndForeignMedia(folder: only)
+                return (recordings, false, foreignPaths(only, foreign))
+            }
+            return (try Manifest.load(path: only), true, [])
         }
-        var paths: [String] = [], speakers: [String: String] = [:]
+        var paths: [String] = [], speakers: [String: String] = [:], foreign: [String] = []
         for input in inputs {
             if isFolder(input) {
                 if Manifest.isSpeechocean762(folder: input) {
                     throw ValidationError("\(input) is a speechocean762 folder: score it on its own, without other recordings.")
                 }
-                for entry in try Manifest.recordings(folder: input) {
+                let found = try Manifest.recordingsAndForeignMedia(folder: input)
+                for entry in found.recordings {
                     paths.append(entry.audio)
                     if let speaker = entry.speaker { speakers[entry.audio] = speaker }
                 }
+                foreign += foreignPaths(input, found.foreign)
             } else if input.hasSuffix(".jsonl") {
                 throw ValidationError("\(input) is a manifest: score it on its own, or list its recordings in it.")
             } else {
@@ -100,7 +109,7 @@ struct ScoreCommand: ParsableCommand {
             var entry = entry
             entry.speaker = speakers[entry.audio]
             return entry
-        }, false)
+        }, false, foreign)
     }
 
     /// Each entry's reference, or nil for free speech. A reference the person gave that fits
@@ -141,11 +150,10 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         if let out { try OutputFile.check(out, overwrite: overwrite) }
-        let (list, isManifest) = try entries()
+        let (list, isManifest, foreign) = try entries()
         guard !list.isEmpty else { throw ValidationError("Nothing to score.") }
         // A phone's .m4a in a class folder is named, not left out silently.
-        warn(inputs.filter(Self.isFolder).flatMap { folder in Manifest.foreignMedia(folder: folder).map { (folder as NSString).appendingPathComponent($0) } },
-             "a format Proscore cannot read, left out: convert to WAV or FLAC (ffmpeg -i IN.m4a OUT.wav)")
+        warn(foreign, "a format Proscore cannot read, left out: convert to WAV or FLAC (ffmpeg -i IN.m4a OUT.wav)")
         if let out {
             func absolute(_ path: String) -> String { URL(fileURLWithPath: OutputFile.linkTarget(path)).standardizedFileURL.path }
             let target = absolute(out)

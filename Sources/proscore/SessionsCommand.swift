@@ -207,7 +207,7 @@ struct SessionsCommand: ParsableCommand {
                                       + "Wait until it ends, or pass --force.")
             }
             // A learner's recorded session is gone for good once deleted: say which, and ask.
-            let learner = (try? JSONDecoder().decode(SessionSettings.self, from: Data(record.configuration.utf8)))?.learner
+            let learner = SessionListEntry.learner(of: record)
             let which = "session \(id) (\(record.source), started \(ISO8601DateFormatter().string(from: record.startedAt))"
                 + (learner.map { ", learner \($0)" } ?? "") + ")"
             if !yes {
